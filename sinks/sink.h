@@ -1,0 +1,62 @@
+// Sink: where one module's records go (Kinesis, file, stdout). Each sink type
+// lives in its own folder with a factory (config.cc) that validates its YAML
+// section and builds the sink; RegisterBuiltinSinks() lists them all.
+//
+// Threading: one module worker thread calls Start, Write and Flush; Write may
+// block while the sink is saturated, which pushes back onto the module's
+// bounded queue. Close is called once, after the last Flush.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/record.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace streamgate {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Opens files, connections, threads. Called once before the first Write.
+  virtual absl::Status Start() = 0;
+
+  // Takes ownership of the batch. Every record ends delivered or
+  // dead-lettered; a sink never drops one silently.
+  virtual void Write(OutBatch batch) = 0;
+
+  // Delivers everything written so far, waiting at most until `deadline`.
+  // Returns DEADLINE_EXCEEDED naming how many records were left.
+  virtual absl::Status Flush(absl::Time deadline) = 0;
+
+  // Releases resources. No Write after Close.
+  virtual void Close() = 0;
+};
+
+// What a factory needs besides the sink's own YAML section.
+struct SinkContext {
+  std::string module_id;
+};
+
+class SinkFactory {
+ public:
+  virtual ~SinkFactory() = default;
+
+  // The `sink.type` value this factory handles.
+  virtual std::string type() const = 0;
+
+  // Validates `config` (the module's `sink` map) and builds a sink without
+  // touching files or the network (that is Start's job), so --check-config
+  // can call it. Errors name the field, e.g. "sink.path: must be set".
+  virtual absl::StatusOr<std::unique_ptr<Sink>> Create(
+      const YAML::Node& config, const SinkContext& context) const = 0;
+};
+
+}  // namespace streamgate
