@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,17 +17,23 @@ namespace streamgate::aws {
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;             // empty: none
-  absl::optional<absl::Time> expiration; // absent: never expires
+  std::string session_token;              // empty: none
+  absl::optional<absl::Time> expiration;  // absent: never expires
 };
 
-// An HTTP request before signing. `path` is the raw path as sent (not yet
-// URI-encoded for signing); `query` the raw query string without '?'.
+// An HTTP request before signing. `path` is the path exactly as sent on the
+// request line (every byte but unreserved ones and '/' is percent-encoded for
+// signing, '%' included: AWS wants an already-encoded path encoded twice); `query` the query string as sent, without '?' (either raw or
+// percent-encoded: it is decoded and re-encoded for signing). `headers` must
+// contain Host and must not contain Authorization, X-Amz-Date or
+// X-Amz-Security-Token (the signer adds those). A header value may span lines
+// (obsolete folding); it is signed with the line breaks collapsed.
 struct HttpRequest {
   std::string method;
   std::string path;
   std::string query;
-  std::vector<std::pair<std::string, std::string>> headers;  // as sent, any case
+  // As sent, names in any case.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
 
@@ -37,14 +44,22 @@ struct SigningParams {
   // S3 is the only service that signs the path un-normalized; Kinesis and
   // STS normalize. The test suite's "-unnormalized"/"normalized" cases use it.
   bool normalize_path = true;
+  // Adds and signs `x-amz-content-sha256: <payload hash>` (S3 style; the
+  // suite's "sign_body" cases). Kinesis and STS do not need it.
+  bool add_content_sha256_header = false;
+  // Sends X-Amz-Security-Token but leaves it out of the signature (the
+  // suite's "omit_session_token"; a few services such as IoT want this).
+  // Kinesis and STS sign the token.
+  bool omit_session_token = false;
 };
 
 struct SignedParts {
   std::string canonical_request;
   std::string string_to_sign;
   std::string signature;  // lower-case hex
-  // Headers to add to the request as sent: X-Amz-Date, X-Amz-Security-Token
-  // (when a session token is set) and Authorization, in that order.
+  // Headers to add to the request as sent, in this order (the suite's):
+  // X-Amz-Security-Token (when a session token is set), X-Amz-Date,
+  // x-amz-content-sha256 (when asked for) and Authorization.
   std::vector<std::pair<std::string, std::string>> headers_to_add;
 };
 
