@@ -1,0 +1,285 @@
+#include "sinks/kinesis/kinesis_sink.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sinks/kinesis/codec.h"
+#include "spdlog/spdlog.h"
+
+namespace streamgate::kinesis {
+namespace {
+
+constexpr size_t kMaxPartitionKeyChars = 256;
+
+bool IsDataFormatError(absl::string_view code) {
+  return code == "ValidationException" || code == "SerializationException" ||
+         code == "InvalidArgumentException";
+}
+
+}  // namespace
+
+KinesisSink::KinesisSink(KinesisConfig config, std::string module_id,
+                         CredentialsFactory credentials)
+    : config_(std::move(config)),
+      module_id_(std::move(module_id)),
+      credentials_factory_(std::move(credentials)),
+      // Enough to keep every request slot busy with a full batch waiting
+      // behind it, and no more.
+      max_pending_records_(config_.max_records * (config_.max_in_flight + 2) * 2),
+      max_pending_bytes_(config_.max_request_bytes * (config_.max_in_flight + 2)),
+      retrier_(RetryPolicy{config_.initial_backoff, config_.max_backoff,
+                           config_.record_ttl}),
+      batcher_(Batcher::Limits{config_.max_records, config_.max_request_bytes,
+                               config_.linger}) {}
+
+KinesisSink::~KinesisSink() { Close(); }
+
+absl::Status KinesisSink::Start() {
+  if (started_) return absl::FailedPreconditionError("sink already started");
+  absl::StatusOr<Endpoint> endpoint = ParseEndpoint(config_.endpoint);
+  if (!endpoint.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "module ", module_id_, ": sink.endpoint: ", endpoint.status().message()));
+  }
+  if (!credentials_factory_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("module ", module_id_, ": no AWS credentials provider"));
+  }
+  absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>> creds =
+      credentials_factory_();
+  if (!creds.ok()) {
+    return absl::Status(creds.status().code(),
+                        absl::StrCat("module ", module_id_, ": AWS credentials: ",
+                                     creds.status().message()));
+  }
+  credentials_ = *std::move(creds);
+  dead_letters_ = std::make_unique<DeadLetterWriter>(module_id_, config_.dead_letter_path);
+  if (absl::Status s = dead_letters_->Open(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("module ", module_id_, ": ", s.message()));
+  }
+  HttpClientOptions http;
+  http.max_in_flight = config_.max_in_flight;
+  http.request_timeout = config_.request_timeout;
+  http.connect_timeout = config_.connect_timeout;
+  http.verify_tls = config_.verify_tls;
+  http.ca_file = config_.ca_file;
+  absl::StatusOr<std::unique_ptr<HttpClient>> client = HttpClient::Create(http);
+  if (!client.ok()) return client.status();
+  http_ = *std::move(client);
+  signer_ = std::make_unique<RequestSigner>(*endpoint, config_.region, *credentials_);
+  started_ = true;
+  sender_ = std::thread([this] { SenderLoop(); });
+  return absl::OkStatus();
+}
+
+void KinesisSink::Write(OutBatch batch) {
+  const absl::Time now = absl::Now();
+  PendingBatch rejected;
+  size_t accepted = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    // Backpressure: wait for room, but never deadlock on an idle sink.
+    while (!stopping_ && pending_records_ > 0 &&
+           (pending_records_ >= max_pending_records_ ||
+            pending_bytes_ >= max_pending_bytes_)) {
+      cv_.Wait(&mu_);
+    }
+    for (OutRecord& r : batch) {
+      PendingRecord p;
+      p.accepted = now;
+      p.not_before = now;
+      const size_t size = r.size();
+      const size_t key_len = r.partition_key.size();
+      p.record = std::move(r);
+      if (size > config_.max_record_bytes) {
+        p.last_error = absl::StrCat("record is ", size,
+                                    " bytes (data + partition key), over "
+                                    "sink.max_record_bytes ",
+                                    config_.max_record_bytes);
+        rejected.push_back(std::move(p));
+      } else if (key_len == 0 || key_len > kMaxPartitionKeyChars) {
+        p.last_error = absl::StrCat("partition key is ", key_len,
+                                    " bytes; Kinesis needs 1-256");
+        rejected.push_back(std::move(p));
+      } else {
+        pending_bytes_ += size;
+        ++pending_records_;
+        ++accepted;
+        batcher_.Add(std::move(p), now);
+      }
+    }
+    cv_.SignalAll();
+  }
+  counters_.records_accepted += accepted + rejected.size();
+  if (!rejected.empty()) DeadLetter(rejected);
+}
+
+absl::Status KinesisSink::Flush(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  ++flushers_;
+  cv_.SignalAll();
+  while (pending_records_ > 0 && !stopping_) {
+    if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // deadline passed
+  }
+  --flushers_;
+  if (pending_records_ > 0) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("module ", module_id_, ": ", pending_records_,
+                     " record(s) not yet delivered to Kinesis stream ",
+                     config_.stream_name));
+  }
+  return absl::OkStatus();
+}
+
+void KinesisSink::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (!started_) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    cv_.SignalAll();
+  }
+  if (sender_.joinable()) sender_.join();
+  // In-flight requests come back as aborted and land in the batcher.
+  http_->Shutdown();
+  PendingBatch left;
+  {
+    absl::MutexLock lock(&mu_);
+    left = batcher_.TakeAll();
+    for (const auto& r : left) pending_bytes_ -= r.size();
+    pending_records_ -= left.size();
+  }
+  for (auto& r : left) {
+    r.last_error = r.last_error.empty()
+                       ? std::string("sink closed before delivery")
+                       : absl::StrCat("sink closed before delivery; last error: ",
+                                      r.last_error);
+  }
+  DeadLetter(left);
+}
+
+void KinesisSink::SenderLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    if (in_flight_ < config_.max_in_flight) {
+      std::optional<PendingBatch> batch = batcher_.TakeReady(absl::Now(), flushers_ > 0);
+      if (batch) {
+        ++in_flight_;
+        mu_.Unlock();
+        Dispatch(*std::move(batch));
+        mu_.Lock();
+        continue;
+      }
+      absl::Time wake = batcher_.NextWakeup();
+      if (wake == absl::InfiniteFuture()) {
+        cv_.Wait(&mu_);
+      } else {
+        cv_.WaitWithDeadline(&mu_, wake);
+      }
+    } else {
+      cv_.Wait(&mu_);
+    }
+  }
+}
+
+void KinesisSink::Dispatch(PendingBatch batch) {
+  std::string body = EncodePutRecords(config_.stream_name, batch);
+  absl::StatusOr<aws::HttpRequest> request =
+      signer_->Sign("PutRecords", std::move(body), absl::Now());
+  if (!request.ok()) {
+    RetryOutcome outcome;
+    {
+      absl::MutexLock lock(&retrier_mu_);
+      outcome = retrier_.OnLocalFailure(std::move(batch), "CredentialsError",
+                                        request.status().message(), absl::Now());
+    }
+    Apply(std::move(outcome));
+    return;
+  }
+  ++counters_.requests_sent;
+  http_->Send(signer_->base_url(), *std::move(request),
+              [this, batch = std::move(batch)](HttpResponse response) mutable {
+                OnDone(std::move(batch), std::move(response));
+              });
+}
+
+void KinesisSink::OnDone(PendingBatch batch, HttpResponse response) {
+  RetryOutcome outcome;
+  {
+    absl::MutexLock lock(&retrier_mu_);
+    outcome = retrier_.OnResponse(std::move(batch), response, absl::Now());
+  }
+  Apply(std::move(outcome));
+}
+
+void KinesisSink::Apply(RetryOutcome outcome) {
+  const absl::Time now = absl::Now();
+  switch (outcome.request) {
+    case RequestOutcome::kOk: ++counters_.requests_ok; break;
+    case RequestOutcome::kPartial: ++counters_.requests_partial; break;
+    case RequestOutcome::kRetryableFailure: ++counters_.requests_retryable_failure; break;
+    case RequestOutcome::kFatalFailure: ++counters_.requests_fatal_failure; break;
+    case RequestOutcome::kTransportError: ++counters_.requests_transport_error; break;
+  }
+  counters_.records_delivered += outcome.delivered;
+  counters_.records_retried += outcome.retry.size();
+  counters_.possible_duplicates += outcome.newly_possible_duplicates;
+  for (const auto& [code, n] : outcome.record_errors) counters_.CountError(code, n);
+  if (!outcome.request_error.empty()) counters_.CountError(outcome.request_error, 1);
+  LogOutcome(outcome, now);
+
+  // Dead letters are written before the records stop counting as pending,
+  // so a Flush that returns OK has them on disk.
+  DeadLetter(outcome.dead);
+  size_t done_bytes = outcome.delivered_bytes;
+  for (const auto& r : outcome.dead) done_bytes += r.size();
+
+  absl::MutexLock lock(&mu_);
+  for (auto& r : outcome.retry) batcher_.Add(std::move(r), now);
+  pending_records_ -= outcome.delivered + outcome.dead.size();
+  pending_bytes_ -= done_bytes;
+  --in_flight_;
+  cv_.SignalAll();
+}
+
+void KinesisSink::LogOutcome(const RetryOutcome& outcome, absl::Time now) {
+  uint64_t suppressed = 0;
+  for (const auto& [code, n] : outcome.record_errors) {
+    if (!log_limiter_.Allow(code, now, suppressed)) continue;
+    if (code == "ProvisionedThroughputExceededException" || IsDataFormatError(code)) {
+      spdlog::error("module {}: stream {}: {} record(s) failed with {} ({} similar "
+                    "line(s) suppressed)",
+                    module_id_, config_.stream_name, n, code, suppressed);
+    } else {
+      spdlog::warn("module {}: stream {}: {} record(s) failed with {}, retrying ({} "
+                   "similar line(s) suppressed)",
+                   module_id_, config_.stream_name, n, code, suppressed);
+    }
+  }
+  if (!outcome.request_error.empty() &&
+      log_limiter_.Allow(absl::StrCat("request:", outcome.request_error), now,
+                         suppressed)) {
+    const size_t records = outcome.retry.size() + outcome.dead.size();
+    if (outcome.request == RequestOutcome::kFatalFailure) {
+      spdlog::error("module {}: stream {}: PutRecords failed with {}: {}; {} "
+                    "record(s) dead-lettered ({} similar line(s) suppressed)",
+                    module_id_, config_.stream_name, outcome.request_error,
+                    outcome.request_message, records, suppressed);
+    } else {
+      spdlog::error("module {}: stream {}: PutRecords failed with {}: {}; {} "
+                    "record(s) will be retried ({} similar line(s) suppressed)",
+                    module_id_, config_.stream_name, outcome.request_error,
+                    outcome.request_message, records, suppressed);
+    }
+  }
+}
+
+void KinesisSink::DeadLetter(const PendingBatch& records) {
+  if (records.empty()) return;
+  counters_.records_dead_lettered += records.size();
+  dead_letters_->Write(records);
+}
+
+}  // namespace streamgate::kinesis

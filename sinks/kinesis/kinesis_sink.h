@@ -1,0 +1,88 @@
+// KinesisSink: a module's records to one Kinesis stream through PutRecords.
+// Pipeline: Write -> Batcher -> (sender thread) Codec + RequestSigner ->
+// HttpClient (its own thread, several requests in flight) -> Retrier ->
+// delivered / back into the Batcher after a backoff / DeadLetterWriter.
+//
+// Threading: one module thread calls Start, Write, Flush and Close (the
+// Sink contract). Write blocks while the records not yet delivered (in the
+// batcher, in flight or waiting to retry) exceed a bound, which pushes back
+// onto the module's queue. counters() may be read from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "sinks/kinesis/aws/credentials_provider.h"
+#include "sinks/kinesis/batcher.h"
+#include "sinks/kinesis/config.h"
+#include "sinks/kinesis/counters.h"
+#include "sinks/kinesis/dead_letter_writer.h"
+#include "sinks/kinesis/http_client.h"
+#include "sinks/kinesis/log_limiter.h"
+#include "sinks/kinesis/request_signer.h"
+#include "sinks/kinesis/retrier.h"
+#include "sinks/sink.h"
+
+namespace streamgate::kinesis {
+
+// Builds the credentials provider at Start (it may do I/O, Create may not).
+using CredentialsFactory =
+    std::function<absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>()>;
+
+class KinesisSink : public Sink {
+ public:
+  KinesisSink(KinesisConfig config, std::string module_id,
+              CredentialsFactory credentials);
+  ~KinesisSink() override;
+
+  absl::Status Start() override;
+  void Write(OutBatch batch) override;
+  absl::Status Flush(absl::Time deadline) override;
+  void Close() override;
+
+  const KinesisSinkCounters& counters() const { return counters_; }
+
+ private:
+  void SenderLoop();
+  void Dispatch(PendingBatch batch);
+  void OnDone(PendingBatch batch, HttpResponse response);
+  // Counts, logs, dead-letters and re-queues one request's outcome.
+  void Apply(RetryOutcome outcome);
+  void LogOutcome(const RetryOutcome& outcome, absl::Time now);
+  void DeadLetter(const PendingBatch& records);
+
+  const KinesisConfig config_;
+  const std::string module_id_;
+  CredentialsFactory credentials_factory_;
+  const size_t max_pending_records_;
+  const size_t max_pending_bytes_;
+
+  std::unique_ptr<aws::CredentialsProvider> credentials_;
+  std::unique_ptr<RequestSigner> signer_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<DeadLetterWriter> dead_letters_;
+  KinesisSinkCounters counters_;
+  LogLimiter log_limiter_{absl::Seconds(10)};
+
+  absl::Mutex retrier_mu_;
+  Retrier retrier_ ABSL_GUARDED_BY(retrier_mu_);
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;  // any change of the state below
+  Batcher batcher_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t pending_records_ ABSL_GUARDED_BY(mu_) = 0;  // accepted, not final
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int flushers_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ = false;
+  bool closed_ = false;
+  std::thread sender_;
+};
+
+}  // namespace streamgate::kinesis

@@ -1,0 +1,28 @@
+// PendingRecord: one record on its way through the Kinesis sink's pipeline
+// (batcher -> request -> retrier), with what the retrier needs to know about
+// its history. Plain value; moved between the sink's threads, never shared.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gateway/record.h"
+
+namespace streamgate::kinesis {
+
+struct PendingRecord {
+  OutRecord record;
+  absl::Time accepted;            // when Write took it; record_ttl counts from here
+  absl::Time not_before;          // earliest next attempt (backoff)
+  int attempts = 0;               // PutRecords attempts so far
+  std::string last_error;         // last error code/message, for the dead letter
+  bool possible_duplicate = false;  // an earlier attempt may have been stored
+
+  // Bytes AWS counts against the request and record limits.
+  size_t size() const { return record.size(); }
+};
+
+using PendingBatch = std::vector<PendingRecord>;
+
+}  // namespace streamgate::kinesis

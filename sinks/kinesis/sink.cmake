@@ -1,0 +1,18 @@
+# The Kinesis sink: config, batcher, codec, retrier, HTTP client, signer
+# glue, dead letters and the sink itself. Included by CMakeLists.txt here.
+add_library(streamgate_sink_kinesis STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/batcher.cc
+  ${CMAKE_CURRENT_LIST_DIR}/codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/dead_letter_writer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/endpoint.cc
+  ${CMAKE_CURRENT_LIST_DIR}/http_client.cc
+  ${CMAKE_CURRENT_LIST_DIR}/kinesis_sink.cc
+  ${CMAKE_CURRENT_LIST_DIR}/log_limiter.cc
+  ${CMAKE_CURRENT_LIST_DIR}/request_signer.cc
+  ${CMAKE_CURRENT_LIST_DIR}/retrier.cc
+)
+target_link_libraries(streamgate_sink_kinesis PUBLIC
+  streamgate_aws CURL::libcurl simdjson::simdjson yaml-cpp spdlog::spdlog
+  absl::status absl::statusor absl::strings absl::time absl::synchronization
+  Threads::Threads)
