@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "sinks/kinesis/aws/credentials_chain.h"
 #include "sinks/kinesis/endpoint.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "yaml-cpp/yaml.h"
@@ -225,8 +226,15 @@ namespace {
 // Start: providers may read files and call the network.
 kinesis::CredentialsFactory DefaultCredentials(const KinesisConfig& config) {
   return [config]() -> absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>> {
-    return absl::UnimplementedError(
-        "the default AWS credentials chain is not built into this binary");
+    aws::CredentialsOptions options;
+    options.region = config.region;
+    options.role_arn = config.role_arn;
+    options.external_id = config.external_id;
+    options.sts_endpoint = config.sts_endpoint;
+    options.connect_timeout = config.connect_timeout;
+    options.ca_file = config.ca_file;
+    options.verify_tls = config.verify_tls;
+    return aws::MakeCredentialsProvider(options);
   };
 }
 

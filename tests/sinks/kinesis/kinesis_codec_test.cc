@@ -1,0 +1,79 @@
+// Codec: exact PutRecords request bytes; response parsing including partial
+// failures and error bodies.
+#include "sinks/kinesis/codec.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace streamgate::kinesis {
+namespace {
+
+PendingRecord Rec(std::string data, std::string key) {
+  PendingRecord r;
+  r.record.data = std::make_shared<const std::string>(std::move(data));
+  r.record.partition_key = std::move(key);
+  return r;
+}
+
+TEST(CodecTest, EncodesRequestExactly) {
+  PendingBatch batch;
+  batch.push_back(Rec("hello", "42"));
+  batch.push_back(Rec(std::string("\x00\xff\x10", 3), "key \"q\"\\\n\x01"));
+  batch.push_back(Rec("", "h\xc3\xa9"));  // empty data, UTF-8 key
+  EXPECT_EQ(EncodePutRecords("my-stream", batch),
+            "{\"StreamName\":\"my-stream\",\"Records\":["
+            "{\"Data\":\"aGVsbG8=\",\"PartitionKey\":\"42\"},"
+            "{\"Data\":\"AP8Q\",\"PartitionKey\":\"key \\\"q\\\"\\\\\\n\\u0001\"},"
+            "{\"Data\":\"\",\"PartitionKey\":\"h\xc3\xa9\"}]}");
+}
+
+TEST(CodecTest, EncodesEmptyBatch) {
+  EXPECT_EQ(EncodePutRecords("s", {}), "{\"StreamName\":\"s\",\"Records\":[]}");
+}
+
+TEST(CodecTest, ParsesPartialFailure) {
+  auto r = ParsePutRecordsResponse(R"({"FailedRecordCount":2,"Records":[
+    {"SequenceNumber":"4960","ShardId":"shardId-000000000001"},
+    {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded for shard"},
+    {"ErrorCode":"InternalFailure","ErrorMessage":"Internal service failure."},
+    {"SequenceNumber":"4961","ShardId":"shardId-000000000003","EncryptionType":"NONE"}]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->failed_record_count, 2);
+  ASSERT_EQ(r->records.size(), 4u);
+  EXPECT_TRUE(r->records[0].ok());
+  EXPECT_EQ(r->records[0].sequence_number, "4960");
+  EXPECT_EQ(r->records[0].shard_id, "shardId-000000000001");
+  EXPECT_FALSE(r->records[1].ok());
+  EXPECT_EQ(r->records[1].error_code, "ProvisionedThroughputExceededException");
+  EXPECT_EQ(r->records[1].error_message, "Rate exceeded for shard");
+  EXPECT_EQ(r->records[2].error_code, "InternalFailure");
+  EXPECT_EQ(r->records[3].shard_id, "shardId-000000000003");
+}
+
+TEST(CodecTest, RejectsMalformedResponses) {
+  EXPECT_FALSE(ParsePutRecordsResponse("").ok());
+  EXPECT_FALSE(ParsePutRecordsResponse("[1]").ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(R"({"FailedRecordCount":0})").ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(R"({"Records":[{"ShardId":"x"}]})").ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(R"({"Records":[1]})").ok());
+}
+
+TEST(CodecTest, ParsesErrorBodies) {
+  ErrorBody e = ParseErrorBody(
+      R"({"__type":"com.amazonaws.kinesis.v20131202#ResourceNotFoundException","message":"Stream x not found"})");
+  EXPECT_EQ(e.type, "ResourceNotFoundException");
+  EXPECT_EQ(e.message, "Stream x not found");
+  e = ParseErrorBody(R"({"__type":"ThrottlingException","Message":"slow down"})");
+  EXPECT_EQ(e.type, "ThrottlingException");
+  EXPECT_EQ(e.message, "slow down");
+  e = ParseErrorBody("<html>bad gateway</html>");
+  EXPECT_EQ(e.type, "");
+  EXPECT_EQ(e.message, "");
+  e = ParseErrorBody("");
+  EXPECT_EQ(e.type, "");
+}
+
+}  // namespace
+}  // namespace streamgate::kinesis

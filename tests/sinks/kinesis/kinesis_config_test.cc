@@ -1,0 +1,119 @@
+// Kinesis sink config: defaults, limits, unknown keys and errors naming the
+// field and line; Create does no I/O.
+#include "sinks/kinesis/config.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace streamgate {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<KinesisConfig> Parse(const std::string& yaml) {
+  return ParseKinesisConfig(YAML::Load(yaml));
+}
+
+TEST(KinesisConfigTest, DefaultsFromMinimalConfig) {
+  auto c = Parse("type: kinesis\nregion: eu-west-1\nstream_name: events\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->endpoint, "https://kinesis.eu-west-1.amazonaws.com");
+  EXPECT_EQ(c->max_record_bytes, 1048576u);
+  EXPECT_EQ(c->max_records, 500u);
+  EXPECT_EQ(c->max_request_bytes, 5u * 1048576u);
+  EXPECT_EQ(c->linger, absl::Milliseconds(100));
+  EXPECT_TRUE(c->verify_tls);
+  EXPECT_TRUE(c->dead_letter_path.empty());
+}
+
+TEST(KinesisConfigTest, AllFields) {
+  auto c = Parse(R"(type: kinesis
+region: us-east-1
+stream_name: s.1_x
+endpoint: http://127.0.0.1:4567
+role_arn: arn:aws:iam::123456789012:role/writer
+external_id: ext-1
+sts_endpoint: https://sts.us-east-1.amazonaws.com
+max_record_bytes: 10485760
+max_records: 100
+max_request_bytes: 1000000
+linger_ms: 5
+max_in_flight: 4
+initial_backoff_ms: 10
+max_backoff_ms: 200
+record_ttl_s: 30
+dead_letter_path: /var/lib/sg/dead.jsonl
+ca_file: /etc/ssl/ca.pem
+verify_tls: false
+request_timeout_ms: 2000
+connect_timeout_ms: 500
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->endpoint, "http://127.0.0.1:4567");
+  EXPECT_EQ(c->max_record_bytes, 10485760u);
+  EXPECT_EQ(c->max_records, 100u);
+  EXPECT_EQ(c->linger, absl::Milliseconds(5));
+  EXPECT_EQ(c->max_in_flight, 4);
+  EXPECT_EQ(c->record_ttl, absl::Seconds(30));
+  EXPECT_FALSE(c->verify_tls);
+  EXPECT_EQ(c->request_timeout, absl::Seconds(2));
+  EXPECT_EQ(c->external_id, "ext-1");
+}
+
+TEST(KinesisConfigTest, ErrorsNameFieldAndLine) {
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"region: eu-west-1\n", "sink.stream_name: must be set"},
+      {"stream_name: s\n", "sink.region: must be set"},
+      {"region: eu-west-1\nstream_name: s\nmax_records: 501\n",
+       "sink.max_records: must be between 1 and 500 (line 3)"},
+      {"region: eu-west-1\nstream_name: s\nmax_request_bytes: 5242881\n",
+       "sink.max_request_bytes: must be between"},
+      {"region: eu-west-1\nstream_name: s\nmax_record_bytes: 10485761\n",
+       "sink.max_record_bytes: must be between"},
+      {"region: eu-west-1\nstream_name: s\nlinger_ms: -1\n",
+       "sink.linger_ms: must be a non-negative integer (line 3)"},
+      {"region: eu-west-1\nstream_name: s\nendpoint: ftp://x\n",
+       "sink.endpoint: must be an http:// or https:// URL (line 3)"},
+      {"region: eu-west-1\nstream_name: s\nbogus: 1\n",
+       "sink.bogus: unknown field for a kinesis sink (line 3)"},
+      {"region: eu-west-1\nstream_name: s\nverify_tls: maybe\n",
+       "sink.verify_tls: must be true or false"},
+      {"region: eu-west-1\nstream_name: 'bad name'\n", "sink.stream_name: must be 1-128"},
+      {"region: EU West\nstream_name: s\n", "sink.region: must look like an AWS region"},
+      {"region: eu-west-1\nstream_name: s\nexternal_id: x\n",
+       "sink.external_id: needs sink.role_arn"},
+      {"region: eu-west-1\nstream_name: s\ninitial_backoff_ms: 500\nmax_backoff_ms: 100\n",
+       "sink.max_backoff_ms: must be at least sink.initial_backoff_ms (line 4)"},
+      {"region: eu-west-1\nstream_name: [a, b]\n", "sink.stream_name: must be a string"},
+      {"- a\n- b\n", "sink: must be a map"},
+  };
+  for (const Case& c : cases) {
+    auto r = Parse(c.yaml);
+    ASSERT_FALSE(r.ok()) << c.yaml;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.expected)) << c.yaml;
+  }
+}
+
+TEST(KinesisConfigTest, FactoryCreatesWithoutIo) {
+  auto factory = MakeKinesisSinkFactory();
+  EXPECT_EQ(factory->type(), "kinesis");
+  // A dead-letter path under a directory that does not exist: Create must
+  // not touch it (Start would create it).
+  YAML::Node node = YAML::Load(
+      "type: kinesis\nregion: eu-west-1\nstream_name: s\n"
+      "dead_letter_path: /nonexistent-streamgate-test/dir/dead.jsonl\n");
+  auto sink = factory->Create(node, SinkContext{"m1"});
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  auto bad = factory->Create(YAML::Load("type: kinesis\nregion: eu-west-1\n"),
+                             SinkContext{"m1"});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace streamgate
