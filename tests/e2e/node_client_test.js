@@ -76,13 +76,15 @@ function expectedEvent(e) {
   return Buffer.from(json, 'utf8');
 }
 
+// Value's fields are camelCase even with keepCase: proto-loader takes
+// google/protobuf/struct.proto from protobufjs's built-in copy.
 function toValue(v) {
-  if (v === null) return {null_value: 0};
-  if (typeof v === 'number') return {number_value: v};
-  if (typeof v === 'string') return {string_value: v};
-  if (typeof v === 'boolean') return {bool_value: v};
-  if (Array.isArray(v)) return {list_value: {values: v.map(toValue)}};
-  return {struct_value: toStruct(v)};
+  if (v === null) return {nullValue: 0};
+  if (typeof v === 'number') return {numberValue: v};
+  if (typeof v === 'string') return {stringValue: v};
+  if (typeof v === 'boolean') return {boolValue: v};
+  if (Array.isArray(v)) return {listValue: {values: v.map(toValue)}};
+  return {structValue: toStruct(v)};
 }
 function toStruct(obj) {
   const fields = {};
