@@ -27,12 +27,19 @@ Control:
                       web_identity_token  expected token, or null for any
                       container_token     expected Authorization value
                       imds_role           role name, "" for none
+                      secret_keys         {access key id: secret}; when the
+                                          signing key id is listed, AssumeRole
+                                          verifies the SigV4 signature (service
+                                          sts) and answers SignatureDoesNotMatch
+                                          when it is wrong
   POST /_reset      forget requests and counters, restore the default config
 Credentials returned are numbered per kind: ASIAROLE0001, ASIAWEB0001,
 ASIAIMDS0001, ASIACONT0001 (secret "<kind>Secret000N", token
 "<kind>Token000N").
 """
 
+import hashlib
+import hmac
 import http.server
 import json
 import sys
@@ -46,6 +53,7 @@ DEFAULT_CONFIG = {
     "web_identity_token": None,
     "container_token": "container-auth-token",
     "imds_role": "streamgate-instance-role",
+    "secret_keys": {},
 }
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
@@ -59,6 +67,44 @@ def reset():
         state["requests"] = []
         state["counters"] = {}
         state["imds_tokens"] = set()
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def verify_sigv4(method, path, headers, body, authorization, secret_keys):
+    """Independent SigV4 check of a POST to '/' (no query): returns None when
+    the signature is right or the key unknown, else a reason."""
+    try:
+        algorithm, rest = authorization.split(" ", 1)
+        parts = dict(p.strip().split("=", 1) for p in rest.split(","))
+        key_id, date, region, service, terminator = parts["Credential"].split("/")
+    except (ValueError, KeyError):
+        return "malformed Authorization header"
+    if key_id not in secret_keys:
+        return None
+    if algorithm != "AWS4-HMAC-SHA256" or terminator != "aws4_request" or service != "sts":
+        return "bad algorithm or scope"
+    signed = parts["SignedHeaders"].split(";")
+    if "host" not in signed:
+        return "host not signed"
+    lower = {k.lower(): v for k, v in headers.items()}
+    canonical_headers = "".join(
+        "%s:%s\n" % (h, " ".join(lower.get(h, "").split())) for h in signed)
+    amz_date = lower.get("x-amz-date", "")
+    canonical = "\n".join([method, path, "", canonical_headers, parts["SignedHeaders"],
+                           hashlib.sha256(body.encode()).hexdigest()])
+    scope = "/".join([date, region, service, terminator])
+    to_sign = "\n".join([algorithm, amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = _hmac(("AWS4" + secret_keys[key_id]).encode(), date)
+    for part in (region, service, terminator):
+        key = _hmac(key, part)
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, parts.get("Signature", "")):
+        return "signature mismatch"
+    return None
 
 
 def next_credentials(kind, prefix):
@@ -130,6 +176,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.read_body()
+        self.raw_body = body
         if self.path == "/_reset":
             reset()
             return self.reply(200, "ok")
@@ -156,6 +203,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "AssumeRole":
             if not authorization.startswith("AWS4-HMAC-SHA256 Credential="):
                 return self.sts_error(403, "MissingAuthenticationToken", "request is not signed")
+            reason = verify_sigv4(self.command, self.path, self.headers, self.raw_body,
+                                  authorization, self.config("secret_keys"))
+            if reason:
+                return self.sts_error(403, "SignatureDoesNotMatch", reason)
             kind, prefix, result = "role", "ROLE", "AssumeRole"
         elif action == "AssumeRoleWithWebIdentity":
             if authorization:

@@ -524,6 +524,9 @@ class AssumeRoleTest : public CredentialsTest {
     env_.Set("AWS_ACCESS_KEY_ID", "AKIDBASEKEY");
     env_.Set("AWS_SECRET_ACCESS_KEY", "baseSecretValue");
     env_.Set("AWS_SESSION_TOKEN", "baseSessionTokenValue");
+    // The fake verifies SigV4 signatures made with these keys.
+    server_->Configure(R"({"secret_keys": {"AKIDBASEKEY": "baseSecretValue",
+                                           "ASIAWEB0001": "webSecret0001"}})");
   }
   CredentialsOptions RoleOptions() {
     CredentialsOptions options = Options();
@@ -562,6 +565,17 @@ TEST_F(AssumeRoleTest, SignedRequestCarriesRoleSessionAndExternalId) {
   EXPECT_THAT(authorization, Not(HasSubstr("baseSecretValue")));
   EXPECT_EQ(Str(call, "headers", "x-amz-date"), "20300101T000000Z");
   EXPECT_EQ(Str(call, "headers", "x-amz-security-token"), "baseSessionTokenValue");
+}
+
+TEST_F(AssumeRoleTest, WrongBaseSecretIsRejectedBySignatureCheck) {
+  env_.Set("AWS_SECRET_ACCESS_KEY", "notTheRightSecret");
+  absl::StatusOr<std::unique_ptr<CredentialsProvider>> provider =
+      MakeCredentialsProvider(RoleOptions());
+  ASSERT_TRUE(provider.ok());
+  absl::StatusOr<Credentials> c = (*provider)->GetCredentials();
+  EXPECT_TRUE(absl::IsUnauthenticated(c.status())) << c.status();
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("SignatureDoesNotMatch"));
+  EXPECT_THAT(std::string(c.status().message()), Not(HasSubstr("notTheRightSecret")));
 }
 
 TEST_F(AssumeRoleTest, ExternalIdIsOmittedWhenNotGiven) {
