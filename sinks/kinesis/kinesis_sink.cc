@@ -258,20 +258,22 @@ void KinesisSink::LogOutcome(const RetryOutcome& outcome, absl::Time now) {
                    module_id_, config_.stream_name, n, code, suppressed);
     }
   }
+  const std::string reason =
+      outcome.request_message.empty()
+          ? outcome.request_error
+          : absl::StrCat(outcome.request_error, ": ", outcome.request_message);
   if (!outcome.request_error.empty() &&
       log_limiter_.Allow(absl::StrCat("request:", outcome.request_error), now,
                          suppressed)) {
     const size_t records = outcome.retry.size() + outcome.dead.size();
     if (outcome.request == RequestOutcome::kFatalFailure) {
-      spdlog::error("module {}: stream {}: PutRecords failed with {}: {}; {} "
+      spdlog::error("module {}: stream {}: PutRecords failed with {}; {} "
                     "record(s) dead-lettered ({} similar line(s) suppressed)",
-                    module_id_, config_.stream_name, outcome.request_error,
-                    outcome.request_message, records, suppressed);
+                    module_id_, config_.stream_name, reason, records, suppressed);
     } else {
-      spdlog::error("module {}: stream {}: PutRecords failed with {}: {}; {} "
+      spdlog::error("module {}: stream {}: PutRecords failed with {}; {} "
                     "record(s) will be retried ({} similar line(s) suppressed)",
-                    module_id_, config_.stream_name, outcome.request_error,
-                    outcome.request_message, records, suppressed);
+                    module_id_, config_.stream_name, reason, records, suppressed);
     }
   }
 }

@@ -7,10 +7,12 @@ add_library(streamgate_sink_kinesis STATIC
   ${CMAKE_CURRENT_LIST_DIR}/dead_letter_writer.cc
   ${CMAKE_CURRENT_LIST_DIR}/endpoint.cc
   ${CMAKE_CURRENT_LIST_DIR}/http_client.cc
+  ${CMAKE_CURRENT_LIST_DIR}/kinesis_api.cc
   ${CMAKE_CURRENT_LIST_DIR}/kinesis_sink.cc
   ${CMAKE_CURRENT_LIST_DIR}/log_limiter.cc
   ${CMAKE_CURRENT_LIST_DIR}/request_signer.cc
   ${CMAKE_CURRENT_LIST_DIR}/retrier.cc
+  ${CMAKE_CURRENT_LIST_DIR}/tail/stream_reader.cc
 )
 target_link_libraries(streamgate_sink_kinesis PUBLIC
   streamgate_aws CURL::libcurl simdjson::simdjson yaml-cpp spdlog::spdlog

@@ -1,0 +1,322 @@
+// KinesisSink end to end against a real kinesalite (started here on a free
+// loopback port), directly and through the project's fault-injecting proxy:
+// every record must land exactly once, byte for byte, with its partition key,
+// on the shard whose hash range holds MD5(key); non-retryable errors and
+// oversized records must land in the dead-letter file.
+#include "sinks/kinesis/kinesis_sink.h"
+
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "simdjson.h"
+#include "tests/sinks/kinesis/kinesis_test_support.h"
+
+namespace streamgate::kinesis {
+namespace {
+
+using testing::KinesisTestClient;
+using testing::PortProcess;
+
+unsigned __int128 ParseU128(const std::string& s) {
+  unsigned __int128 v = 0;
+  for (char c : s) v = v * 10 + static_cast<unsigned>(c - '0');
+  return v;
+}
+
+unsigned __int128 Md5Key(const std::string& key) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(key.data(), key.size(), md, &len, EVP_md5(), nullptr);
+  unsigned __int128 v = 0;
+  for (unsigned i = 0; i < 16; ++i) v = (v << 8) | md[i];
+  return v;
+}
+
+// Records like the gateway's: device-id keys, JSON-ish and binary data of
+// varied sizes.
+OutBatch MakeRecords(int n, const std::string& tag) {
+  std::mt19937 rng(42);
+  OutBatch out;
+  for (int i = 0; i < n; ++i) {
+    std::string data = absl::StrCat("{\"tag\":\"", tag, "\",\"seq\":", i, ",\"pad\":\"");
+    data.append(rng() % 200, 'a' + i % 26);
+    data.append("\"}");
+    if (i % 7 == 0) data.append(std::string("\x00\xff\x01\x80", 4));
+    OutRecord r;
+    r.data = std::make_shared<const std::string>(std::move(data));
+    r.partition_key = std::to_string(1000 + i % 50);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+class KinesisSinkTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto k = testing::StartKinesalite();
+    ASSERT_TRUE(k.ok()) << k.status();
+    kinesalite_ = k->release();
+  }
+  static void TearDownTestSuite() {
+    delete kinesalite_;
+    kinesalite_ = nullptr;
+  }
+
+  std::string NewStream(int shards = 4) {
+    std::string name = absl::StrCat(
+        "s", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    for (char& c : name) {
+      if (!isalnum(static_cast<unsigned char>(c))) c = '-';
+    }
+    KinesisTestClient client(kinesalite_->url());
+    absl::Status s = client.CreateStream(name, shards);
+    EXPECT_TRUE(s.ok()) << s;
+    return name;
+  }
+
+  KinesisConfig Config(const std::string& stream, const std::string& endpoint) {
+    KinesisConfig c;
+    c.region = "us-east-1";
+    c.stream_name = stream;
+    c.endpoint = endpoint;
+    c.linger = absl::Milliseconds(5);
+    c.max_records = 100;
+    c.max_in_flight = 4;
+    c.initial_backoff = absl::Milliseconds(20);
+    c.max_backoff = absl::Milliseconds(200);
+    c.record_ttl = absl::Seconds(60);
+    c.request_timeout = absl::Milliseconds(1500);
+    c.connect_timeout = absl::Seconds(2);
+    c.dead_letter_path = absl::StrCat(::testing::TempDir(), "/kinesis-dl-", stream,
+                                      "/dead.jsonl");
+    std::remove(c.dead_letter_path.c_str());
+    return c;
+  }
+
+  static CredentialsFactory TestCredentials() {
+    return []() -> absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>> {
+      return std::make_unique<testing::StaticCredentials>();
+    };
+  }
+
+  // Writes `records` in batches of 100, flushes and closes.
+  void Run(KinesisSink& sink, const OutBatch& records) {
+    ASSERT_TRUE(sink.Start().ok());
+    for (size_t i = 0; i < records.size(); i += 100) {
+      OutBatch b(records.begin() + i,
+                 records.begin() + std::min(records.size(), i + 100));
+      sink.Write(std::move(b));
+    }
+    absl::Status flushed = sink.Flush(absl::Now() + absl::Seconds(60));
+    EXPECT_TRUE(flushed.ok()) << flushed;
+    sink.Close();
+  }
+
+  // Reads the stream back; checks shard placement and returns how often
+  // each (key, data) was stored.
+  std::map<std::pair<std::string, std::string>, int> ReadBack(const std::string& stream) {
+    KinesisTestClient client(kinesalite_->url());
+    std::vector<ShardInfo> shards;
+    auto all = client.ReadAll(stream, &shards);
+    EXPECT_TRUE(all.ok()) << all.status();
+    EXPECT_EQ(shards.size(), 4u);
+    std::map<std::string, ShardInfo> by_id;
+    for (const auto& s : shards) by_id[s.shard_id] = s;
+    std::map<std::pair<std::string, std::string>, int> seen;
+    if (!all.ok()) return seen;
+    for (const StreamRecord& r : *all) {
+      const ShardInfo& s = by_id[r.shard_id];
+      unsigned __int128 h = Md5Key(r.partition_key);
+      EXPECT_TRUE(h >= ParseU128(s.starting_hash_key) && h <= ParseU128(s.ending_hash_key))
+          << "key " << r.partition_key << " on " << r.shard_id;
+      ++seen[{r.partition_key, r.data}];
+    }
+    return seen;
+  }
+
+  void ExpectExactlyOnce(const OutBatch& records,
+                         const std::map<std::pair<std::string, std::string>, int>& seen) {
+    size_t total = 0;
+    for (const auto& [k, n] : seen) total += n;
+    EXPECT_EQ(total, records.size());
+    for (const OutRecord& r : records) {
+      auto it = seen.find({r.partition_key, *r.data});
+      ASSERT_NE(it, seen.end()) << "missing record with key " << r.partition_key;
+      EXPECT_EQ(it->second, 1) << "key " << r.partition_key;
+    }
+  }
+
+  static std::vector<std::string> ReadLines(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+  static PortProcess* kinesalite_;
+};
+
+PortProcess* KinesisSinkTest::kinesalite_ = nullptr;
+
+TEST_F(KinesisSinkTest, DeliversEveryRecordOnceOnItsShard) {
+  std::string stream = NewStream();
+  OutBatch records = MakeRecords(1500, "plain");
+  // A few large records exercise the byte limit (max_request_bytes 200 KB).
+  for (int i = 0; i < 6; ++i) {
+    OutRecord r;
+    r.data = std::make_shared<const std::string>(std::string(90000, 'A' + i));
+    r.partition_key = absl::StrCat("big-", i);
+    records.push_back(std::move(r));
+  }
+  KinesisConfig config = Config(stream, kinesalite_->url());
+  config.max_request_bytes = 200000;
+  KinesisSink sink(config, "m-plain", TestCredentials());
+  Run(sink, records);
+  ExpectExactlyOnce(records, ReadBack(stream));
+  const auto& c = sink.counters();
+  EXPECT_EQ(c.records_accepted.load(), records.size());
+  EXPECT_EQ(c.records_delivered.load(), records.size());
+  EXPECT_EQ(c.records_retried.load(), 0u);
+  EXPECT_EQ(c.records_dead_lettered.load(), 0u);
+  EXPECT_GE(c.requests_ok.load(), 16u);  // at least 1506/100 requests
+  EXPECT_TRUE(ReadLines(config.dead_letter_path).empty());
+}
+
+TEST_F(KinesisSinkTest, OversizedRecordIsDeadLetteredNotSent) {
+  std::string stream = NewStream();
+  OutBatch records = MakeRecords(20, "size");
+  OutRecord big;
+  big.data = std::make_shared<const std::string>(std::string(995, 'x'));
+  big.partition_key = "123456";  // 995 + 6 = 1001 > 1000
+  KinesisConfig config = Config(stream, kinesalite_->url());
+  config.max_record_bytes = 1000;
+  KinesisSink sink(config, "m-size", TestCredentials());
+  OutBatch all = records;
+  all.push_back(big);
+  Run(sink, all);
+  ExpectExactlyOnce(records, ReadBack(stream));
+  auto lines = ReadLines(config.dead_letter_path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"module\":\"m-size\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"partitionKey\":\"123456\""), std::string::npos);
+  EXPECT_NE(lines[0].find(absl::StrCat("\"data\":\"", absl::Base64Escape(*big.data), "\"")),
+            std::string::npos);
+  EXPECT_NE(lines[0].find("over sink.max_record_bytes 1000"), std::string::npos);
+  EXPECT_NE(lines[0].find("\"attempts\":0"), std::string::npos);
+  EXPECT_EQ(sink.counters().records_dead_lettered.load(), 1u);
+}
+
+TEST_F(KinesisSinkTest, MissingStreamGoesToDeadLetterAtOnce) {
+  KinesisConfig config = Config("no-such-stream", kinesalite_->url());
+  OutBatch records = MakeRecords(30, "missing");
+  KinesisSink sink(config, "m-missing", TestCredentials());
+  Run(sink, records);
+  auto lines = ReadLines(config.dead_letter_path);
+  ASSERT_EQ(lines.size(), records.size());
+  std::map<std::string, int> data_seen;
+  simdjson::dom::parser parser;
+  for (const auto& line : lines) {
+    simdjson::dom::object o;
+    ASSERT_EQ(parser.parse(line).get(o), simdjson::SUCCESS) << line;
+    std::string_view module, key, data, error;
+    int64_t attempts = 0;
+    ASSERT_EQ(o["module"].get(module), simdjson::SUCCESS);
+    ASSERT_EQ(o["partitionKey"].get(key), simdjson::SUCCESS);
+    ASSERT_EQ(o["data"].get(data), simdjson::SUCCESS);
+    ASSERT_EQ(o["error"].get(error), simdjson::SUCCESS);
+    ASSERT_EQ(o["attempts"].get(attempts), simdjson::SUCCESS);
+    EXPECT_EQ(module, "m-missing");
+    EXPECT_EQ(error.substr(0, 25), "ResourceNotFoundException");
+    EXPECT_EQ(attempts, 1);  // not retried
+    std::string decoded;
+    ASSERT_TRUE(absl::Base64Unescape(std::string(data), &decoded));
+    ++data_seen[std::string(key) + "|" + decoded];
+  }
+  for (const auto& r : records) {
+    EXPECT_EQ(data_seen[absl::StrCat(r.partition_key, "|", *r.data)], 1);
+  }
+  const auto& c = sink.counters();
+  EXPECT_EQ(c.records_dead_lettered.load(), records.size());
+  EXPECT_EQ(c.records_retried.load(), 0u);
+  EXPECT_GE(c.requests_fatal_failure.load(), 1u);
+  EXPECT_EQ(c.ErrorsByCode().count("ResourceNotFoundException"), 1u);
+}
+
+struct FaultCase {
+  const char* name;
+  std::vector<std::string> plan;
+  const char* error_code;  // expected in ErrorsByCode
+  bool duplicates_allowed;
+};
+
+class KinesisSinkFaultTest : public KinesisSinkTest,
+                             public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(KinesisSinkFaultTest, EveryRecordLandsExactlyOnce) {
+  const FaultCase& fc = GetParam();
+  std::string stream = NewStream();
+  std::vector<std::string> quoted;
+  for (const auto& s : fc.plan) quoted.push_back(absl::StrCat("\"", s, "\""));
+  auto proxy = testing::StartFaultProxy(
+      kinesalite_->port(), absl::StrCat("[", absl::StrJoin(quoted, ","), "]"));
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  OutBatch records = MakeRecords(400, fc.name);
+  KinesisConfig config = Config(stream, (*proxy)->url());
+  KinesisSink sink(config, absl::StrCat("m-", fc.name), TestCredentials());
+  Run(sink, records);
+  auto seen = ReadBack(stream);
+  const auto& c = sink.counters();
+  EXPECT_EQ(c.records_delivered.load(), records.size());
+  EXPECT_EQ(c.records_dead_lettered.load(), 0u);
+  EXPECT_GT(c.records_retried.load(), 0u);
+  EXPECT_GE(c.ErrorsByCode().count(fc.error_code), 1u) << fc.error_code;
+  if (!fc.duplicates_allowed) {
+    ExpectExactlyOnce(records, seen);
+    return;
+  }
+  // Forwarded and unanswered: each record at least once, and every extra
+  // copy counted by the sink.
+  size_t extra = 0;
+  for (const auto& r : records) {
+    auto it = seen.find({r.partition_key, *r.data});
+    ASSERT_NE(it, seen.end());
+    extra += it->second - 1;
+  }
+  size_t total = 0;
+  for (const auto& [k, n] : seen) total += n;
+  EXPECT_EQ(total, records.size() + extra);
+  EXPECT_GT(extra, 0u);
+  EXPECT_EQ(extra, c.possible_duplicates.load());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, KinesisSinkFaultTest,
+    ::testing::Values(
+        FaultCase{"PerRecordThroughput",
+                  {"fail:ProvisionedThroughputExceededException", "pass",
+                   "fail:ProvisionedThroughputExceededException"},
+                  "ProvisionedThroughputExceededException", false},
+        FaultCase{"PerRecordInternalFailure",
+                  {"fail:InternalFailure", "fail:InternalFailure", "fail:InternalFailure"},
+                  "InternalFailure", false},
+        FaultCase{"WholeRequestThrottling", {"throttle", "throttle", "pass", "throttle"},
+                  "ProvisionedThroughputExceededException", false},
+        FaultCase{"Http500", {"500", "500"}, "InternalFailure", false},
+        FaultCase{"Http503", {"503", "pass", "503"}, "HTTP 503", false},
+        FaultCase{"ConnectionReset", {"reset", "pass", "reset"}, "ConnectionReset", false},
+        FaultCase{"ForwardThenDropAnswer", {"drop", "pass", "drop"}, "Timeout", true}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace streamgate::kinesis

@@ -1,0 +1,161 @@
+// Test support for the Kinesis sink's integration tests: starts kinesalite
+// and the fault proxy (Node processes on 127.0.0.1, ephemeral ports, killed
+// on destruction), static test credentials, and a client to create and read
+// streams. Test-only; not thread-safe.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "sinks/kinesis/aws/credentials_provider.h"
+#include "sinks/kinesis/endpoint.h"
+#include "sinks/kinesis/http_client.h"
+#include "sinks/kinesis/kinesis_api.h"
+#include "sinks/kinesis/request_signer.h"
+#include "sinks/kinesis/tail/stream_reader.h"
+
+namespace streamgate::kinesis::testing {
+
+// A child process that prints "PORT <n>" on stdout once it listens.
+class PortProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<PortProcess>> Start(
+      std::vector<std::string> argv) {
+    int out[2];
+    if (pipe(out) != 0) return absl::InternalError("pipe");
+    pid_t pid = fork();
+    if (pid < 0) return absl::InternalError("fork");
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
+      dup2(out[1], 1);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    close(out[1]);
+    auto p = std::unique_ptr<PortProcess>(new PortProcess(pid, out[0]));
+    std::string line;
+    while (line.find('\n') == std::string::npos) {
+      pollfd pfd{out[0], POLLIN, 0};
+      if (poll(&pfd, 1, 20000) <= 0) {
+        return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not start"));
+      }
+      char buf[256];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) return absl::InternalError(absl::StrCat(argv[0], " exited"));
+      line.append(buf, n);
+    }
+    if (line.rfind("PORT ", 0) != 0 ||
+        !absl::SimpleAtoi(line.substr(5, line.find('\n') - 5), &p->port_)) {
+      return absl::InternalError(absl::StrCat("unexpected start line: ", line));
+    }
+    return p;
+  }
+
+  ~PortProcess() {
+    kill(pid_, SIGTERM);
+    int status;
+    waitpid(pid_, &status, 0);
+    close(fd_);
+  }
+
+  int port() const { return port_; }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  PortProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  pid_t pid_;
+  int fd_;
+  int port_ = 0;
+};
+
+inline std::string NodeModules() {
+  return std::string(STREAMGATE_SOURCE_DIR) + "/tests/node_modules";
+}
+
+// In-memory kinesalite with instant stream creation.
+inline absl::StatusOr<std::unique_ptr<PortProcess>> StartKinesalite() {
+  std::string script = absl::StrCat(
+      "const s = require('", NodeModules(), "/kinesalite')({createStreamMs: 0, "
+      "deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 50});"
+      "s.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + "
+      "s.address().port + '\\n'));"
+      "process.on('SIGTERM', () => process.exit(0));");
+  return PortProcess::Start({"node", "-e", script});
+}
+
+inline absl::StatusOr<std::unique_ptr<PortProcess>> StartFaultProxy(
+    int upstream_port, const std::string& plan_json) {
+  return PortProcess::Start(
+      {"node", std::string(STREAMGATE_SOURCE_DIR) + "/tests/fakes/kinesis_fault_proxy.js",
+       std::to_string(upstream_port), plan_json});
+}
+
+// Fixed dummy credentials (kinesalite checks the header's form, not the
+// signature).
+class StaticCredentials : public aws::CredentialsProvider {
+ public:
+  absl::StatusOr<aws::Credentials> GetCredentials() override {
+    aws::Credentials c;
+    c.access_key_id = "AKIDTESTTESTTESTTEST";
+    c.secret_access_key = "test-secret-not-real";
+    return c;
+  }
+};
+
+// Creates and reads streams on one endpoint.
+class KinesisTestClient {
+ public:
+  explicit KinesisTestClient(const std::string& endpoint_url) {
+    http_ = *HttpClient::Create(HttpClientOptions{});
+    signer_ = std::make_unique<RequestSigner>(*ParseEndpoint(endpoint_url),
+                                              "us-east-1", credentials_);
+    api_ = std::make_unique<KinesisApi>(*http_, *signer_);
+  }
+  KinesisApi& api() { return *api_; }
+
+  absl::Status CreateStream(const std::string& name, int shards) {
+    return CreateStreamAndWait(*api_, name, shards, absl::Seconds(20));
+  }
+
+  // Every record of every shard, with the shards' hash ranges.
+  absl::StatusOr<std::vector<StreamRecord>> ReadAll(const std::string& stream,
+                                                    std::vector<ShardInfo>* shards) {
+    StreamReader reader(*api_, stream);
+    auto list = reader.ListShards();
+    if (!list.ok()) return list.status();
+    std::vector<StreamRecord> all;
+    for (const ShardInfo& s : *list) {
+      auto records = reader.ReadShard(s.shard_id);
+      if (!records.ok()) return records.status();
+      for (auto& r : *records) all.push_back(std::move(r));
+    }
+    if (shards) *shards = *list;
+    return all;
+  }
+
+ private:
+  StaticCredentials credentials_;
+  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<RequestSigner> signer_;
+  std::unique_ptr<KinesisApi> api_;
+};
+
+}  // namespace streamgate::kinesis::testing
