@@ -1,0 +1,59 @@
+// The `mqtt:` section of the gateway config (issue 4) and the factory the core
+// calls to build the MQTT adapter from it. Parsing validates every field up
+// front (errors read "mqtt.<field> (line N): reason") and reads password_file,
+// but opens no connection, so `--check-config` can use it too. Secrets never
+// appear in an error message.
+// Plain values and pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "adapters/adapter.h"
+#include "gateway/ingest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace streamgate {
+
+struct MqttTlsConfig {
+  std::string ca_file;
+  std::string cert_file;  // client certificate; with key_file, or neither
+  std::string key_file;
+  bool verify = true;     // broker certificate and host name
+};
+
+struct MqttConfig {
+  std::string host;
+  int port = 1883;             // 8883 when tls is set and no port is given
+  std::string client_id;       // required unless clean_session is true
+  std::string username;
+  std::string password;        // from `password` or `password_file`
+  int protocol = 5;            // MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 (4)
+  int qos = 1;
+  int keepalive_s = 60;
+  bool clean_session = false;  // false: the broker queues while we are away
+  // MQTT 5 Session Expiry Interval sent when clean_session is false: how long
+  // the broker keeps the queue of a gateway that does not come back.
+  uint32_t session_expiry_s = 7 * 24 * 3600;
+  std::string shared_group;    // non-empty: subscribe via $share/{group}/
+  absl::optional<MqttTlsConfig> tls;
+  absl::optional<int64_t> default_home_id;
+  // Reconnect backoff: doubles from min to max, with jitter.
+  int64_t reconnect_min_ms = 250;
+  int64_t reconnect_max_ms = 30000;
+  // How long Start() waits for CONNACK and SUBACK before failing.
+  int64_t connect_timeout_ms = 10000;
+};
+
+// Validates `mqtt_section` (a map) and reads password_file.
+absl::StatusOr<MqttConfig> ParseMqttConfig(const YAML::Node& mqtt_section);
+
+// ParseMqttConfig + the adapter, without any I/O on the network. `ingest`
+// must outlive the adapter.
+absl::StatusOr<std::unique_ptr<Adapter>> CreateMqttAdapter(
+    const YAML::Node& mqtt_section, Ingest& ingest);
+
+}  // namespace streamgate

@@ -1,0 +1,234 @@
+#include "adapters/mqtt/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/fake_ingest.h"
+
+namespace streamgate {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The section under a leading "mqtt:" line, so YAML lines match the file.
+absl::StatusOr<MqttConfig> Parse(const std::string& body) {
+  YAML::Node root = YAML::Load("mqtt:\n" + body);
+  return ParseMqttConfig(root["mqtt"]);
+}
+
+std::string Error(const std::string& body) {
+  auto c = Parse(body);
+  if (c.ok()) return "OK";
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(c.status().message());
+}
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    char tmpl[] = "/tmp/sg-mqtt-config-XXXXXX";
+    const int fd = mkstemp(tmpl);
+    path_ = tmpl;
+    ::write(fd, content.data(), content.size());
+    ::close(fd);
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+constexpr char kMinimal[] = "  host: broker.local\n  client_id: gw-1\n";
+
+TEST(MqttConfigTest, Defaults) {
+  auto c = Parse(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->host, "broker.local");
+  EXPECT_EQ(c->port, 1883);
+  EXPECT_EQ(c->client_id, "gw-1");
+  EXPECT_EQ(c->protocol, 5);
+  EXPECT_EQ(c->qos, 1);
+  EXPECT_EQ(c->keepalive_s, 60);
+  EXPECT_FALSE(c->clean_session);
+  EXPECT_GT(c->session_expiry_s, 0u);
+  EXPECT_TRUE(c->shared_group.empty());
+  EXPECT_FALSE(c->tls.has_value());
+  EXPECT_FALSE(c->default_home_id.has_value());
+}
+
+TEST(MqttConfigTest, AllFields) {
+  TempFile ca("ca"), cert("cert"), key("key");
+  auto c = Parse(std::string(kMinimal) +
+                 "  port: 18883\n  username: gw\n  password: s3cret\n"
+                 "  protocol: \"3.1.1\"\n  qos: 0\n  keepalive_s: 30\n"
+                 "  clean_session: true\n  shared_group: gateways\n"
+                 "  default_home_id: 1001\n  session_expiry_s: 3600\n"
+                 "  tls:\n    ca_file: " + ca.path() + "\n    cert_file: " +
+                 cert.path() + "\n    key_file: " + key.path() +
+                 "\n    verify: false\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->port, 18883);
+  EXPECT_EQ(c->username, "gw");
+  EXPECT_EQ(c->password, "s3cret");
+  EXPECT_EQ(c->protocol, 4);
+  EXPECT_EQ(c->qos, 0);
+  EXPECT_EQ(c->keepalive_s, 30);
+  EXPECT_TRUE(c->clean_session);
+  EXPECT_EQ(c->shared_group, "gateways");
+  EXPECT_EQ(*c->default_home_id, 1001);
+  EXPECT_EQ(c->session_expiry_s, 3600u);
+  ASSERT_TRUE(c->tls.has_value());
+  EXPECT_EQ(c->tls->ca_file, ca.path());
+  EXPECT_FALSE(c->tls->verify);
+}
+
+TEST(MqttConfigTest, TlsDefaultsToPort8883AndVerification) {
+  TempFile ca("ca");
+  auto c = Parse(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() + "\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->port, 8883);
+  EXPECT_TRUE(c->tls->verify);
+}
+
+TEST(MqttConfigTest, SectionMustBeAMap) {
+  EXPECT_THAT(Error("  - a\n"), HasSubstr("mqtt (line 2): must be a map"));
+}
+
+TEST(MqttConfigTest, UnknownFieldWithLine) {
+  EXPECT_EQ(Error(std::string(kMinimal) + "  hots: x\n"),
+            "mqtt.hots (line 4): unknown field");
+}
+
+TEST(MqttConfigTest, HostRequired) {
+  EXPECT_THAT(Error("  client_id: gw\n"), HasSubstr("mqtt.host"));
+  EXPECT_THAT(Error("  host: \"\"\n  client_id: gw\n"), HasSubstr("mqtt.host"));
+}
+
+TEST(MqttConfigTest, PortRange) {
+  EXPECT_EQ(Error(std::string(kMinimal) + "  port: 70000\n"),
+            "mqtt.port (line 4): must be an integer in 1..65535");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  port: abc\n"),
+              HasSubstr("mqtt.port (line 4)"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  port: 0\n"), HasSubstr("mqtt.port"));
+}
+
+TEST(MqttConfigTest, ClientIdRequiredForPersistentSessions) {
+  EXPECT_THAT(Error("  host: h\n"), HasSubstr("mqtt.client_id"));
+  EXPECT_EQ(Error("  host: h\n  clean_session: true\n"), "OK");
+  EXPECT_THAT(Error("  host: h\n  client_id: \"\"\n"),
+              HasSubstr("mqtt.client_id (line 3)"));
+}
+
+TEST(MqttConfigTest, PasswordRules) {
+  EXPECT_THAT(Error(std::string(kMinimal) + "  password: x\n"),
+              HasSubstr("mqtt.username"));
+  TempFile pw("secret-from-file\n");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  username: u\n  password: x\n"
+                    "  password_file: " + pw.path() + "\n"),
+              HasSubstr("mqtt.password_file (line 6): give either"));
+  auto c = Parse(std::string(kMinimal) + "  username: u\n  password_file: " +
+                 pw.path() + "\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->password, "secret-from-file");
+}
+
+TEST(MqttConfigTest, PasswordFileErrorsNeverShowTheSecret) {
+  const std::string missing = Error(std::string(kMinimal) +
+                                    "  username: u\n  password_file: /nonexistent/pw\n");
+  EXPECT_THAT(missing, HasSubstr("mqtt.password_file (line 5): cannot read "
+                                 "'/nonexistent/pw'"));
+  TempFile empty("\n");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  username: u\n  password_file: " +
+                    empty.path() + "\n"),
+              HasSubstr("is empty"));
+  // A wrong type for password must not echo the value either.
+  const std::string typed =
+      Error(std::string(kMinimal) + "  username: u\n  password: [hunter2]\n");
+  EXPECT_THAT(typed, HasSubstr("mqtt.password"));
+  EXPECT_THAT(typed, ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(MqttConfigTest, Protocol) {
+  EXPECT_EQ(Parse(std::string(kMinimal) + "  protocol: 5\n")->protocol, 5);
+  EXPECT_EQ(Parse(std::string(kMinimal) + "  protocol: 3.1.1\n")->protocol, 4);
+  EXPECT_EQ(Error(std::string(kMinimal) + "  protocol: 3.1\n"),
+            "mqtt.protocol (line 4): must be \"3.1.1\" or \"5\"");
+}
+
+TEST(MqttConfigTest, Qos) {
+  EXPECT_THAT(Error(std::string(kMinimal) + "  qos: 3\n"),
+              HasSubstr("mqtt.qos (line 4)"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  qos: -1\n"), HasSubstr("mqtt.qos"));
+}
+
+TEST(MqttConfigTest, Keepalive) {
+  EXPECT_THAT(Error(std::string(kMinimal) + "  keepalive_s: 2\n"),
+              HasSubstr("mqtt.keepalive_s (line 4): must be an integer in 5..65535"));
+}
+
+TEST(MqttConfigTest, CleanSessionIsBool) {
+  EXPECT_EQ(Error(std::string(kMinimal) + "  clean_session: maybe\n"),
+            "mqtt.clean_session (line 4): must be true or false");
+}
+
+TEST(MqttConfigTest, SharedGroup) {
+  for (const char* bad : {"\"\"", "a/b", "a+", "\"#\""}) {
+    EXPECT_THAT(Error(std::string(kMinimal) + "  shared_group: " + bad + "\n"),
+                HasSubstr("mqtt.shared_group (line 4)"))
+        << bad;
+  }
+}
+
+TEST(MqttConfigTest, DefaultHomeIdPositive) {
+  EXPECT_THAT(Error(std::string(kMinimal) + "  default_home_id: 0\n"),
+              HasSubstr("mqtt.default_home_id (line 4)"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  default_home_id: x\n"),
+              HasSubstr("mqtt.default_home_id"));
+}
+
+TEST(MqttConfigTest, TlsRules) {
+  TempFile ca("ca"), cert("cert");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls: yes\n"),
+              HasSubstr("mqtt.tls (line 4): must be a map"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    verify: true\n"),
+              HasSubstr("mqtt.tls.ca_file"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: /nonexistent/ca\n"),
+              HasSubstr("mqtt.tls.ca_file (line 5): cannot read '/nonexistent/ca'"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
+                    "\n    cert_file: " + cert.path() + "\n"),
+              HasSubstr("mqtt.tls.key_file"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
+                    "\n    verify: sometimes\n"),
+              HasSubstr("mqtt.tls.verify (line 6)"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
+                    "\n    cafile: x\n"),
+              HasSubstr("mqtt.tls.cafile (line 6): unknown field"));
+}
+
+TEST(MqttConfigTest, ReconnectBounds) {
+  EXPECT_THAT(Error(std::string(kMinimal) +
+                    "  reconnect_min_ms: 500\n  reconnect_max_ms: 100\n"),
+              HasSubstr("mqtt.reconnect_max_ms (line 5)"));
+}
+
+TEST(MqttConfigTest, CreateMqttAdapterValidatesWithoutConnecting) {
+  testing::FakeIngest ingest;
+  // Port 1 on loopback has no broker: Create must still succeed (no I/O).
+  YAML::Node ok = YAML::Load("mqtt:\n  host: 127.0.0.1\n  port: 1\n  client_id: g\n");
+  auto adapter = CreateMqttAdapter(ok["mqtt"], ingest);
+  ASSERT_TRUE(adapter.ok()) << adapter.status();
+  EXPECT_EQ((*adapter)->name(), "mqtt");
+  YAML::Node bad = YAML::Load("mqtt:\n  host: 127.0.0.1\n  qos: 9\n  client_id: g\n");
+  EXPECT_THAT(std::string(CreateMqttAdapter(bad["mqtt"], ingest).status().message()),
+              HasSubstr("mqtt.qos (line 3)"));
+}
+
+}  // namespace
+}  // namespace streamgate

@@ -1,0 +1,142 @@
+// FakeIngest: a recording streamgate::Ingest for adapter tests. It keeps a
+// copy of every input it accepted, answers DeviceHome from a map the test
+// fills, and lets the test choose each call's status (to simulate full
+// queues or core-side rejections) through a responder function.
+//
+// Threading: all methods are safe from any thread (one mutex).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "gateway/ingest.h"
+
+namespace streamgate {
+namespace testing {
+
+class FakeIngest : public Ingest {
+ public:
+  struct Event {
+    std::string event_type;
+    std::string data_json;
+    int64_t home_id = 0;
+    absl::optional<int64_t> origin_device_id;
+    bool has_timestamp = false;
+    std::string caller_key_id;
+  };
+  struct Bulk {
+    int64_t device_id = 0;
+    std::string label;
+    absl::optional<std::string> msgpack_payload;
+    std::vector<std::string> records;
+  };
+  // What the responder sees of a call, to decide its status.
+  struct Call {
+    const Event* event = nullptr;  // exactly one of the two is set
+    const Bulk* bulk = nullptr;
+  };
+  using Responder = std::function<absl::Status(const Call&)>;
+
+  void SetDevice(int64_t device_id, int64_t home_id) {
+    absl::MutexLock lock(&mu_);
+    devices_[device_id] = home_id;
+  }
+  // nullptr: accept everything.
+  void SetResponder(Responder responder) {
+    absl::MutexLock lock(&mu_);
+    responder_ = std::move(responder);
+  }
+
+  absl::Status PublishEvents(absl::Span<const EventInput> events,
+                             const Caller& caller) override {
+    std::vector<Event> copies;
+    for (const EventInput& in : events) {
+      Event e;
+      e.event_type = std::string(in.event_type);
+      e.data_json = std::string(in.data_json);
+      e.home_id = in.home_id;
+      e.origin_device_id = in.origin_device_id;
+      e.has_timestamp = in.timestamp.has_value();
+      e.caller_key_id = std::string(caller.key_id);
+      copies.push_back(std::move(e));
+    }
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    for (const Event& e : copies) {
+      if (responder_) {
+        absl::Status status = responder_(Call{&e, nullptr});
+        if (!status.ok()) return status;
+      }
+    }
+    for (Event& e : copies) events_.push_back(std::move(e));
+    return absl::OkStatus();
+  }
+
+  absl::Status PublishBulk(const BulkInput& in, const Caller&) override {
+    Bulk b;
+    b.device_id = in.device_id;
+    b.label = std::string(in.label);
+    if (in.msgpack_payload) b.msgpack_payload = std::string(*in.msgpack_payload);
+    for (const std::string* r : in.records) b.records.push_back(*r);
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (responder_) {
+      absl::Status status = responder_(Call{nullptr, &b});
+      if (!status.ok()) return status;
+    }
+    bulks_.push_back(std::move(b));
+    return absl::OkStatus();
+  }
+
+  absl::optional<int64_t> DeviceHome(int64_t device_id) const override {
+    absl::MutexLock lock(&mu_);
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) return absl::nullopt;
+    return it->second;
+  }
+
+  std::vector<Event> events() const {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  std::vector<Bulk> bulks() const {
+    absl::MutexLock lock(&mu_);
+    return bulks_;
+  }
+  int64_t calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  size_t accepted() const {
+    absl::MutexLock lock(&mu_);
+    return events_.size() + bulks_.size();
+  }
+  // Waits until at least `n` inputs were accepted; false on timeout.
+  bool WaitForAccepted(size_t n, absl::Duration timeout) const {
+    absl::MutexLock lock(&mu_);
+    auto done = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return events_.size() + bulks_.size() >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<int64_t, int64_t> devices_ ABSL_GUARDED_BY(mu_);
+  Responder responder_ ABSL_GUARDED_BY(mu_);
+  std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<Bulk> bulks_ ABSL_GUARDED_BY(mu_);
+  int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace testing
+}  // namespace streamgate
