@@ -15,7 +15,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -30,31 +30,32 @@ namespace streamgate {
 
 // Who sent an input; the origin project key fields come from here only.
 struct Caller {
-  std::string_view key_id;    // empty: anonymous
-  std::string_view key_name;
+  absl::string_view key_id;    // empty: anonymous
+  absl::string_view key_name;
 };
 
 // One event, transport-neutral. String views must outlive the call.
 struct EventInput {
-  std::string_view event_type;
+  absl::string_view event_type;
   // eventData: a protobuf Struct (gRPC) or, when null, a JSON object text
   // already checked to be an object (MQTT); empty text renders as {}.
   const google::protobuf::Struct* data_struct = nullptr;
-  std::string_view data_json;
+  absl::string_view data_json;
   absl::optional<absl::Time> timestamp;  // receive time when absent
   int64_t home_id = 0;                   // 0: from the device registry
   absl::optional<int64_t> origin_device_id;
-  std::string_view origin_device_class;  // registry class when empty
-  std::string_view origin_device_ip;
+  absl::string_view origin_device_class;  // registry class when empty
+  absl::string_view origin_device_ip;
 };
 
 // Bulk data of one device under one label: either explicit records or a
 // MessagePack payload (spec 1.2), never both.
 struct BulkInput {
   int64_t device_id = 0;
-  std::string_view label;
-  absl::Span<const std::string> records;
-  absl::optional<std::string_view> msgpack_payload;
+  absl::string_view label;
+  // Pointers, because protobuf's repeated bytes field stores them so.
+  absl::Span<const std::string* const> records;
+  absl::optional<absl::string_view> msgpack_payload;
 };
 
 class Ingest {

@@ -1,0 +1,25 @@
+// Translation between the public protobuf API and the transport-neutral
+// Ingest types, and absl::Status → grpc::Status (only here, at the gRPC
+// edge). Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gateway/ingest.h"
+#include "grpcpp/support/status.h"
+#include "streamgate/v1/gateway.pb.h"
+
+namespace streamgate {
+
+// Fills `out` from `event` (views into `event`, which must outlive it).
+// `prefix` is prepended to field names in errors ("events[2].").
+absl::Status ToEventInput(const v1::Event& event, absl::string_view prefix,
+                          EventInput& out);
+
+BulkInput ToBulkInput(const v1::BulkData& bulk);
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace streamgate

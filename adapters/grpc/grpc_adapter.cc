@@ -1,0 +1,112 @@
+#include "adapters/grpc/grpc_adapter.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/grpc/convert.h"
+#include "adapters/grpc/publish_reactor.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "gateway/logging.h"
+
+namespace streamgate {
+
+grpc::ServerUnaryReactor* GatewayService::PublishEvent(
+    grpc::CallbackServerContext* context, const v1::Event* request,
+    v1::PublishResponse* response) {
+  EventInput in;
+  absl::Status st = ToEventInput(*request, "", in);
+  if (st.ok()) st = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1), Caller{});
+  if (st.ok()) {
+    response->set_records(1);
+  } else if (st.code() == absl::StatusCode::kInvalidArgument) {
+    spdlog::error("grpc PublishEvent from {} rejected: {}", context->peer(),
+                  st.message());
+  }
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
+    grpc::CallbackServerContext* context, const v1::BulkData* request,
+    v1::PublishResponse* response) {
+  absl::Status st = ingest_.PublishBulk(ToBulkInput(*request), Caller{});
+  if (st.ok()) {
+    response->set_records(static_cast<uint32_t>(request->records_size()));
+  } else if (st.code() == absl::StatusCode::kInvalidArgument) {
+    spdlog::error("grpc PublishBulkData from {} (device {}, label '{}') "
+                  "rejected: {}",
+                  context->peer(), request->device_id(), request->label(),
+                  st.message());
+  }
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(st));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
+GatewayService::Publish(grpc::CallbackServerContext* context) {
+  return new PublishReactor(ingest_, stream_window_);
+}
+
+GrpcAdapter::GrpcAdapter(const GrpcConfig& config, Ingest& ingest)
+    : config_(config),
+      service_(ingest, static_cast<size_t>(config.stream_window)) {}
+
+GrpcAdapter::~GrpcAdapter() {
+  if (server_) Shutdown(absl::Now());
+}
+
+absl::Status GrpcAdapter::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second gateway on a used port would
+  // start silently and steal half the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  if (config_.keepalive_time_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                               static_cast<int>(config_.keepalive_time_ms));
+  }
+  if (config_.keepalive_timeout_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                               static_cast<int>(config_.keepalive_timeout_ms));
+  }
+  if (config_.max_connection_age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(config_.max_connection_age_ms));
+  }
+  if (config_.max_connection_age_grace_ms > 0) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(config_.max_connection_age_grace_ms));
+  }
+  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
+                           &port_);
+  builder.RegisterService(&service_);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "grpc.listen: cannot listen on ", config_.listen,
+        " (address in use or invalid)"));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("grpc: listening on {}", config_.listen);
+  return absl::OkStatus();
+}
+
+void GrpcAdapter::StopAccepting() {
+  if (server_) server_->GetHealthCheckService()->SetServingStatus(false);
+}
+
+void GrpcAdapter::Shutdown(absl::Time deadline) {
+  if (!server_) return;
+  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace streamgate

@@ -1,0 +1,118 @@
+#include "gateway/gateway.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "adapters/grpc/grpc_adapter.h"
+#include "gateway/memory_queue.h"
+#include "gateway/status_macros.h"
+#include "gateway/logging.h"
+#ifdef STREAMGATE_HAVE_MQTT
+#include "adapters/mqtt/config.h"
+#endif
+
+namespace streamgate {
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
+    GatewayConfig config, const SinkRegistry& sinks) {
+  std::unique_ptr<Gateway> g(new Gateway());
+  g->config_ = std::move(config);
+  const GatewayConfig& c = g->config_;
+  g->registry_ = std::make_unique<DeviceRegistry>(c.devices);
+
+  std::vector<RoutedModule> routed;
+  for (const ModuleConfig& mc : c.modules) {
+    const SinkFactory* factory = sinks.Find(mc.sink_type);
+    if (factory == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "module '", mc.id, "': sink.type: unknown type '", mc.sink_type,
+          "' (known: ", absl::StrJoin(sinks.Types(), ", "), ")"));
+    }
+    auto sink = factory->Create(mc.sink, SinkContext{mc.id});
+    if (!sink.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "module '", mc.id, "': ", sink.status().message()));
+    }
+    Module m;
+    m.queue = std::make_unique<MemoryQueue>(
+        static_cast<size_t>(mc.queue.max_records),
+        static_cast<size_t>(mc.queue.max_bytes));
+    m.sink = std::move(*sink);
+    m.stats = std::make_unique<ModuleStats>();
+    routed.push_back(
+        RoutedModule{mc.id, mc.use_uuid, m.queue.get(), m.stats.get()});
+    g->modules_.push_back(std::move(m));
+  }
+  g->router_ = std::make_unique<Router>(c.modules, std::move(routed));
+  g->ingester_ = std::make_unique<Ingester>(
+      *g->registry_, *g->router_, static_cast<size_t>(c.max_record_bytes));
+
+  auto grpc = std::make_unique<GrpcAdapter>(c.grpc, *g->ingester_);
+  g->grpc_ = grpc.get();
+  g->adapters_.push_back(std::move(grpc));
+  if (c.mqtt.IsDefined() && !c.mqtt.IsNull()) {
+#ifdef STREAMGATE_HAVE_MQTT
+    ASSIGN_OR_RETURN(auto mqtt, CreateMqttAdapter(c.mqtt, *g->ingester_));
+    g->adapters_.push_back(std::move(mqtt));
+#else
+    return absl::InvalidArgumentError(
+        "mqtt: this build has no MQTT adapter");
+#endif
+  }
+  return g;
+}
+
+Gateway::~Gateway() {
+  if (started_) Shutdown();
+}
+
+absl::Status Gateway::Start() {
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    RETURN_IF_ERROR(modules_[i].sink->Start());
+    modules_[i].worker = std::make_unique<ModuleWorker>(
+        config_.modules[i].id, *modules_[i].queue, *modules_[i].sink);
+    modules_[i].worker->Start();
+  }
+  started_ = true;
+  for (auto& a : adapters_) {
+    absl::Status st = a->Start();
+    if (!st.ok()) {
+      Shutdown();
+      return st;
+    }
+  }
+  spdlog::info("streamgate: started with {} module(s)", modules_.size());
+  return absl::OkStatus();
+}
+
+bool Gateway::Shutdown() {
+  if (!started_) return true;
+  started_ = false;
+  const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
+  spdlog::info("streamgate: shutting down (deadline {} ms)",
+               absl::ToInt64Milliseconds(config_.shutdown_timeout));
+  for (auto& a : adapters_) a->StopAccepting();
+  ingester_->StopAccepting();
+  // In-flight calls get part of the budget; the rest is for the sinks.
+  const absl::Time calls_deadline =
+      absl::Now() + std::min(absl::Seconds(5), config_.shutdown_timeout / 2);
+  for (auto& a : adapters_) a->Shutdown(calls_deadline);
+  bool clean = true;
+  for (Module& m : modules_) {
+    if (m.worker) clean &= m.worker->Stop(deadline);
+  }
+  spdlog::info("streamgate: stopped{}", clean ? "" : " with undelivered records");
+  return clean;
+}
+
+void Gateway::Reload(DeviceMap devices) {
+  const size_t n = devices.size();
+  registry_->Replace(std::move(devices));
+  for (auto& a : adapters_) a->Reload();
+  spdlog::info("streamgate: device registry reloaded ({} devices)", n);
+}
+
+int Gateway::grpc_port() const { return grpc_ ? grpc_->port() : 0; }
+
+}  // namespace streamgate

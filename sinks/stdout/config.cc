@@ -1,0 +1,27 @@
+#include "sinks/stdout/config.h"
+
+#include "gateway/status_macros.h"
+#include "gateway/yaml_fields.h"
+#include "sinks/stdout/stdout_sink.h"
+
+namespace streamgate {
+namespace {
+
+class StdoutSinkFactory : public SinkFactory {
+ public:
+  std::string type() const override { return "stdout"; }
+
+  absl::StatusOr<std::unique_ptr<Sink>> Create(
+      const YAML::Node& config, const SinkContext& context) const override {
+    RETURN_IF_ERROR(CheckKnownKeys(config, {"type"}, "sink."));
+    return std::unique_ptr<Sink>(std::make_unique<StdoutSink>(context.module_id));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SinkFactory> MakeStdoutSinkFactory() {
+  return std::make_unique<StdoutSinkFactory>();
+}
+
+}  // namespace streamgate
