@@ -1,0 +1,365 @@
+// MqttAdapter against a real mosquitto: exactly the expected Ingest calls
+// and counters for good and bad input, reconnects after a broker restart,
+// queued delivery after the gateway was away, shared subscriptions,
+// backpressure and shutdown without losing the message in hand.
+#include "adapters/mqtt/mqtt_adapter.h"
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/adapters/mqtt/test_publisher.h"
+#include "tests/fakes/fake_ingest.h"
+#include "tests/fakes/mosquitto_broker.h"
+
+namespace streamgate {
+namespace {
+
+using testing::FakeIngest;
+using testing::MosquittoBroker;
+using testing::MsgpackBulk;
+using testing::TestPublisher;
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+// Polls `done` until it holds; false after kWait (a bound, not a timing test).
+bool WaitFor(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + kWait;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+std::unique_ptr<MqttAdapter> MakeAdapter(int port, FakeIngest& ingest,
+                                         const std::string& client_id,
+                                         const std::string& extra = "") {
+  YAML::Node node = YAML::Load(absl::StrCat(
+      "host: 127.0.0.1\nport: ", port, "\nclient_id: ", client_id,
+      "\nreconnect_min_ms: 20\nreconnect_max_ms: 200\n", extra));
+  auto config = ParseMqttConfig(node);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return std::make_unique<MqttAdapter>(*config, ingest);
+}
+
+std::string Seq(int i) {
+  return absl::StrCat(R"({"eventType":"seq","eventData":{"i":)", i, "}}");
+}
+
+// The "i" of every accepted event, in arrival order.
+std::vector<int> Seqs(const FakeIngest& ingest) {
+  std::vector<int> out;
+  for (const auto& e : ingest.events()) {
+    const std::string prefix = R"({"i":)";
+    EXPECT_EQ(e.data_json.substr(0, prefix.size()), prefix);
+    out.push_back(std::stoi(e.data_json.substr(prefix.size())));
+  }
+  return out;
+}
+
+class MqttAdapterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto broker = MosquittoBroker::Start("max_queued_messages 5000\n");
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = std::move(*broker);
+  }
+  std::unique_ptr<TestPublisher> Publisher() {
+    auto p = TestPublisher::Connect(broker_->port());
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+
+  std::unique_ptr<MosquittoBroker> broker_;
+};
+
+TEST_F(MqttAdapterTest, EventsBulkAndRejectionsGiveExactlyTheExpectedCalls) {
+  FakeIngest ingest;
+  ingest.SetDevice(42, 7);
+  const std::string bad_msgpack = "\xa3" "2.0";
+  ingest.SetResponder([&](const FakeIngest::Call& call) {
+    if (call.bulk && call.bulk->msgpack_payload == bad_msgpack) {
+      return absl::InvalidArgumentError("msgpack_payload: unsupported version");
+    }
+    return absl::OkStatus();
+  });
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-basic");
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  ASSERT_NE(pub, nullptr);
+
+  const std::string bulk = MsgpackBulk({"rec-1", std::string("\x00\xff", 2)});
+  const std::vector<std::pair<std::string, std::string>> messages = {
+      {"/devices/42/event",
+       "{ \"eventType\": \"temp\", \"eventData\": { \"c\": 21.5 } }"},   // ok
+      {"/devices/42/event", R"({"eventType":"boot"})"},                 // ok
+      {"/devices/99/event", R"({"eventType":"temp"})"},                 // unknown
+      {"/devices/042/event", R"({"eventType":"temp"})"},                // bad id
+      {"/devices/0/event", R"({"eventType":"temp"})"},                  // bad id
+      {"/devices/42/event", "not json"},                                // json
+      {"/devices/42/event", R"(["eventType"])"},                        // object
+      {"/devices/42/event", R"({"eventData":{}})"},                     // type
+      {"/devices/42/event", R"({"eventType":""})"},                     // type
+      {"/devices/42/event", R"({"eventType":3})"},                      // type
+      {"/devices/42/event", R"({"eventType":"t","eventData":[1]})"},    // data
+      {"/devices/42/bulkData/logs", bulk},                              // ok
+      {"/devices/99/bulkData/logs", bulk},                              // unknown
+      {"/devices/42/bulkData/logs", bad_msgpack},                       // ingest
+      {"/devices/42/event", R"({"eventType":"last","eventData":{}})"},  // ok
+  };
+  for (const auto& [topic, payload] : messages) {
+    ASSERT_TRUE(pub->Publish(topic, payload).ok());
+  }
+  ASSERT_TRUE(pub->WaitAcked().ok());
+  const MqttCounters& c = adapter->counters();
+  ASSERT_TRUE(WaitFor([&] { return c.received.load() >= messages.size(); }));
+
+  const auto events = ingest.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].event_type, "temp");
+  EXPECT_EQ(events[0].data_json, R"({"c":21.5})");
+  EXPECT_EQ(events[0].home_id, 0);  // the core fills it from the registry
+  EXPECT_EQ(events[0].origin_device_id, 42);
+  EXPECT_FALSE(events[0].has_timestamp);  // the gateway stamps receive time
+  EXPECT_EQ(events[0].caller_key_id, "");
+  EXPECT_EQ(events[1].event_type, "boot");
+  EXPECT_EQ(events[1].data_json, "");
+  EXPECT_EQ(events[2].event_type, "last");
+  EXPECT_EQ(events[2].data_json, "{}");
+  const auto bulks = ingest.bulks();
+  ASSERT_EQ(bulks.size(), 1u);
+  EXPECT_EQ(bulks[0].device_id, 42);
+  EXPECT_EQ(bulks[0].label, "logs");
+  EXPECT_EQ(bulks[0].msgpack_payload, bulk);
+  EXPECT_TRUE(bulks[0].records.empty());
+
+  EXPECT_EQ(c.events_accepted.load(), 3u);
+  EXPECT_EQ(c.bulk_accepted.load(), 1u);
+  EXPECT_EQ(c.rejected_unknown_device.load(), 2u);
+  EXPECT_EQ(c.rejected_bad_topic.load(), 2u);
+  EXPECT_EQ(c.rejected_invalid_json.load(), 1u);
+  EXPECT_EQ(c.rejected_not_object.load(), 1u);
+  EXPECT_EQ(c.rejected_event_type.load(), 3u);
+  EXPECT_EQ(c.rejected_event_data.load(), 1u);
+  EXPECT_EQ(c.rejected_bulk_by_ingest.load(), 1u);
+  EXPECT_EQ(c.rejected_event_by_ingest.load(), 0u);
+  EXPECT_EQ(c.failed_other.load(), 0u);
+  EXPECT_EQ(c.backpressure_waits.load(), 0u);
+  adapter->Shutdown(absl::Now() + absl::Seconds(5));
+}
+
+TEST_F(MqttAdapterTest, DefaultHomeIdAdmitsUnknownDevices) {
+  FakeIngest ingest;
+  ingest.SetDevice(42, 7);
+  ingest.SetResponder([](const FakeIngest::Call& call) {
+    // The core refuses an oversized record with INVALID_ARGUMENT.
+    if (call.event && call.event->event_type == "huge") {
+      return absl::InvalidArgumentError("record exceeds max_record_bytes");
+    }
+    return absl::OkStatus();
+  });
+  auto adapter =
+      MakeAdapter(broker_->port(), ingest, "gw-default", "default_home_id: 1001\n");
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  ASSERT_TRUE(pub->Publish("/devices/99/event", R"({"eventType":"a"})").ok());
+  ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"huge"})").ok());
+  ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"b"})").ok());
+  ASSERT_TRUE(pub->Publish("/devices/98/bulkData/x", MsgpackBulk({"r"})).ok());
+  ASSERT_TRUE(WaitFor([&] { return adapter->counters().received.load() >= 4; }));
+  const auto events = ingest.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].home_id, 1001);
+  EXPECT_EQ(events[0].origin_device_id, 99);
+  EXPECT_EQ(events[1].home_id, 0);
+  EXPECT_EQ(events[1].origin_device_id, 42);
+  ASSERT_EQ(ingest.bulks().size(), 1u);
+  EXPECT_EQ(ingest.bulks()[0].device_id, 98);
+  EXPECT_EQ(adapter->counters().rejected_event_by_ingest.load(), 1u);
+  EXPECT_EQ(adapter->counters().rejected_unknown_device.load(), 0u);
+}
+
+TEST_F(MqttAdapterTest, ReconnectsAfterBrokerRestart) {
+  FakeIngest ingest;
+  ingest.SetDevice(1, 1);
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-restart");
+  ASSERT_TRUE(adapter->Start().ok());
+  {
+    auto pub = Publisher();
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(pub->Publish("/devices/1/event", Seq(i)).ok());
+    ASSERT_TRUE(pub->WaitAcked().ok());
+    ASSERT_TRUE(ingest.WaitForAccepted(50, kWait));
+    // Mid-stream: more messages in flight while the broker dies.
+    for (int i = 50; i < 60; ++i) (void)pub->Publish("/devices/1/event", Seq(i));
+    broker_->Kill();
+  }
+  ASSERT_TRUE(WaitFor([&] { return adapter->counters().disconnects.load() >= 1; }));
+  ASSERT_TRUE(broker_->Restart().ok());
+  // The restarted broker (persistence off) has no session: the adapter must
+  // resubscribe on its own.
+  ASSERT_TRUE(WaitFor([&] { return adapter->counters().subscribed.load() >= 2; }));
+  const size_t before = ingest.accepted();
+  auto pub = Publisher();
+  for (int i = 100; i < 150; ++i) ASSERT_TRUE(pub->Publish("/devices/1/event", Seq(i)).ok());
+  ASSERT_TRUE(pub->WaitAcked().ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(before + 50, kWait));
+  std::vector<int> seqs = Seqs(ingest);
+  std::vector<int> after(seqs.end() - 50, seqs.end());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(after[i], 100 + i);
+  EXPECT_EQ(adapter->counters().connects.load(), 2u);
+}
+
+class GatewayAwayTest : public MqttAdapterTest,
+                        public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(GatewayAwayTest, QueuedMessagesArriveAfterRestartWithSameClientId) {
+  const std::string protocol = absl::StrCat("protocol: \"", GetParam(), "\"\n");
+  const std::string client_id = absl::StrCat("gw-away-", GetParam());
+  {
+    FakeIngest first;
+    auto adapter = MakeAdapter(broker_->port(), first, client_id, protocol);
+    ASSERT_TRUE(adapter->Start().ok());  // creates the persistent session
+    adapter->StopAccepting();
+    adapter->Shutdown(absl::Now() + absl::Seconds(5));
+  }
+  auto pub = Publisher();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(pub->Publish("/devices/5/event", Seq(i)).ok());
+  ASSERT_TRUE(pub->WaitAcked().ok());
+
+  FakeIngest ingest;
+  ingest.SetDevice(5, 3);
+  auto adapter = MakeAdapter(broker_->port(), ingest, client_id, protocol);
+  ASSERT_TRUE(adapter->Start().ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(1000, kWait)) << ingest.accepted();
+  std::vector<int> seqs = Seqs(ingest);
+  std::set<int> distinct(seqs.begin(), seqs.end());
+  EXPECT_EQ(distinct.size(), 1000u);
+  EXPECT_EQ(*distinct.begin(), 0);
+  EXPECT_EQ(*distinct.rbegin(), 999);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, GatewayAwayTest,
+                         ::testing::Values("5", "3.1.1"),
+                         [](const auto& info) {
+                           return std::string(info.param) == "5" ? "V5" : "V311";
+                         });
+
+TEST_F(MqttAdapterTest, SharedSubscriptionSplitsTheLoad) {
+  FakeIngest a_ingest, b_ingest;
+  a_ingest.SetDevice(8, 1);
+  b_ingest.SetDevice(8, 1);
+  auto a = MakeAdapter(broker_->port(), a_ingest, "gw-share-a", "shared_group: g1\n");
+  auto b = MakeAdapter(broker_->port(), b_ingest, "gw-share-b", "shared_group: g1\n");
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(b->Start().ok());
+  auto pub = Publisher();
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(pub->Publish("/devices/8/event", Seq(i)).ok());
+    if (i % 50 == 0) {  // a bulk now and then, also shared
+      ASSERT_TRUE(pub->Publish("/devices/8/bulkData/l", MsgpackBulk({"x"})).ok());
+    }
+  }
+  ASSERT_TRUE(pub->WaitAcked().ok());
+  ASSERT_TRUE(WaitFor([&] { return a_ingest.accepted() + b_ingest.accepted() >= 408; }));
+  std::vector<int> all = Seqs(a_ingest);
+  std::vector<int> from_b = Seqs(b_ingest);
+  EXPECT_GT(all.size(), 0u);
+  EXPECT_GT(from_b.size(), 0u);
+  all.insert(all.end(), from_b.begin(), from_b.end());
+  std::set<int> distinct(all.begin(), all.end());
+  EXPECT_EQ(all.size(), 400u);
+  EXPECT_EQ(distinct.size(), 400u);
+  EXPECT_EQ(a_ingest.bulks().size() + b_ingest.bulks().size(), 8u);
+  // Nothing more trickles in later (each message exactly once).
+  a->Shutdown(absl::Now() + absl::Seconds(5));
+  b->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(a_ingest.accepted() + b_ingest.accepted(), 408u);
+}
+
+TEST_F(MqttAdapterTest, BackpressureHoldsMessagesUntilThereIsRoom) {
+  FakeIngest ingest;
+  ingest.SetDevice(3, 1);
+  std::atomic<bool> full{true};
+  ingest.SetResponder([&](const FakeIngest::Call&) {
+    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
+                       : absl::OkStatus();
+  });
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-bp");
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(pub->Publish("/devices/3/event", Seq(i)).ok());
+  // The adapter keeps retrying the first message; nothing is accepted or
+  // dropped meanwhile, and the rest waits at the broker.
+  ASSERT_TRUE(WaitFor([&] { return ingest.calls() >= 20; }));
+  EXPECT_EQ(ingest.accepted(), 0u);
+  EXPECT_EQ(adapter->counters().received.load(), 1u);
+  full.store(false);
+  ASSERT_TRUE(ingest.WaitForAccepted(200, kWait));
+  ASSERT_TRUE(pub->WaitAcked().ok());
+  std::vector<int> seqs = Seqs(ingest);
+  ASSERT_EQ(seqs.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(seqs[i], i);
+  EXPECT_EQ(adapter->counters().backpressure_waits.load(), 1u);
+  EXPECT_EQ(adapter->counters().abandoned_at_shutdown.load(), 0u);
+}
+
+TEST_F(MqttAdapterTest, ShutdownWhileFullLeavesTheMessageForTheNextSession) {
+  FakeIngest full_ingest;
+  full_ingest.SetDevice(4, 1);
+  full_ingest.SetResponder([](const FakeIngest::Call&) {
+    return absl::ResourceExhaustedError("queue full");
+  });
+  auto adapter = MakeAdapter(broker_->port(), full_ingest, "gw-leave");
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(i)).ok());
+  ASSERT_TRUE(WaitFor([&] { return full_ingest.calls() >= 5; }));
+  adapter->StopAccepting();
+  adapter->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(adapter->counters().abandoned_at_shutdown.load(), 1u);
+  EXPECT_EQ(full_ingest.accepted(), 0u);
+  adapter.reset();
+
+  FakeIngest ingest;
+  ingest.SetDevice(4, 1);
+  auto next = MakeAdapter(broker_->port(), ingest, "gw-leave");
+  ASSERT_TRUE(next->Start().ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(3, kWait));
+  next->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(Seqs(ingest), (std::vector<int>{0, 1, 2}));
+}
+
+TEST_F(MqttAdapterTest, StartFailsClearlyWithoutBroker) {
+  FakeIngest ingest;
+  const int port = broker_->port();
+  broker_->Stop();
+  auto adapter = MakeAdapter(port, ingest, "gw-nobroker");
+  absl::Status status = adapter->Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr(absl::StrCat("cannot connect to 127.0.0.1:", port)));
+}
+
+TEST_F(MqttAdapterTest, StartFailsWhenTheBrokerRefusesTheClient) {
+  // A broker that requires a password: the anonymous adapter is refused.
+  auto strict = MosquittoBroker::Start("allow_anonymous false\n");
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  FakeIngest ingest;
+  auto adapter = MakeAdapter((*strict)->port(), ingest, "gw-refused",
+                             "username: gw\npassword: wrong-secret\n");
+  absl::Status status = adapter->Start();
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("refused"));
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::Not(::testing::HasSubstr("wrong-secret")));
+}
+
+}  // namespace
+}  // namespace streamgate
