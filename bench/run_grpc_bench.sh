@@ -6,21 +6,24 @@
 # /proc/PID/stat), p50/p99 ack latency, gateway peak RSS (VmHWM), and a check
 # that the file sink holds exactly as many lines as events were acked.
 #
-# Usage: bench/run_grpc_bench.sh [--duration S] [--runs N] [--scenarios "a b c"]
+# Scenario "bw" is (b) with a wide send window (WIDE_WINDOW messages).
+#
+# Usage: bench/run_grpc_bench.sh [--duration S] [--runs N] [--scenarios "a b bw c"]
 #            [--build-dir DIR] [--no-build] [--no-pin] [--keep]
-# Environment: EVENT_BYTES (150), WINDOW (64), DEVICES (100).
+# Environment: EVENT_BYTES (150), WINDOW (64), WIDE_WINDOW (1024), DEVICES (100).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$ROOT/build"
 DURATION=10
 RUNS=1
-SCENARIOS="a b c"
+SCENARIOS="a b bw c"
 BUILD=1
 PIN=1
 KEEP=0
 EVENT_BYTES="${EVENT_BYTES:-150}"
 WINDOW="${WINDOW:-64}"
+WIDE_WINDOW="${WIDE_WINDOW:-1024}"
 DEVICES="${DEVICES:-100}"
 
 while [[ $# -gt 0 ]]; do
@@ -32,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0; shift ;;
     --no-pin) PIN=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -114,6 +117,7 @@ scenario_args() {
   case "$1" in
     a) echo "--mode unary --inflight 64" ;;
     b) echo "--mode stream --window $WINDOW" ;;
+    bw) echo "--mode stream --window $WIDE_WINDOW" ;;
     c) echo "--mode batch --batch 100 --window $WINDOW" ;;
     *) echo "unknown scenario $1" >&2; exit 2 ;;
   esac
@@ -122,8 +126,9 @@ scenario_args() {
 scenario_title() {
   case "$1" in
     a) echo "(a) unary PublishEvent, 64 in flight" ;;
-    b) echo "(b) Publish stream, 1 event/message" ;;
-    c) echo "(c) Publish stream, 100 events/message" ;;
+    b) echo "(b) Publish stream, 1 event/message, window $WINDOW" ;;
+    bw) echo "(b) Publish stream, 1 event/message, window $WIDE_WINDOW" ;;
+    c) echo "(c) Publish stream, 100 events/message, window $WINDOW" ;;
   esac
 }
 
