@@ -190,7 +190,8 @@ def compare_module(chk, module, actual, expected):
 
 
 class Client:
-    def __init__(self, channel, chk):
+    def __init__(self, channel, chk, gw=None):
+        self.gw = gw
         from streamgate.v1 import gateway_pb2, gateway_pb2_grpc
         from google.protobuf import struct_pb2
         self.pb = gateway_pb2
@@ -228,6 +229,9 @@ class Client:
             resp = getattr(self.stub, method)(request, timeout=CALL_TIMEOUT)
             return OK, "", resp
         except grpc.RpcError as err:
+            if self.gw is not None and self.gw.proc.poll() is not None:
+                raise Fatal("%s: gateway died (exit %s)\n%s" % (
+                    what, self.gw.proc.returncode, self.gw.stderr_tail()))
             return err.code().value[0], err.details() or "", None
 
     def expect_ok(self, method, request, records, what):
@@ -593,7 +597,7 @@ def main_scenario(binary, src, work, chk):
     exp = Expectations()
     try:
         gw.wait_serving(channel)
-        cl = Client(channel, chk)
+        cl = Client(channel, chk, gw)
         health_and_reflection(channel, chk)
         unary_events(cl, exp, chk)
         unary_bulk(cl, exp, chk)
