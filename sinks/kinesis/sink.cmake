@@ -18,3 +18,8 @@ target_link_libraries(streamgate_sink_kinesis PUBLIC
   streamgate_aws CURL::libcurl simdjson::simdjson yaml-cpp spdlog::spdlog
   absl::status absl::statusor absl::strings absl::time absl::synchronization
   Threads::Threads)
+
+# streamgate-tail: reads a stream back with the same signer, HTTP client and
+# credentials chain.
+add_executable(streamgate-tail ${CMAKE_CURRENT_LIST_DIR}/tail/main.cc)
+target_link_libraries(streamgate-tail PRIVATE streamgate_sink_kinesis)

@@ -260,6 +260,8 @@ struct FaultCase {
   bool duplicates_allowed;
 };
 
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 class KinesisSinkFaultTest : public KinesisSinkTest,
                              public ::testing::WithParamInterface<FaultCase> {};
 
