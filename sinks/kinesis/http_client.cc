@@ -160,6 +160,9 @@ class CurlHttpClient : public HttpClient {
     curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error_buffer);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    // One request per connection at a time, several connections: the
+    // in-flight limit then means what it says, on any server.
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(absl::ToInt64Milliseconds(options_.request_timeout)));
