@@ -96,7 +96,8 @@ class KinesisSinkTest : public ::testing::Test {
     c.initial_backoff = absl::Milliseconds(20);
     c.max_backoff = absl::Milliseconds(200);
     c.record_ttl = absl::Seconds(60);
-    c.request_timeout = absl::Milliseconds(1500);
+    // Generous: a spurious timeout on a loaded machine would duplicate.
+    c.request_timeout = absl::Seconds(10);
     c.connect_timeout = absl::Seconds(2);
     c.dead_letter_path = absl::StrCat(::testing::TempDir(), "/kinesis-dl-", stream,
                                       "/dead.jsonl");
@@ -253,6 +254,30 @@ TEST_F(KinesisSinkTest, MissingStreamGoesToDeadLetterAtOnce) {
   EXPECT_EQ(c.ErrorsByCode().count("ResourceNotFoundException"), 1u);
 }
 
+TEST_F(KinesisSinkTest, WriteBlocksWhileTooMuchIsPending) {
+  std::string stream = NewStream();
+  // The first request is forwarded and its answer dropped: nothing can be
+  // delivered until it times out.
+  auto proxy = testing::StartFaultProxy(kinesalite_->port(), "[\"drop\"]");
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  KinesisConfig config = Config(stream, (*proxy)->url());
+  config.request_timeout = absl::Milliseconds(1000);
+  config.max_in_flight = 1;
+  config.max_records = 10;  // bound: 10 * (1 + 2) * 2 = 60 pending records
+  KinesisSink sink(config, "m-bp", TestCredentials());
+  ASSERT_TRUE(sink.Start().ok());
+  OutBatch records = MakeRecords(120, "bp");
+  sink.Write(OutBatch(records.begin(), records.begin() + 60));
+  EXPECT_EQ(sink.counters().records_delivered.load(), 0u);
+  // Over the bound: this Write returns only once records finished.
+  sink.Write(OutBatch(records.begin() + 60, records.end()));
+  EXPECT_GT(sink.counters().records_delivered.load(), 0u);
+  EXPECT_TRUE(sink.Flush(absl::Now() + absl::Seconds(60)).ok());
+  sink.Close();
+  EXPECT_EQ(sink.counters().records_delivered.load(), records.size());
+  EXPECT_EQ(sink.counters().possible_duplicates.load(), 10u);
+}
+
 struct FaultCase {
   const char* name;
   std::vector<std::string> plan;
@@ -275,6 +300,8 @@ TEST_P(KinesisSinkFaultTest, EveryRecordLandsExactlyOnce) {
   ASSERT_TRUE(proxy.ok()) << proxy.status();
   OutBatch records = MakeRecords(400, fc.name);
   KinesisConfig config = Config(stream, (*proxy)->url());
+  // Only the dropped answers should time out, and quickly.
+  if (fc.duplicates_allowed) config.request_timeout = absl::Milliseconds(1500);
   KinesisSink sink(config, absl::StrCat("m-", fc.name), TestCredentials());
   Run(sink, records);
   auto seen = ReadBack(stream);
