@@ -41,7 +41,7 @@ absl::Status ParseGrpc(const YAML::Node& node, GrpcConfig& g) {
       node,
       {"listen", "max_message_bytes", "keepalive_time_ms",
        "keepalive_timeout_ms", "max_connection_age_ms",
-       "max_connection_age_grace_ms", "stream_window"},
+       "max_connection_age_grace_ms", "stream_window", "drain_grace_ms"},
       "grpc."));
   ASSIGN_OR_RETURN(auto listen, ReadString(node, "listen", "grpc."));
   if (listen) {
@@ -66,6 +66,8 @@ absl::Status ParseGrpc(const YAML::Node& node, GrpcConfig& g) {
   ASSIGN_OR_RETURN(auto grace, ReadInt(node, "max_connection_age_grace_ms",
                                        "grpc.", 0, kDay));
   if (grace) g.max_connection_age_grace_ms = *grace;
+  ASSIGN_OR_RETURN(auto drain, ReadInt(node, "drain_grace_ms", "grpc.", 0, 600000));
+  if (drain) g.drain_grace_ms = *drain;
   ASSIGN_OR_RETURN(auto win, ReadInt(node, "stream_window", "grpc.", 1, 65536));
   if (win) g.stream_window = *win;
   return absl::OkStatus();

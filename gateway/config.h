@@ -25,6 +25,9 @@ struct GrpcConfig {
   int64_t keepalive_timeout_ms = 0;
   int64_t max_connection_age_ms = 0;
   int64_t max_connection_age_grace_ms = 0;
+  // On SIGTERM the server keeps answering UNAVAILABLE (health NOT_SERVING)
+  // this long before it closes, so balancers and clients move away cleanly.
+  int64_t drain_grace_ms = 500;
   // Responses a Publish stream may have queued before it stops reading.
   int64_t stream_window = 256;
 };

@@ -94,6 +94,10 @@ bool Gateway::Shutdown() {
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
   for (auto& a : adapters_) a->StopAccepting();
   ingester_->StopAccepting();
+  // Calls that still arrive get UNAVAILABLE from us rather than CANCELLED
+  // from a closing server; health watchers see NOT_SERVING meanwhile.
+  absl::SleepFor(std::min(absl::Milliseconds(config_.grpc.drain_grace_ms),
+                          config_.shutdown_timeout / 4));
   // In-flight calls get part of the budget; the rest is for the sinks.
   const absl::Time calls_deadline =
       absl::Now() + std::min(absl::Seconds(5), config_.shutdown_timeout / 2);

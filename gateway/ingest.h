@@ -56,6 +56,9 @@ struct BulkInput {
   // Pointers, because protobuf's repeated bytes field stores them so.
   absl::Span<const std::string* const> records;
   absl::optional<absl::string_view> msgpack_payload;
+  // Out, optional: set to the number of records accepted (decoded ones for
+  // a MessagePack payload) when the call returns OK.
+  size_t* accepted_records = nullptr;
 };
 
 class Ingest {

@@ -209,6 +209,7 @@ absl::Status Ingester::PublishBulkImpl(const BulkInput& bulk) {
   }
   if (!targets.empty() && count > 0) RETURN_IF_ERROR(router_.Submit(shares));
   stats_.bulk_records_accepted.fetch_add(count, std::memory_order_relaxed);
+  if (bulk.accepted_records != nullptr) *bulk.accepted_records = count;
   return absl::OkStatus();
 }
 

@@ -31,9 +31,12 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
 grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
     grpc::CallbackServerContext* context, const v1::BulkData* request,
     v1::PublishResponse* response) {
-  absl::Status st = ingest_.PublishBulk(ToBulkInput(*request), Caller{});
+  size_t accepted = 0;
+  BulkInput in = ToBulkInput(*request);
+  in.accepted_records = &accepted;
+  absl::Status st = ingest_.PublishBulk(in, Caller{});
   if (st.ok()) {
-    response->set_records(static_cast<uint32_t>(request->records_size()));
+    response->set_records(static_cast<uint32_t>(accepted));
   } else if (st.code() == absl::StatusCode::kInvalidArgument) {
     spdlog::error("grpc PublishBulkData from {} (device {}, label '{}') "
                   "rejected: {}",

@@ -46,13 +46,17 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
       records = static_cast<uint32_t>(events.size());
       break;
     }
-    case v1::PublishRequest::kBulkData:
-      st = ingest_.PublishBulk(ToBulkInput(req.bulk_data()), Caller{});
+    case v1::PublishRequest::kBulkData: {
+      size_t accepted = 0;
+      BulkInput in = ToBulkInput(req.bulk_data());
+      in.accepted_records = &accepted;
+      st = ingest_.PublishBulk(in, Caller{});
       if (st.code() == absl::StatusCode::kInvalidArgument) {
         st = absl::InvalidArgumentError(absl::StrCat("bulk_data.", st.message()));
       }
-      records = static_cast<uint32_t>(req.bulk_data().records_size());
+      records = static_cast<uint32_t>(accepted);
       break;
+    }
     case v1::PublishRequest::ITEM_NOT_SET:
       st = absl::InvalidArgumentError(
           "item: one of event, bulk_data or batch is required");
