@@ -1,0 +1,161 @@
+// HttpClient against a local Node server: several requests really in
+// flight, connection reuse, timeouts and refused connections classified
+// (and whether the request was sent), TLS verified by default.
+#include "sinks/kinesis/http_client.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "gtest/gtest.h"
+#include "tests/sinks/kinesis/kinesis_test_support.h"
+
+namespace streamgate::kinesis {
+namespace {
+
+using testing::PortProcess;
+
+std::string ServerScript() {
+  return std::string(STREAMGATE_SOURCE_DIR) + "/tests/sinks/kinesis/http_test_server.js";
+}
+
+aws::HttpRequest Req(std::string method, std::string path, std::string body = "") {
+  aws::HttpRequest r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.headers = {{"Host", "127.0.0.1"}, {"X-Test", "yes"}};
+  r.body = std::move(body);
+  return r;
+}
+
+class HttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = PortProcess::Start({"node", ServerScript()});
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+  std::unique_ptr<PortProcess> server_;
+};
+
+TEST_F(HttpClientTest, PostsBodyAndHeaders) {
+  auto client = *HttpClient::Create(HttpClientOptions{});
+  HttpResponse r = client->SendSync(server_->url(), Req("POST", "/echo", "{\"a\":1}"));
+  ASSERT_EQ(r.error, TransportError::kNone) << r.error_message;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"method\":\"POST\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"body\":\"{\\\"a\\\":1}\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"x-test\":\"yes\""), std::string::npos);
+  EXPECT_EQ(r.body.find("\"expect\""), std::string::npos);  // no 100-continue
+  r = client->SendSync(server_->url(), Req("GET", "/status/503"));
+  EXPECT_EQ(r.error, TransportError::kNone);
+  EXPECT_EQ(r.status, 503);
+}
+
+TEST_F(HttpClientTest, RunsMaxInFlightRequestsAtOnceOnReusedConnections) {
+  HttpClientOptions options;
+  options.max_in_flight = 4;
+  options.request_timeout = absl::Seconds(20);
+  auto client = *HttpClient::Create(options);
+  for (int round = 0; round < 3; ++round) {
+    // The server answers only once 4 requests wait together.
+    absl::BlockingCounter done(4);
+    std::vector<HttpResponse> responses(4);
+    for (int i = 0; i < 4; ++i) {
+      client->Send(server_->url(), Req("POST", "/hold/4", "x"),
+                   [&, i](HttpResponse r) {
+                     responses[i] = std::move(r);
+                     done.DecrementCount();
+                   });
+    }
+    done.Wait();
+    for (const auto& r : responses) {
+      EXPECT_EQ(r.error, TransportError::kNone) << r.error_message;
+      EXPECT_EQ(r.status, 200);
+    }
+  }
+  HttpResponse count = client->SendSync(server_->url(), Req("GET", "/connections"));
+  int connections = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(count.body, &connections)) << count.body;
+  EXPECT_EQ(connections, 4);  // 13 requests, 4 connections
+}
+
+TEST_F(HttpClientTest, TimeoutAfterSendingIsReportedAsSent) {
+  HttpClientOptions options;
+  options.request_timeout = absl::Milliseconds(300);
+  auto client = *HttpClient::Create(options);
+  HttpResponse r = client->SendSync(server_->url(), Req("POST", "/hang", "payload"));
+  EXPECT_EQ(r.error, TransportError::kTimeout);
+  EXPECT_TRUE(r.request_sent);
+}
+
+TEST_F(HttpClientTest, RefusedConnectionIsNotSent) {
+  // Port 1 on loopback: nothing listens there (tcpmux is never run).
+  auto client = *HttpClient::Create(HttpClientOptions{});
+  HttpResponse r = client->SendSync("http://127.0.0.1:1", Req("POST", "/echo", "x"));
+  EXPECT_EQ(r.error, TransportError::kConnectFailed) << r.error_message;
+  EXPECT_FALSE(r.request_sent);
+}
+
+TEST_F(HttpClientTest, ShutdownAbortsRunningRequests) {
+  auto client = *HttpClient::Create(HttpClientOptions{});
+  absl::BlockingCounter done(1);
+  HttpResponse got;
+  client->Send(server_->url(), Req("POST", "/hang", "x"), [&](HttpResponse r) {
+    got = std::move(r);
+    done.DecrementCount();
+  });
+  // Queued or running, the hanging request must come back aborted.
+  client->SendSync(server_->url(), Req("GET", "/status/200"));
+  client->Shutdown();
+  done.Wait();
+  EXPECT_EQ(got.error, TransportError::kAborted);
+  HttpResponse after = client->SendSync(server_->url(), Req("GET", "/status/200"));
+  EXPECT_EQ(after.error, TransportError::kAborted);
+}
+
+class HttpsClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/kinesis-https-test";
+    std::string cmd = absl::StrCat(
+        "mkdir -p ", dir_, " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ", dir_,
+        "/key.pem -out ", dir_, "/cert.pem -days 1 -subj /CN=127.0.0.1 ",
+        "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    auto s = PortProcess::Start(
+        {"node", ServerScript(), dir_ + "/cert.pem", dir_ + "/key.pem"});
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+    url_ = absl::StrCat("https://127.0.0.1:", server_->port());
+  }
+  std::string dir_;
+  std::string url_;
+  std::unique_ptr<PortProcess> server_;
+};
+
+TEST_F(HttpsClientTest, VerifiesCertificatesByDefault) {
+  auto strict = *HttpClient::Create(HttpClientOptions{});
+  HttpResponse r = strict->SendSync(url_, Req("POST", "/echo", "x"));
+  EXPECT_NE(r.error, TransportError::kNone);  // self-signed: refused
+  EXPECT_FALSE(r.request_sent);
+
+  HttpClientOptions with_ca;
+  with_ca.ca_file = dir_ + "/cert.pem";
+  auto trusted = *HttpClient::Create(with_ca);
+  r = trusted->SendSync(url_, Req("POST", "/echo", "x"));
+  EXPECT_EQ(r.error, TransportError::kNone) << r.error_message;
+  EXPECT_EQ(r.status, 200);
+
+  HttpClientOptions insecure;
+  insecure.verify_tls = false;
+  auto lax = *HttpClient::Create(insecure);
+  r = lax->SendSync(url_, Req("POST", "/echo", "x"));
+  EXPECT_EQ(r.error, TransportError::kNone) << r.error_message;
+}
+
+}  // namespace
+}  // namespace streamgate::kinesis
