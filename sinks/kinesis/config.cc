@@ -16,8 +16,9 @@ namespace {
 
 absl::Status FieldError(const std::string& field, const YAML::Node& node,
                         absl::string_view why) {
+  // The gateway's format: "sink.<field> (line N): <why>".
   return absl::InvalidArgumentError(absl::StrCat(
-      "sink.", field, ": ", why, " (line ", node.Mark().line + 1, ")"));
+      "sink.", field, " (line ", node.Mark().line + 1, "): ", why));
 }
 
 absl::StatusOr<std::string> ScalarString(const std::string& field,
@@ -159,7 +160,7 @@ const std::map<std::string, Setter>& Fields() {
 absl::StatusOr<KinesisConfig> Parse(const YAML::Node& sink) {
   if (!sink.IsMap()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sink: must be a map (line ", sink.Mark().line + 1, ")"));
+        absl::StrCat("sink (line ", sink.Mark().line + 1, "): must be a map"));
   }
   KinesisConfig c;
   for (const auto& kv : sink) {

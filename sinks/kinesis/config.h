@@ -40,7 +40,7 @@ struct KinesisConfig {
   absl::Duration connect_timeout = absl::Seconds(5);
 };
 
-// Validates the module's `sink` map. Errors read "sink.<field>: <why> (line N)".
+// Validates the module's `sink` map. Errors read "sink.<field> (line N): <why>".
 absl::StatusOr<KinesisConfig> ParseKinesisConfig(const YAML::Node& sink);
 
 // Factory for `sink.type: kinesis`. The sink it builds uses the default AWS
