@@ -1,0 +1,96 @@
+// RecordingQueue: a ModuleQueue fake for router tests. It refuses
+// reservations on demand and keeps a ledger of reservations, commits and
+// cancellations, so a test can check that a refused input left no
+// reservation behind and committed nothing anywhere. Only the router's side
+// (TryReserve / Commit / Cancel) is meaningful; Pop just hands back what was
+// committed. Thread-safe (one mutex).
+#pragma once
+
+#include <cstddef>
+
+#include "absl/synchronization/mutex.h"
+#include "gateway/module_queue.h"
+
+namespace streamgate {
+namespace testing {
+
+class RecordingQueue : public ModuleQueue {
+ public:
+  // When false, every TryReserve fails (a full queue).
+  void set_accepting(bool accepting) {
+    absl::MutexLock l(&mu_);
+    accepting_ = accepting;
+  }
+
+  bool TryReserve(size_t records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    ++reserve_calls_;
+    if (!accepting_) return false;
+    reserved_records_ += records;
+    reserved_bytes_ += bytes;
+    return true;
+  }
+  void Commit(OutBatch records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    reserved_records_ -= records.size();
+    reserved_bytes_ -= bytes;
+    committed_bytes_ += bytes;
+    for (OutRecord& r : records) committed_.push_back(std::move(r));
+  }
+  void Cancel(size_t records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    ++cancel_calls_;
+    reserved_records_ -= records;
+    reserved_bytes_ -= bytes;
+  }
+  bool Pop(OutBatch& out, size_t max_records, absl::Duration) override {
+    absl::MutexLock l(&mu_);
+    out = std::move(committed_);
+    committed_.clear();
+    return true;
+  }
+  void Close() override {}
+  size_t depth() const override {
+    absl::MutexLock l(&mu_);
+    return committed_.size();
+  }
+
+  // Reserved but neither committed nor cancelled.
+  long outstanding_records() const {
+    absl::MutexLock l(&mu_);
+    return reserved_records_;
+  }
+  long outstanding_bytes() const {
+    absl::MutexLock l(&mu_);
+    return reserved_bytes_;
+  }
+  size_t committed_bytes() const {
+    absl::MutexLock l(&mu_);
+    return committed_bytes_;
+  }
+  int reserve_calls() const {
+    absl::MutexLock l(&mu_);
+    return reserve_calls_;
+  }
+  int cancel_calls() const {
+    absl::MutexLock l(&mu_);
+    return cancel_calls_;
+  }
+  OutBatch committed() const {
+    absl::MutexLock l(&mu_);
+    return committed_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  bool accepting_ ABSL_GUARDED_BY(mu_) = true;
+  long reserved_records_ ABSL_GUARDED_BY(mu_) = 0;
+  long reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t committed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int reserve_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int cancel_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  OutBatch committed_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace testing
+}  // namespace streamgate
