@@ -278,6 +278,42 @@ TEST_F(KinesisSinkTest, WriteBlocksWhileTooMuchIsPending) {
   EXPECT_EQ(sink.counters().possible_duplicates.load(), 10u);
 }
 
+// Credentials that never come: records are retried (nothing is sent) until
+// their TTL, then dead-lettered with the reason.
+class FailingCredentials : public aws::CredentialsProvider {
+ public:
+  absl::StatusOr<aws::Credentials> GetCredentials() override {
+    return absl::UnavailableError("no credentials provider answered (test)");
+  }
+};
+
+TEST_F(KinesisSinkTest, MissingCredentialsEndInDeadLetterAfterTtl) {
+  KinesisConfig config = Config("creds-stream", kinesalite_->url());
+  config.record_ttl = absl::Seconds(1);
+  KinesisSink sink(config, "m-creds", [] {
+    return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
+        std::make_unique<FailingCredentials>());
+  });
+  Run(sink, MakeRecords(5, "creds"));
+  auto lines = ReadLines(config.dead_letter_path);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_NE(lines[0].find("record_ttl_s exceeded"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("CredentialsError: no credentials provider answered"),
+            std::string::npos);
+  EXPECT_EQ(sink.counters().requests_sent.load(), 0u);
+  EXPECT_EQ(sink.counters().records_dead_lettered.load(), 5u);
+}
+
+TEST_F(KinesisSinkTest, StartFailsWhenCredentialsCannotBeBuilt) {
+  KinesisSink sink(Config("x", kinesalite_->url()), "m-nocreds", [] {
+    return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
+        absl::InvalidArgumentError("sts_endpoint: bad"));
+  });
+  absl::Status s = sink.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("module m-nocreds"), absl::string_view::npos) << s;
+}
+
 struct FaultCase {
   const char* name;
   std::vector<std::string> plan;
