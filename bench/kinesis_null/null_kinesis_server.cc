@@ -319,7 +319,9 @@ void NullKinesisServer::Close(int fd) {
 
 void NullKinesisServer::PrintInterval() {
   const double secs = options_.stats_interval_s;
-  std::fprintf(stdout, "interval records=%lld requests=%lld records_per_s=%.0f\n",
+  std::fprintf(stdout,
+               "interval total_records=%lld records=%lld requests=%lld records_per_s=%.0f\n",
+               static_cast<long long>(totals_.records),
                static_cast<long long>(totals_.records - last_interval_.records),
                static_cast<long long>(totals_.put_requests - last_interval_.put_requests),
                static_cast<double>(totals_.records - last_interval_.records) / secs);
