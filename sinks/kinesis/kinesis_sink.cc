@@ -77,6 +77,18 @@ void KinesisSink::Write(OutBatch batch) {
   const absl::Time now = absl::Now();
   PendingBatch rejected;
   size_t accepted = 0;
+  if (!started_ || closed_) {
+    // Outside the contract, but still never silent.
+    for (OutRecord& r : batch) {
+      PendingRecord p;
+      p.record = std::move(r);
+      p.last_error = "sink is not running (Write outside Start..Close)";
+      rejected.push_back(std::move(p));
+    }
+    counters_.records_accepted += rejected.size();
+    DeadLetter(rejected);
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     // Backpressure: wait for room, but never deadlock on an idle sink.
@@ -281,6 +293,11 @@ void KinesisSink::LogOutcome(const RetryOutcome& outcome, absl::Time now) {
 void KinesisSink::DeadLetter(const PendingBatch& records) {
   if (records.empty()) return;
   counters_.records_dead_lettered += records.size();
+  if (dead_letters_ == nullptr) {  // Start never ran or failed
+    spdlog::error("module {}: {} record(s) undeliverable: {}", module_id_,
+                  records.size(), records.front().last_error);
+    return;
+  }
   dead_letters_->Write(records);
 }
 
