@@ -21,7 +21,9 @@ void ModuleWorker::Start() { thread_ = std::thread([this] { Run(); }); }
 void ModuleWorker::Run() {
   OutBatch batch;
   while (queue_.Pop(batch, kMaxBatch, absl::Seconds(1))) {
-    if (!batch.empty()) sink_.Write(std::move(batch));
+    // Memory queues free their room at Pop; a durable queue will pass a
+    // done callback that releases the batch's storage.
+    if (!batch.empty()) sink_.Deliver(std::move(batch), [] {});
     batch = OutBatch();
   }
   absl::Status st = sink_.Flush(flush_deadline_);

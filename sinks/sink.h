@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -31,6 +32,19 @@ class Sink {
   // Takes ownership of the batch. Every record ends delivered or
   // dead-lettered; a sink never drops one silently.
   virtual void Write(OutBatch batch) = 0;
+
+  // Called exactly once, from any thread, when every record of a batch is
+  // delivered or dead-lettered (a durable queue then frees its storage).
+  using BatchDone = absl::AnyInvocable<void() &&>;
+
+  // Write, then `done` once the batch has settled; what the module worker
+  // calls. The default suits sinks whose Write finishes the batch before
+  // returning (file, stdout); asynchronous sinks (Kinesis) override it to
+  // call `done` when the last record of the batch settles.
+  virtual void Deliver(OutBatch batch, BatchDone done) {
+    Write(std::move(batch));
+    std::move(done)();
+  }
 
   // Delivers everything written so far, waiting at most until `deadline`.
   // Returns DEADLINE_EXCEEDED naming how many records were left.

@@ -53,9 +53,11 @@ GatewayService::Publish(grpc::CallbackServerContext* context) {
   return new PublishReactor(ingest_, stream_window_);
 }
 
-GrpcAdapter::GrpcAdapter(const GrpcConfig& config, Ingest& ingest)
+GrpcAdapter::GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
+                         std::vector<grpc::Service*> extra_services)
     : config_(config),
-      service_(ingest, static_cast<size_t>(config.stream_window)) {}
+      service_(ingest, static_cast<size_t>(config.stream_window)),
+      extra_services_(std::move(extra_services)) {}
 
 GrpcAdapter::~GrpcAdapter() {
   if (server_) Shutdown(absl::Now());
@@ -89,6 +91,7 @@ absl::Status GrpcAdapter::Start() {
   builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
                            &port_);
   builder.RegisterService(&service_);
+  for (grpc::Service* s : extra_services_) builder.RegisterService(s);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adapters/adapter.h"
 #include "gateway/config.h"
@@ -39,7 +40,10 @@ class GatewayService : public v1::Gateway::CallbackService {
 
 class GrpcAdapter : public Adapter {
  public:
-  GrpcAdapter(const GrpcConfig& config, Ingest& ingest);
+  // `extra_services` (e.g. the Admin service) are served on the same port;
+  // they must outlive the adapter.
+  GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
+              std::vector<grpc::Service*> extra_services = {});
   ~GrpcAdapter() override;
 
   std::string name() const override { return "grpc"; }
@@ -52,6 +56,7 @@ class GrpcAdapter : public Adapter {
  private:
   const GrpcConfig config_;
   GatewayService service_;
+  std::vector<grpc::Service*> extra_services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
