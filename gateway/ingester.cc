@@ -92,6 +92,7 @@ absl::Status Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
   std::vector<ModuleShare> shares(router_.size());
   const bool many = events.size() != 1;
   bool routed = false;
+  size_t unrouted = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     const EventInput& in = events[i];
     // A batch names the bad event by index; a single event needs no index.
@@ -155,7 +156,10 @@ absl::Status Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
                                          " bytes"));
     }
     const std::vector<int>& targets = router_.MatchEvent(in.event_type);
-    if (targets.empty()) continue;  // accepted, counted as unrouted below
+    if (targets.empty()) {  // accepted, counted as unrouted
+      ++unrouted;
+      continue;
+    }
     routed = true;
     auto data = std::make_shared<const std::string>(std::move(json));
     RETURN_IF_ERROR(
@@ -163,7 +167,7 @@ absl::Status Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
   }
   if (routed) RETURN_IF_ERROR(router_.Submit(shares));
   stats_.events_accepted.fetch_add(events.size(), std::memory_order_relaxed);
-  if (!routed) stats_.unrouted.fetch_add(events.size(), std::memory_order_relaxed);
+  stats_.unrouted.fetch_add(unrouted, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
