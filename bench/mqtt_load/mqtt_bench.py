@@ -35,11 +35,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_s(pid):
-    """utime+stime of a process in seconds (fields 14, 15 of /proc/PID/stat)."""
+def cpu_split(pid):
+    """(utime, stime) of a process in seconds (fields 14, 15 of /proc/PID/stat)."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_s(pid):
+    return sum(cpu_split(pid))
 
 
 def vm_hwm_mb(pid):
@@ -218,23 +222,25 @@ def run_gateway(args, work, qos, rate, kind):
         else:
             null_port = free_port()
             null_log = open(os.path.join(work, "null.log"), "wb")
-            null = subprocess.Popen([args.kinesis_null, "--port", str(null_port)],
-                                    stdout=subprocess.PIPE, stderr=null_log)
+            null = subprocess.Popen([args.kinesis_null, "--port", str(null_port),
+                                     "--stats-interval", "0.05"],
+                                    stdout=subprocess.PIPE, stderr=null_log, text=True)
+            null_stats = NullStats(null)
             wait_for(lambda: _connectable(null_port), "streamgate-kinesis-null")
             sink_yaml = ("{type: kinesis, region: us-east-1, stream_name: bench, "
                          "endpoint: \"http://127.0.0.1:%d\", linger_ms: 20}" % null_port)
-            counter = lambda: null_count(null_port)
+            counter = lambda: null_stats.records
             env.update(AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench-secret",
                        AWS_REGION="us-east-1")
         config = os.path.join(work, "gw.yaml")
         gateway_config(args, config, broker.port, qos, sink_yaml)
         gw, log, log_path = start_gateway(args, work, config, env)
-        g0, b0 = cpu_s(gw.pid), cpu_s(broker.proc.pid)
+        g0, b0 = cpu_split(gw.pid), cpu_s(broker.proc.pid)
         pub = subprocess.Popen(publisher_cmd(args, broker.port, qos, rate),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         first_count, first, last = watch(counter, pub, args.idle_ms / 1000.0)
         pub_out = pub.communicate()[0]
-        g1, b1 = cpu_s(gw.pid), cpu_s(broker.proc.pid)
+        g1, b1 = cpu_split(gw.pid), cpu_s(broker.proc.pid)
         rss = vm_hwm_mb(gw.pid)
         gw.send_signal(signal.SIGTERM)
         gw_rc = gw.wait(timeout=60)
@@ -246,7 +252,12 @@ def run_gateway(args, work, qos, rate, kind):
             # about the same share of the file.
             first_count = round(delivered * first_count / max(file_size(sink), 1))
         else:
-            delivered = null_count(null_port)
+            null.send_signal(signal.SIGTERM)
+            null.wait(timeout=30)
+            null_stats.thread.join(timeout=10)
+            final = null_stats.final
+            null = None
+            delivered = int(final["records"])
         if pub.returncode != 0:
             raise RuntimeError("publisher failed:\n" + pub_out)
         p = result_fields(pub_out)
@@ -265,7 +276,9 @@ def run_gateway(args, work, qos, rate, kind):
         "delivered": delivered,
         # From the first to the last observed change of the count.
         "rate": (delivered - first_count) / span if span > 0 else 0.0,
-        "gw_us": (g1 - g0) * 1e6 / max(delivered, 1),
+        "gw_us": (sum(g1) - sum(g0)) * 1e6 / max(delivered, 1),
+        "gw_user_us": (g1[0] - g0[0]) * 1e6 / max(delivered, 1),
+        "gw_sys_us": (g1[1] - g0[1]) * 1e6 / max(delivered, 1),
         "broker_us": (b1 - b0) * 1e6 / max(delivered, 1),
         "rss_mb": rss, "gw_rc": gw_rc, "rejected": rejected,
         "size": int(p["size"]),
@@ -280,12 +293,23 @@ def _connectable(port):
         return False
 
 
-def null_count(port):
-    """Records accepted so far by streamgate-kinesis-null (GET /stats)."""
-    import json
-    import urllib.request
-    with urllib.request.urlopen("http://127.0.0.1:%d/stats" % port, timeout=5) as r:
-        return int(json.loads(r.read())["records"])
+class NullStats:
+    """Follows streamgate-kinesis-null's stdout: `interval total_records=N`
+    lines while it runs, one `NULL_KINESIS records=N ...` line at SIGTERM."""
+
+    def __init__(self, proc):
+        import threading
+        self.records = 0
+        self.final = None
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc):
+        for line in proc.stdout:
+            if line.startswith("interval "):
+                self.records = int(result_fields("RESULT " + line.split(" ", 1)[1])["total_records"])
+            elif line.startswith("NULL_KINESIS "):
+                self.final = result_fields("RESULT " + line.split(" ", 1)[1])
 
 
 def parse_scenario(text):
@@ -343,8 +367,8 @@ def main():
                         extra = "subscriber %.2f us/msg" % r["client_us"]
                     else:
                         r = run_gateway(args, work, qos, rate, path)
-                        extra = "gateway %.2f us/msg, RSS %d MB, exit %d" % (
-                            r["gw_us"], r["rss_mb"], r["gw_rc"])
+                        extra = "gateway %.2f us/msg (user %.2f, sys %.2f), RSS %d MB, exit %d" % (
+                            r["gw_us"], r["gw_user_us"], r["gw_sys_us"], r["rss_mb"], r["gw_rc"])
                         if r["gw_rc"] != 0 or r["rejected"]:
                             failed = True
                             print("    FAILED: gateway exit %d, %d rejections" %
@@ -372,8 +396,8 @@ def main():
 
     print("\nMedians of %d run(s), %d messages per leg:\n" % (args.runs, args.messages))
     print("| load | path | delivered msg/s | vs relay | delivered / published | "
-          "receiver CPU µs/msg | broker CPU µs/msg |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "receiver CPU µs/msg (user + sys) | broker CPU µs/msg | gateway peak RSS |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for qos, rate in scenarios:
         relay = med(qos, rate, "relay", "rate")
         for path in paths:
@@ -388,12 +412,19 @@ def main():
                            zip(rs, results[(qos, rate, "relay")]) if r["rate"]]
                 ratio += " (runs %s)" % ", ".join("%.0f%%" % (100 * x) for x in per_run)
             dp = "%d / %d" % (sum(r["delivered"] for r in rs), sum(r["published"] for r in rs))
-            cpu = med(qos, rate, path, "client_us" if path == "relay" else "gw_us")
-            print("| %s | %s | %.0f | %s | %s | %.2f | %.2f |" % (
+            if path == "relay":
+                cpu = "%.2f" % med(qos, rate, path, "client_us")
+                rss = "-"
+            else:
+                cpu = "%.2f (%.2f + %.2f)" % (med(qos, rate, path, "gw_us"),
+                                              med(qos, rate, path, "gw_user_us"),
+                                              med(qos, rate, path, "gw_sys_us"))
+                rss = "%d MB" % max(r["rss_mb"] for r in rs)
+            print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s |" % (
                 title(qos, rate), {"relay": "broker relay → plain subscriber",
                                    "gateway": "gateway → file sink",
                                    "kinesis": "gateway → Kinesis null"}[path],
-                rate_m, ratio, dp, cpu, med(qos, rate, path, "broker_us")))
+                rate_m, ratio, dp, cpu, med(qos, rate, path, "broker_us"), rss))
     return 1 if failed else 0
 
 
