@@ -35,14 +35,95 @@ bool ValidModuleId(const std::string& id) {
   return true;
 }
 
+// grpc.tls: the files are read (and their PEM checked) when the adapter
+// starts; here only the shape. Empty cert_file = plaintext.
+absl::Status ParseGrpcTls(const YAML::Node& node, GrpcConfig& g) {
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
+  RETURN_IF_ERROR(RequireMap(node, "grpc.tls"));
+  RETURN_IF_ERROR(CheckKnownKeys(
+      node, {"cert_file", "key_file", "client_ca_file"}, "grpc.tls."));
+  ASSIGN_OR_RETURN(auto cert, ReadString(node, "cert_file", "grpc.tls."));
+  ASSIGN_OR_RETURN(auto key, ReadString(node, "key_file", "grpc.tls."));
+  ASSIGN_OR_RETURN(auto ca, ReadString(node, "client_ca_file", "grpc.tls."));
+  g.tls.cert_file = cert.value_or("");
+  g.tls.key_file = key.value_or("");
+  g.tls.client_ca_file = ca.value_or("");
+  if (g.tls.cert_file.empty()) {
+    return FieldError(node, "grpc.tls.cert_file",
+                      "required when grpc.tls is set (a PEM certificate chain)");
+  }
+  if (g.tls.key_file.empty()) {
+    return FieldError(node, "grpc.tls.key_file",
+                      "required with grpc.tls.cert_file (a PEM private key)");
+  }
+  return absl::OkStatus();
+}
+
+bool IsLowerHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// api_keys: [{id, name, key_sha256}]. Only hashes are configured; the
+// upper-case hex some tools print is accepted and stored lower-case.
+absl::StatusOr<std::vector<ApiKeyConfig>> ParseApiKeys(const YAML::Node& node) {
+  std::vector<ApiKeyConfig> keys;
+  if (!node.IsDefined() || node.IsNull()) return keys;
+  if (!node.IsSequence()) {
+    return FieldError(node, "api_keys", "must be a list of {id, name, key_sha256}");
+  }
+  std::set<std::string> ids;
+  std::set<std::string> hashes;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node k = node[i];
+    const std::string where = absl::StrCat("api_keys[", i, "]");
+    const std::string prefix = where + ".";
+    RETURN_IF_ERROR(RequireMap(k, where));
+    RETURN_IF_ERROR(CheckKnownKeys(k, {"id", "name", "key_sha256"}, prefix));
+    ApiKeyConfig key;
+    ASSIGN_OR_RETURN(auto id, ReadString(k, "id", prefix));
+    if (!id || id->empty()) return FieldError(k, prefix + "id", "required");
+    if (!ids.insert(*id).second) {
+      return FieldError(k["id"], prefix + "id",
+                        absl::StrCat("key id '", *id, "' is used twice"));
+    }
+    key.id = *id;
+    ASSIGN_OR_RETURN(auto name, ReadString(k, "name", prefix));
+    if (!name || name->empty()) return FieldError(k, prefix + "name", "required");
+    key.name = *name;
+    ASSIGN_OR_RETURN(auto hash, ReadString(k, "key_sha256", prefix));
+    if (!hash) {
+      return FieldError(k, prefix + "key_sha256",
+                        "required (streamgate --hash-key prints it)");
+    }
+    key.key_sha256 = absl::AsciiStrToLower(*hash);
+    if (!IsLowerHex64(key.key_sha256)) {
+      return FieldError(k["key_sha256"], prefix + "key_sha256",
+                        "must be 64 hex characters (the SHA-256 of the key, "
+                        "from streamgate --hash-key), not the key itself");
+    }
+    if (!hashes.insert(key.key_sha256).second) {
+      return FieldError(k["key_sha256"], prefix + "key_sha256",
+                        "the same key is configured twice");
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 absl::Status ParseGrpc(const YAML::Node& node, GrpcConfig& g) {
   RETURN_IF_ERROR(RequireMap(node, "grpc"));
   RETURN_IF_ERROR(CheckKnownKeys(
       node,
       {"listen", "max_message_bytes", "keepalive_time_ms",
        "keepalive_timeout_ms", "max_connection_age_ms",
-       "max_connection_age_grace_ms", "stream_window", "drain_grace_ms"},
+       "max_connection_age_grace_ms", "stream_window", "drain_grace_ms",
+       "tls"},
       "grpc."));
+  RETURN_IF_ERROR(ParseGrpcTls(node["tls"], g));
   ASSIGN_OR_RETURN(auto listen, ReadString(node, "listen", "grpc."));
   if (listen) {
     if (listen->empty() || listen->find(':') == std::string::npos) {
@@ -212,7 +293,7 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
   RETURN_IF_ERROR(CheckKnownKeys(
       root,
       {"grpc", "limits", "devices", "modules", "mqtt", "log_level",
-       "shutdown_timeout_ms"},
+       "shutdown_timeout_ms", "api_keys"},
       ""));
   if (root["grpc"].IsDefined() && !root["grpc"].IsNull()) {
     RETURN_IF_ERROR(ParseGrpc(root["grpc"], c.grpc));
@@ -226,6 +307,7 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
     if (mrb) c.max_record_bytes = *mrb;
   }
   ASSIGN_OR_RETURN(c.devices, ParseDevicesNode(root["devices"]));
+  ASSIGN_OR_RETURN(c.api_keys, ParseApiKeys(root["api_keys"]));
   ASSIGN_OR_RETURN(auto level, ReadString(root, "log_level", ""));
   if (level) {
     static const std::set<std::string> kLevels = {

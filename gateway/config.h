@@ -30,6 +30,18 @@ struct GrpcConfig {
   int64_t drain_grace_ms = 500;
   // Responses a Publish stream may have queued before it stops reading.
   int64_t stream_window = 256;
+  // TLS: empty cert_file = plaintext. client_ca_file turns on mutual TLS.
+  // The files are re-read on SIGHUP (new connections use the new ones).
+  struct {
+    std::string cert_file, key_file, client_ca_file;
+  } tls;
+};
+
+// One API key: the key itself is never in the config, only its SHA-256.
+struct ApiKeyConfig {
+  std::string id;
+  std::string name;
+  std::string key_sha256;  // hex, lower-case
 };
 
 struct QueueConfig {
@@ -52,6 +64,8 @@ struct ModuleConfig {
 
 struct GatewayConfig {
   GrpcConfig grpc;
+  // Empty: calls are anonymous (trusted networks only).
+  std::vector<ApiKeyConfig> api_keys;
   int64_t max_record_bytes = 1 << 20;  // data + partition key
   DeviceMap devices;
   std::vector<ModuleConfig> modules;

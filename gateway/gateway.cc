@@ -48,7 +48,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   g->ingester_ = std::make_unique<Ingester>(
       *g->registry_, *g->router_, static_cast<size_t>(c.max_record_bytes));
 
-  auto grpc = std::make_unique<GrpcAdapter>(c.grpc, *g->ingester_);
+  g->auth_ = std::make_unique<ApiKeyAuthenticator>(c.api_keys);
+  auto grpc = std::make_unique<GrpcAdapter>(c.grpc, *g->ingester_, *g->auth_);
   g->grpc_ = grpc.get();
   g->adapters_.push_back(std::move(grpc));
   if (c.mqtt.IsDefined() && !c.mqtt.IsNull()) {

@@ -25,6 +25,7 @@
 
 namespace streamgate {
 
+class ApiKeyAuthenticator;
 class GrpcAdapter;
 
 class Gateway {
@@ -58,6 +59,8 @@ class Gateway {
   std::vector<Module> modules_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Ingester> ingester_;
+  // API keys for every gRPC service; declared before adapters_ to outlive them.
+  std::unique_ptr<ApiKeyAuthenticator> auth_;
   GrpcAdapter* grpc_ = nullptr;  // owned by adapters_
   std::vector<std::unique_ptr<Adapter>> adapters_;
   bool started_ = false;

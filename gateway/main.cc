@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
 #include "sinks/sink_registry.h"
@@ -26,6 +28,9 @@ Usage:
   streamgate --check-config FILE    validate FILE (modules, sinks, adapters)
                                     and exit 0 if valid, 1 if not
   streamgate --print-default-config print the embedded default config
+  streamgate --hash-key             read an API key on stdin (one trailing
+                                    newline stripped) and print the
+                                    lower-case hex SHA-256 for api_keys
   streamgate --help | --version
 
 Options:
@@ -37,7 +42,8 @@ Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
                      flushed within shutdown_timeout_ms, then exit 0
                      (exit 1 if records were left undelivered)
-  SIGHUP             reload the device registry from the config file
+  SIGHUP             reload the device registry from the config file and
+                     re-read the grpc.tls certificate files
 )";
 
 constexpr char kVersion[] = "0.1.0";
@@ -70,6 +76,15 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--print-default-config") {
       std::fputs(streamgate::DefaultConfigYaml(), stdout);
+      return 0;
+    } else if (arg == "--hash-key") {
+      std::string key((std::istreambuf_iterator<char>(std::cin)),
+                      std::istreambuf_iterator<char>());
+      if (!key.empty() && key.back() == '\n') key.pop_back();
+      if (!key.empty() && key.back() == '\r') key.pop_back();
+      if (key.empty()) return Fail("--hash-key: no key on stdin");
+      std::printf("%s\n",
+                  streamgate::ApiKeyAuthenticator::HashKey(key).c_str());
       return 0;
     } else if (arg == "--config") {
       config_path = value("--config");

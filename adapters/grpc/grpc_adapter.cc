@@ -10,13 +10,38 @@
 #include "gateway/logging.h"
 
 namespace streamgate {
+namespace {
+
+// Answers a Publish stream that failed authentication without reading it.
+class RejectedStream
+    : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
+ public:
+  explicit RejectedStream(const absl::Status& status) {
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* GatewayService::PublishEvent(
     grpc::CallbackServerContext* context, const v1::Event* request,
     v1::PublishResponse* response) {
+  auto caller = auth_.Authenticate(*context);
+  if (!caller.ok()) return FinishUnary(context, caller.status());
   EventInput in;
   absl::Status st = ToEventInput(*request, "", in);
-  if (st.ok()) st = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1), Caller{});
+  if (st.ok()) {
+    st = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1),
+                               Caller{caller->key_id, caller->key_name});
+  }
   if (st.ok()) {
     response->set_records(1);
   } else if (st.code() == absl::StatusCode::kInvalidArgument) {
@@ -31,10 +56,13 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
 grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
     grpc::CallbackServerContext* context, const v1::BulkData* request,
     v1::PublishResponse* response) {
+  auto caller = auth_.Authenticate(*context);
+  if (!caller.ok()) return FinishUnary(context, caller.status());
   size_t accepted = 0;
   BulkInput in = ToBulkInput(*request);
   in.accepted_records = &accepted;
-  absl::Status st = ingest_.PublishBulk(in, Caller{});
+  absl::Status st =
+      ingest_.PublishBulk(in, Caller{caller->key_id, caller->key_name});
   if (st.ok()) {
     response->set_records(static_cast<uint32_t>(accepted));
   } else if (st.code() == absl::StatusCode::kInvalidArgument) {
@@ -50,13 +78,16 @@ grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
 
 grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
 GatewayService::Publish(grpc::CallbackServerContext* context) {
-  return new PublishReactor(ingest_, stream_window_);
+  auto caller = auth_.Authenticate(*context);
+  if (!caller.ok()) return new RejectedStream(caller.status());
+  return new PublishReactor(ingest_, stream_window_, *std::move(caller));
 }
 
 GrpcAdapter::GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
+                         const ApiKeyAuthenticator& auth,
                          std::vector<grpc::Service*> extra_services)
     : config_(config),
-      service_(ingest, static_cast<size_t>(config.stream_window)),
+      service_(ingest, auth, static_cast<size_t>(config.stream_window)),
       extra_services_(std::move(extra_services)) {}
 
 GrpcAdapter::~GrpcAdapter() {
@@ -88,8 +119,15 @@ absl::Status GrpcAdapter::Start() {
         GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
         static_cast<int>(config_.max_connection_age_grace_ms));
   }
-  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
-                           &port_);
+  std::shared_ptr<grpc::ServerCredentials> creds =
+      grpc::InsecureServerCredentials();
+  if (!config_.tls.cert_file.empty()) {
+    auto tls = ReloadableTlsCredentials::Create(config_.tls);
+    if (!tls.ok()) return tls.status();
+    tls_ = *std::move(tls);
+    creds = tls_->Credentials();
+  }
+  builder.AddListeningPort(config_.listen, creds, &port_);
   builder.RegisterService(&service_);
   for (grpc::Service* s : extra_services_) builder.RegisterService(s);
   server_ = builder.BuildAndStart();
@@ -100,8 +138,26 @@ absl::Status GrpcAdapter::Start() {
         " (address in use or invalid)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("grpc: listening on {}", config_.listen);
+  if (!service_.auth().enabled()) {
+    spdlog::warn("grpc: no api_keys configured: calls are anonymous "
+                 "(for trusted networks only)");
+  }
+  spdlog::info("grpc: listening on {} ({})", config_.listen,
+               !tls_ ? "plaintext"
+               : tls_->mutual() ? "TLS, client certificates required"
+                                : "TLS");
   return absl::OkStatus();
+}
+
+void GrpcAdapter::Reload() {
+  if (!tls_) return;
+  absl::Status st = tls_->Reload();
+  if (st.ok()) {
+    spdlog::info("grpc: TLS certificates re-read; new connections use them");
+  } else {
+    spdlog::error("grpc: TLS reload failed, keeping the current certificates: {}",
+                  st.message());
+  }
 }
 
 void GrpcAdapter::StopAccepting() {

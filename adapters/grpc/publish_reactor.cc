@@ -6,8 +6,9 @@
 
 namespace streamgate {
 
-PublishReactor::PublishReactor(Ingest& ingest, size_t window)
-    : ingest_(ingest), window_(window) {
+PublishReactor::PublishReactor(Ingest& ingest, size_t window,
+                               AuthenticatedCaller caller)
+    : ingest_(ingest), window_(window), caller_(std::move(caller)) {
   StartRead(&request_);
 }
 
@@ -21,7 +22,7 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
       scratch_.resize(1);
       st = ToEventInput(req.event(), "event.", scratch_[0]);
       if (st.ok()) {
-        st = ingest_.PublishEvents(scratch_, Caller{});
+        st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
         if (st.code() == absl::StatusCode::kInvalidArgument) {
           st = absl::InvalidArgumentError(absl::StrCat("event.", st.message()));
         }
@@ -37,7 +38,7 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
                           scratch_[i]);
       }
       if (st.ok()) {
-        st = ingest_.PublishEvents(scratch_, Caller{});
+        st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
         if (!st.ok() && st.code() == absl::StatusCode::kInvalidArgument &&
             !absl::StartsWith(st.message(), "batch.")) {
           st = absl::InvalidArgumentError(absl::StrCat("batch.", st.message()));
@@ -50,7 +51,7 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
       size_t accepted = 0;
       BulkInput in = ToBulkInput(req.bulk_data());
       in.accepted_records = &accepted;
-      st = ingest_.PublishBulk(in, Caller{});
+      st = ingest_.PublishBulk(in, Caller{caller_.key_id, caller_.key_name});
       if (st.code() == absl::StatusCode::kInvalidArgument) {
         st = absl::InvalidArgumentError(absl::StrCat("bulk_data.", st.message()));
       }

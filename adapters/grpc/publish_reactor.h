@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "gateway/ingest.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.pb.h"
@@ -23,7 +24,8 @@ namespace streamgate {
 class PublishReactor
     : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
  public:
-  PublishReactor(Ingest& ingest, size_t window);
+  // `caller` was authenticated at stream start; every item is its.
+  PublishReactor(Ingest& ingest, size_t window, AuthenticatedCaller caller);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -38,6 +40,7 @@ class PublishReactor
 
   Ingest& ingest_;
   const size_t window_;
+  const AuthenticatedCaller caller_;
   v1::PublishRequest request_;  // only touched by the single outstanding read
   std::vector<EventInput> scratch_;
 
