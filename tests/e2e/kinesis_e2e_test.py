@@ -297,13 +297,14 @@ def bulk_inputs():
         out.append((dict(device_id=device, label=BULK_LABEL,
                          msgpack_payload=payload), recs))
     # Large records: several MiB in a few calls, so requests split by bytes;
-    # one record exactly at the limit (data + the key "9").
+    # one record exactly at the limit of the strictest module (data + a
+    # 36-character UUID key in kin-uuid/file-uuid).
     big = [bytes([65 + k]) * (400000 + 1000 * k) for k in range(6)]
     out.append((dict(device_id=3, label=BULK_LABEL, records=big[:3]), big[:3]))
     out.append((dict(device_id=4, label=BULK_LABEL,
                      msgpack_payload=MP_VERSION +
                      b"".join(mp_bin(r, "bin32") for r in big[3:])), big[3:]))
-    at_limit = bytes(rnd.getrandbits(8) for _ in range(MAX_RECORD - 1))
+    at_limit = bytes(rnd.getrandbits(8) for _ in range(MAX_RECORD - 36))
     out.append((dict(device_id=9, label=BULK_LABEL, records=[at_limit]),
                 [at_limit]))
     out.append((dict(device_id=5, label="nobody", records=[b"x"]), [b"x"]))
@@ -356,6 +357,16 @@ def publish_everything(pub):
         pub.unary_event(ev, e, "PublishEvent #%d" % i)
     for i, (kwargs, recs) in enumerate(bulks[b:]):
         pub.unary_bulk(kwargs, recs, "PublishBulkData #%d" % i)
+    # One byte over that limit: refused whole, nothing of it forwarded.
+    import grpc
+    try:
+        pub.stub.PublishBulkData(pub.pb.BulkData(
+            device_id=9, label=BULK_LABEL,
+            records=[b"ok", b"\x01" * (MAX_RECORD - 35)]), timeout=CALL_TIMEOUT)
+        pub.chk.check(False, "PublishBulkData over the record limit: accepted")
+    except grpc.RpcError as err:
+        pub.chk.eq(err.code(), grpc.StatusCode.INVALID_ARGUMENT,
+                   "PublishBulkData over the record limit: status")
     for t in threads:
         t.join()
     sent = sum(1 for s in items for it in s if it[0] == "event") + \
