@@ -3,7 +3,11 @@
 // is not installed): both must see every record exactly once, byte for byte.
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <map>
 #include <memory>
 #include <string>
@@ -126,6 +130,74 @@ TEST_F(KinesisTailTest, TailPrintsEveryRecordOnce) {
                    &status);
   EXPECT_NE(status, 0);
   EXPECT_NE(out.find("ResourceNotFoundException"), std::string::npos) << out;
+}
+
+TEST_F(KinesisTailTest, FollowPrintsRecordsWrittenLater) {
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const std::string url = kinesalite_->url();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    execl(STREAMGATE_TAIL_BIN, STREAMGATE_TAIL_BIN, "--endpoint", url.c_str(), "--region",
+          "us-east-1", "--stream", stream_.c_str(), "--from", "oldest", "--follow",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  size_t lines = 0;
+  // Reads until `want` lines were printed (or 30 s pass).
+  auto read_until = [&](size_t want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (lines < want && absl::Now() < deadline) {
+      pollfd pfd{out[0], POLLIN, 0};
+      if (poll(&pfd, 1, 1000) <= 0) continue;
+      char buf[65536];
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, n);
+      lines = std::count(text.begin(), text.end(), '\n');
+    }
+  };
+  // First it prints what is there, then keeps following.
+  read_until(expected_.size());
+  EXPECT_EQ(lines, expected_.size());
+
+  KinesisConfig config;
+  config.region = "us-east-1";
+  config.stream_name = stream_;
+  config.endpoint = url;
+  config.linger = absl::Milliseconds(5);
+  KinesisSink sink(config, "m-follow", [] {
+    return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
+        std::make_unique<testing::StaticCredentials>());
+  });
+  ASSERT_TRUE(sink.Start().ok());
+  OutBatch later;
+  for (int i = 0; i < 20; ++i) {
+    OutRecord r;
+    r.data = std::make_shared<const std::string>(absl::StrCat("later-", i));
+    r.partition_key = absl::StrCat("f", i);
+    later.push_back(std::move(r));
+  }
+  sink.Write(later);
+  ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(30)).ok());
+  sink.Close();
+  const size_t want = expected_.size() + later.size();
+  read_until(want);
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  close(out[0]);
+  EXPECT_EQ(lines, want);
+  for (const auto& r : later) {
+    EXPECT_NE(text.find(absl::StrCat("\"data\":\"", absl::Base64Escape(*r.data), "\"")),
+              std::string::npos)
+        << *r.data;
+  }
 }
 
 TEST_F(KinesisTailTest, BotocoreReadsTheSameRecords) {
