@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/spool/spool_config.h"
 #include "gateway/status_macros.h"
 #include "gateway/yaml_fields.h"
 
@@ -206,7 +207,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
   absl::Status keys = CheckKnownKeys(
       node,
       {"id", "description", "subscribe_events", "bulk_data_label", "use_uuid",
-       "sink", "queue"},
+       "sink", "queue", "spool"},
       "");
   if (!keys.ok()) return wrap(keys);
 
@@ -282,6 +283,12 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
     if (!mb.ok()) return wrap(mb.status());
     if (*mb) m.queue.max_bytes = **mb;
   }
+  const YAML::Node spool = node["spool"];
+  if (spool.IsDefined() && !spool.IsNull()) {
+    auto options = ParseSpoolOptions(spool);
+    if (!options.ok()) return wrap(options.status());
+    m.spool = std::move(*options);
+  }
   return absl::OkStatus();
 }
 
@@ -334,6 +341,17 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
   for (size_t i = 0; i < modules.size(); ++i) {
     ModuleConfig m;
     RETURN_IF_ERROR(ParseModule(modules[i], i, m));
+    if (m.spool) {
+      for (const ModuleConfig& other : c.modules) {
+        if (other.spool && other.spool->dir == m.spool->dir) {
+          return FieldError(modules[i]["spool"]["dir"],
+                            absl::StrCat("module '", m.id, "': spool.dir"),
+                            absl::StrCat("'", m.spool->dir,
+                                         "' is already the spool of module '",
+                                         other.id, "'"));
+        }
+      }
+    }
     if (!ids.insert(m.id).second) {
       return FieldError(modules[i]["id"], absl::StrCat("modules[", i, "].id"),
                         absl::StrCat("module id '", m.id, "' is used twice"));

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "gateway/device_registry.h"
+#include "gateway/spool/spool_options.h"
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {
@@ -59,6 +60,8 @@ struct ModuleConfig {
   std::string sink_type;
   YAML::Node sink;  // the whole `sink` map, for the sink's factory
   QueueConfig queue;
+  // Set: the module's queue is a durable SpoolQueue (queue.* then unused).
+  absl::optional<SpoolOptions> spool;
   int line = 0;     // 1-based line of the module in the file, 0 if unknown
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/grpc/grpc_adapter.h"
 #include "gateway/memory_queue.h"
+#include "gateway/spool/spool_queue.h"
 #include "gateway/status_macros.h"
 #include "gateway/logging.h"
 #ifdef STREAMGATE_HAVE_MQTT
@@ -35,9 +36,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
           "module '", mc.id, "': ", sink.status().message()));
     }
     Module m;
-    m.queue = std::make_unique<MemoryQueue>(
-        static_cast<size_t>(mc.queue.max_records),
-        static_cast<size_t>(mc.queue.max_bytes));
+    if (mc.spool) {
+      m.queue = std::make_unique<SpoolQueue>(mc.id, *mc.spool);
+    } else {
+      m.queue = std::make_unique<MemoryQueue>(
+          static_cast<size_t>(mc.queue.max_records),
+          static_cast<size_t>(mc.queue.max_bytes));
+    }
     m.sink = std::move(*sink);
     m.stats = std::make_unique<ModuleStats>();
     routed.push_back(
@@ -70,6 +75,8 @@ Gateway::~Gateway() {
 
 absl::Status Gateway::Start() {
   for (size_t i = 0; i < modules_.size(); ++i) {
+    // A spool replays its backlog first, so it opens before any input.
+    RETURN_IF_ERROR(modules_[i].queue->Start());
     RETURN_IF_ERROR(modules_[i].sink->Start());
     modules_[i].worker = std::make_unique<ModuleWorker>(
         config_.modules[i].id, *modules_[i].queue, *modules_[i].sink);

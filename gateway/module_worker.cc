@@ -19,12 +19,16 @@ ModuleWorker::~ModuleWorker() {
 void ModuleWorker::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void ModuleWorker::Run() {
-  OutBatch batch;
-  while (queue_.Pop(batch, kMaxBatch, absl::Seconds(1))) {
-    // Memory queues free their room at Pop; a durable queue will pass a
-    // done callback that releases the batch's storage.
-    if (!batch.empty()) sink_.Deliver(std::move(batch), [] {});
-    batch = OutBatch();
+  QueueBatch batch;
+  while (queue_.PopBatch(batch, kMaxBatch, absl::Seconds(1))) {
+    // The done callback frees the batch's storage in a durable queue once
+    // the sink has settled every record (a memory queue freed it at Pop).
+    if (!batch.records.empty()) {
+      sink_.Deliver(std::move(batch.records), std::move(batch.done));
+    } else if (batch.done) {
+      std::move(batch.done)();
+    }
+    batch = QueueBatch();
   }
   absl::Status st = sink_.Flush(flush_deadline_);
   if (!st.ok()) {
@@ -39,9 +43,15 @@ bool ModuleWorker::Stop(absl::Time deadline) {
   flush_deadline_ = deadline;  // read by Run only after Pop sees the close
   queue_.Close();
   if (!finished_.WaitForNotificationWithDeadline(deadline)) {
-    spdlog::error("module '{}': not drained by the shutdown deadline; {} "
-                  "records still queued are lost",
-                  module_id_, queue_.depth());
+    if (queue_.durable()) {
+      spdlog::warn("module '{}': not flushed by the shutdown deadline; "
+                   "undelivered records stay in the spool for the next start",
+                   module_id_);
+    } else {
+      spdlog::error("module '{}': not drained by the shutdown deadline; {} "
+                    "records still queued are lost",
+                    module_id_, queue_.depth());
+    }
     return false;
   }
   thread_.join();

@@ -1,0 +1,34 @@
+// Checkpoint: the oldest undelivered position of a spool (segment number and
+// offset), so a restart does not replay what was already delivered. Written
+// atomically (temporary file, fdatasync, rename); a missing or damaged
+// checkpoint reads as "replay everything", which is at-least-once. Pure
+// functions over one directory; the caller serializes writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/types/optional.h"
+
+namespace streamgate {
+namespace spool {
+
+struct Position {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+
+  friend bool operator==(const Position& a, const Position& b) {
+    return a.segment == b.segment && a.offset == b.offset;
+  }
+  friend bool operator!=(const Position& a, const Position& b) {
+    return !(a == b);
+  }
+};
+
+// nullopt when the file is absent or does not check out.
+absl::optional<Position> ReadCheckpoint(const std::string& dir);
+absl::Status WriteCheckpoint(const std::string& dir, const Position& pos);
+
+}  // namespace spool
+}  // namespace streamgate

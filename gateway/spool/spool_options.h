@@ -1,0 +1,28 @@
+// SpoolOptions: a module's `spool:` section, validated by the config loader
+// (gateway/config.cc). Plain value; not shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace streamgate {
+
+struct SpoolOptions {
+  enum class WhenFull {
+    kReject,  // refuse the input: gRPC answers RESOURCE_EXHAUSTED
+    kBlock,   // also refused here; inputs that can wait (MQTT) retry
+  };
+
+  std::string dir;
+  int64_t max_bytes = int64_t{1} << 30;
+  // fsync: always → every Commit returns after an fdatasync covering it
+  // (concurrent commits share one). Otherwise a background thread
+  // fdatasyncs every fsync_interval_ms.
+  bool fsync_always = false;
+  int64_t fsync_interval_ms = 10;
+  WhenFull when_full = WhenFull::kReject;
+  int64_t segment_bytes = int64_t{64} << 20;
+  int line = 0;  // YAML line of the section, 0 if unknown
+};
+
+}  // namespace streamgate
