@@ -236,10 +236,12 @@ run_once() {
     FAILED=1
   fi
   if [[ -n "$perf_pid" && -f "$dir/perf.data" ]]; then
-    perf report -i "$dir/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | grep '%' | head -n 40 >"$WORK/perf-kinesis-$run.txt" || true
+    { perf report -i "$dir/perf.data" --no-children -g none --sort comm --stdio 2>/dev/null |
+        grep '%' | grep -v '^#' | head -n 8
+      perf report -i "$dir/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
+        grep '%' | grep -v '^#' | head -n 30; } >"$WORK/perf-kinesis-$run.txt" || true
     echo "    perf (kinesis run $run, top symbols): $WORK/perf-kinesis-$run.txt"
-    head -n 25 "$WORK/perf-kinesis-$run.txt" | sed 's/^/      /'
+    head -n 38 "$WORK/perf-kinesis-$run.txt" | sed 's/^/      /'
   fi
   echo "$path ${eps:-0} $cpu_us ${p50:-0} ${p99:-0} $((hwm / 1024)) $lost ${lat50:--} ${lat99:--} $null_us" \
     >>"$RESULTS"
