@@ -68,6 +68,9 @@ class KinesisSinkTest : public ::testing::Test {
     ASSERT_TRUE(k.ok()) << k.status();
     kinesalite_ = k->release();
   }
+  void SetUp() override {
+    ASSERT_NE(kinesalite_, nullptr) << "kinesalite did not start";
+  }
   static void TearDownTestSuite() {
     delete kinesalite_;
     kinesalite_ = nullptr;
