@@ -170,10 +170,13 @@ grpc_ssl_certificate_config_reload_status ReloadableTlsCredentials::Fetch(
   // gRPC copies the strings; the pair array only lives for the call.
   grpc_ssl_pem_key_cert_pair pair{self->current_.private_key.c_str(),
                                   self->current_.cert_chain.c_str()};
-  *config = grpc_ssl_server_certificate_config_create(
-      self->current_.client_ca.empty() ? nullptr
-                                       : self->current_.client_ca.c_str(),
-      &pair, 1);
+  // gRPC 1.51 asserts root certificates on a fetched config even when no
+  // client certificate is requested; without client_ca_file they are never
+  // used (the server sends no CertificateRequest), so our own chain fills in.
+  const std::string& roots = self->current_.client_ca.empty()
+                                 ? self->current_.cert_chain
+                                 : self->current_.client_ca;
+  *config = grpc_ssl_server_certificate_config_create(roots.c_str(), &pair, 1);
   self->changed_ = false;
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }
