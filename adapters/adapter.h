@@ -11,6 +11,10 @@
 
 namespace streamgate {
 
+namespace metrics {
+class MetricsWriter;  // gateway/metrics/metrics_writer.h
+}
+
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -29,6 +33,11 @@ class Adapter {
 
   // SIGHUP: re-read what can change without a restart (certificates, ...).
   virtual void Reload() {}
+
+  // Adds the adapter's metrics (messages received, rejected by reason,
+  // connection state) to `out` when /metrics is scraped, from the scrape
+  // thread. The default reports nothing.
+  virtual void CollectMetrics(metrics::MetricsWriter& out) const {}
 };
 
 }  // namespace streamgate

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/spool/spool_config.h"
 #include "gateway/status_macros.h"
@@ -292,6 +293,25 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
   return absl::OkStatus();
 }
 
+// metrics: {listen: "HOST:PORT"} (numeric IPv4 host; port 0 picks one).
+absl::Status ParseMetrics(const YAML::Node& node, MetricsConfig& m) {
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
+  RETURN_IF_ERROR(RequireMap(node, "metrics"));
+  RETURN_IF_ERROR(CheckKnownKeys(node, {"listen"}, "metrics."));
+  ASSIGN_OR_RETURN(auto listen, ReadString(node, "listen", "metrics."));
+  const size_t colon = listen ? listen->rfind(':') : std::string::npos;
+  int port = -1;
+  if (!listen || colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(*listen).substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return FieldError(node["listen"].IsDefined() ? node["listen"] : node,
+                      "metrics.listen",
+                      "must be HOST:PORT, e.g. 127.0.0.1:9464");
+  }
+  m.listen = *listen;
+  return absl::OkStatus();
+}
+
 absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
   if (!root.IsDefined() || root.IsNull()) {
     return absl::InvalidArgumentError("the file is empty (modules are required)");
@@ -300,7 +320,7 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
   RETURN_IF_ERROR(CheckKnownKeys(
       root,
       {"grpc", "limits", "devices", "modules", "mqtt", "log_level",
-       "shutdown_timeout_ms", "api_keys"},
+       "shutdown_timeout_ms", "api_keys", "metrics"},
       ""));
   if (root["grpc"].IsDefined() && !root["grpc"].IsNull()) {
     RETURN_IF_ERROR(ParseGrpc(root["grpc"], c.grpc));
@@ -326,6 +346,7 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
     }
     c.log_level = *level;
   }
+  RETURN_IF_ERROR(ParseMetrics(root["metrics"], c.metrics));
   ASSIGN_OR_RETURN(auto shutdown, ReadInt(root, "shutdown_timeout_ms", "", 0,
                                           3600000));
   if (shutdown) c.shutdown_timeout = absl::Milliseconds(*shutdown);

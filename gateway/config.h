@@ -65,6 +65,11 @@ struct ModuleConfig {
   int line = 0;     // 1-based line of the module in the file, 0 if unknown
 };
 
+// metrics: {listen}. Empty listen: no /metrics endpoint.
+struct MetricsConfig {
+  std::string listen;  // "127.0.0.1:9464"
+};
+
 struct GatewayConfig {
   GrpcConfig grpc;
   // Empty: calls are anonymous (trusted networks only).
@@ -74,6 +79,7 @@ struct GatewayConfig {
   std::vector<ModuleConfig> modules;
   YAML::Node mqtt;  // null: no MQTT input
   std::string log_level = "info";
+  MetricsConfig metrics;
   absl::Duration shutdown_timeout = absl::Seconds(10);
 };
 

@@ -4,7 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "adapters/grpc/admin_service.h"
 #include "adapters/grpc/grpc_adapter.h"
+#include "gateway/metrics/counting_sink.h"
+#include "gateway/metrics/gateway_metrics.h"
+#include "gateway/metrics/metrics_server.h"
+#include "gateway/module_log.h"
 #include "gateway/memory_queue.h"
 #include "gateway/spool/spool_queue.h"
 #include "gateway/status_macros.h"
@@ -43,7 +48,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
           static_cast<size_t>(mc.queue.max_records),
           static_cast<size_t>(mc.queue.max_bytes));
     }
-    m.sink = std::move(*sink);
+    auto counting = std::make_unique<metrics::CountingSink>(std::move(*sink));
+    g->counting_sinks_.push_back(counting.get());
+    m.sink = std::move(counting);
     m.stats = std::make_unique<ModuleStats>();
     routed.push_back(
         RoutedModule{mc.id, mc.use_uuid, m.queue.get(), m.stats.get()});
@@ -54,7 +61,28 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       *g->registry_, *g->router_, static_cast<size_t>(c.max_record_bytes));
 
   g->auth_ = std::make_unique<ApiKeyAuthenticator>(c.api_keys);
-  auto grpc = std::make_unique<GrpcAdapter>(c.grpc, *g->ingester_, *g->auth_);
+  std::vector<std::string> ids;
+  for (const ModuleConfig& mc : c.modules) ids.push_back(mc.id);
+  g->module_logs_ = std::make_unique<ModuleLogs>(ids);
+  Gateway* self = g.get();
+  g->admin_ = std::make_unique<AdminService>(
+      c.modules,
+      [self](size_t i) {
+        const Module& m = self->modules_[i];
+        const metrics::CountingSink& cs = *self->counting_sinks_[i];
+        ModuleCountersSnapshot s;
+        s.records_accepted = m.stats->accepted_records.load();
+        s.bytes_accepted = m.stats->accepted_bytes.load();
+        s.records_rejected_full = m.stats->rejected_full.load();
+        s.queue_depth = m.queue->depth();
+        s.records_written = cs.written_records();
+        s.records_settled = cs.settled_records();
+        return s;
+      },
+      *g->module_logs_, g->stopping_, *g->auth_);
+  auto grpc = std::make_unique<GrpcAdapter>(
+      c.grpc, *g->ingester_, *g->auth_,
+      std::vector<grpc::Service*>{g->admin_.get()});
   g->grpc_ = grpc.get();
   g->adapters_.push_back(std::move(grpc));
   if (c.mqtt.IsDefined() && !c.mqtt.IsNull()) {
@@ -83,6 +111,17 @@ absl::Status Gateway::Start() {
     modules_[i].worker->Start();
   }
   started_ = true;
+  if (!config_.metrics.listen.empty()) {
+    metrics_server_ = std::make_unique<metrics::MetricsServer>(
+        config_.metrics.listen,
+        [this](metrics::MetricsWriter& out) { CollectMetrics(out); });
+    absl::Status st = metrics_server_->Start();
+    if (!st.ok()) {
+      Shutdown();
+      return st;
+    }
+    spdlog::info("metrics: serving http://{}/metrics", config_.metrics.listen);
+  }
   for (auto& a : adapters_) {
     absl::Status st = a->Start();
     if (!st.ok()) {
@@ -97,6 +136,7 @@ absl::Status Gateway::Start() {
 bool Gateway::Shutdown() {
   if (!started_) return true;
   started_ = false;
+  stopping_.store(true, std::memory_order_release);
   const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
   spdlog::info("streamgate: shutting down (deadline {} ms)",
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
@@ -115,6 +155,7 @@ bool Gateway::Shutdown() {
     if (m.worker) clean &= m.worker->Stop(deadline);
   }
   spdlog::info("streamgate: stopped{}", clean ? "" : " with undelivered records");
+  if (metrics_server_) metrics_server_->Stop();
   return clean;
 }
 
@@ -126,5 +167,19 @@ void Gateway::Reload(DeviceMap devices) {
 }
 
 int Gateway::grpc_port() const { return grpc_ ? grpc_->port() : 0; }
+
+int Gateway::metrics_port() const {
+  return metrics_server_ ? metrics_server_->port() : 0;
+}
+
+void Gateway::CollectMetrics(metrics::MetricsWriter& out) const {
+  std::vector<metrics::ModuleMetricsSource> sources;
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    sources.push_back(metrics::ModuleMetricsSource{
+        config_.modules[i].id, *modules_[i].stats, *modules_[i].queue,
+        *counting_sinks_[i]});
+  }
+  metrics::CollectGatewayMetrics(sources, ingester_->stats(), adapters_, out);
+}
 
 }  // namespace streamgate

@@ -10,6 +10,7 @@
 // Threading: all methods from the main thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -25,8 +26,15 @@
 
 namespace streamgate {
 
+class AdminService;
 class ApiKeyAuthenticator;
 class GrpcAdapter;
+class ModuleLogs;
+namespace metrics {
+class CountingSink;
+class MetricsServer;
+class MetricsWriter;
+}  // namespace metrics
 
 class Gateway {
  public:
@@ -43,6 +51,10 @@ class Gateway {
 
   Ingester& ingester() { return *ingester_; }
   int grpc_port() const;
+  // The /metrics endpoint's port; 0 when metrics.listen is not set.
+  int metrics_port() const;
+  // Writes every metric (what a scrape of /metrics returns).
+  void CollectMetrics(metrics::MetricsWriter& out) const;
 
  private:
   Gateway() = default;
@@ -61,9 +73,18 @@ class Gateway {
   std::unique_ptr<Ingester> ingester_;
   // API keys for every gRPC service; declared before adapters_ to outlive them.
   std::unique_ptr<ApiKeyAuthenticator> auth_;
+  // Observability (gateway/metrics/): each module's sink is wrapped in a
+  // CountingSink (counting_sinks_[i] is modules_[i].sink); the log rings and
+  // the Admin service are declared before adapters_ to outlive the server.
+  std::vector<metrics::CountingSink*> counting_sinks_;
+  std::unique_ptr<ModuleLogs> module_logs_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<AdminService> admin_;
   GrpcAdapter* grpc_ = nullptr;  // owned by adapters_
   std::vector<std::unique_ptr<Adapter>> adapters_;
   bool started_ = false;
+  // Last member: stopped before anything it reads is destroyed.
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
 }  // namespace streamgate

@@ -22,6 +22,10 @@ class Node;
 
 namespace streamgate {
 
+namespace metrics {
+class MetricsWriter;  // gateway/metrics/metrics_writer.h
+}
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -52,6 +56,17 @@ class Sink {
 
   // Releases resources. No Write after Close.
   virtual void Close() = 0;
+
+  // Adds the sink's own metrics (requests, retries, latency...) to `out`
+  // when /metrics is scraped, from the scrape thread, without the module
+  // label (the gateway adds it). The default reports nothing.
+  virtual void CollectMetrics(metrics::MetricsWriter& out) const {}
+
+  // True when CollectMetrics reports streamgate_module_records_delivered_total
+  // and _dead_lettered_total itself. Otherwise the gateway counts every
+  // record of a settled batch as delivered (right for sinks whose Write
+  // finishes the batch: file, stdout).
+  virtual bool ReportsDelivery() const { return false; }
 };
 
 // What a factory needs besides the sink's own YAML section.

@@ -8,6 +8,7 @@ BUILD_PACKAGES=(
   libmosquitto-dev libmsgpack-cxx-dev libabsl-dev libcurl4-openssl-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libsimdjson-dev rapidjson-dev
   uuid-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libmicrohttpd-dev
 )
 # Real peers the tests start themselves: MQTT broker, load balancer, gRPC
 # clients in Python (Debian's grpcio) and Node, OpenSSL for test CAs.

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/mqtt/topic.h"
+#include "gateway/metrics/metrics_writer.h"
 #include "spdlog/spdlog.h"
 
 namespace streamgate {
@@ -282,6 +283,7 @@ void MqttAdapter::OnConnect(int reason, int flags) {
   mosquitto_log_callback_set(mosq_, nullptr);
   backoff_ms_ = config_.reconnect_min_ms;
   counters_.connects.fetch_add(1, std::memory_order_relaxed);
+  connected_.store(true, std::memory_order_relaxed);
   const bool session_present = (flags & 1) != 0;
   spdlog::info("mqtt: connected to {} as '{}' (session present: {})",
                broker(), config_.client_id, session_present ? "yes" : "no");
@@ -331,6 +333,7 @@ void MqttAdapter::OnSubscribe(int mid, int count, const int* granted) {
 
 void MqttAdapter::OnDisconnect(int reason) {
   counters_.disconnects.fetch_add(1, std::memory_order_relaxed);
+  connected_.store(false, std::memory_order_relaxed);
   mosquitto_log_callback_set(mosq_, &OnLogCb);
   if (reason == 0) {
     spdlog::info("mqtt: disconnected from {}", broker());
@@ -501,6 +504,51 @@ void MqttAdapter::HandleBulk(absl::string_view topic, int64_t device_id,
   } else {
     Reject(counters_.failed_other, device_id, topic, status.ToString());
   }
+}
+
+void MqttAdapter::CollectMetrics(metrics::MetricsWriter& out) const {
+  auto load = [](const MqttCounters::Counter& v) {
+    return static_cast<double>(v.load(std::memory_order_relaxed));
+  };
+  const MqttCounters& c = counters_;
+  out.Counter("streamgate_mqtt_messages_received_total",
+              "MQTT PUBLISH messages handed to the adapter.", {},
+              load(c.received));
+  const char* kAcceptedHelp = "MQTT messages ingest accepted, by kind.";
+  out.Counter("streamgate_mqtt_messages_accepted_total", kAcceptedHelp,
+              {{"kind", "event"}}, load(c.events_accepted));
+  out.Counter("streamgate_mqtt_messages_accepted_total", kAcceptedHelp,
+              {{"kind", "bulk"}}, load(c.bulk_accepted));
+  const char* kRejectedHelp =
+      "MQTT messages rejected (logged and acknowledged), by reason.";
+  const std::pair<const char*, const MqttCounters::Counter*> rejected[] = {
+      {"bad_topic", &c.rejected_bad_topic},
+      {"unknown_device", &c.rejected_unknown_device},
+      {"invalid_json", &c.rejected_invalid_json},
+      {"not_object", &c.rejected_not_object},
+      {"event_type", &c.rejected_event_type},
+      {"event_data", &c.rejected_event_data},
+      {"event_by_ingest", &c.rejected_event_by_ingest},
+      {"bulk_by_ingest", &c.rejected_bulk_by_ingest},
+      {"other", &c.failed_other}};
+  for (const auto& [reason, value] : rejected) {
+    out.Counter("streamgate_mqtt_messages_rejected_total", kRejectedHelp,
+                {{"reason", reason}}, load(*value));
+  }
+  out.Counter("streamgate_mqtt_backpressure_waits_total",
+              "MQTT messages that found the gateway full and waited.", {},
+              load(c.backpressure_waits));
+  out.Counter("streamgate_mqtt_abandoned_at_shutdown_total",
+              "MQTT messages left unacknowledged at shutdown (redelivered).",
+              {}, load(c.abandoned_at_shutdown));
+  out.Counter("streamgate_mqtt_connects_total",
+              "Successful MQTT connections (CONNACK accepted).", {},
+              load(c.connects));
+  out.Counter("streamgate_mqtt_disconnects_total",
+              "MQTT disconnections, clean or lost.", {}, load(c.disconnects));
+  out.Gauge("streamgate_mqtt_connected",
+            "1 while connected to the broker, else 0.", {},
+            connected_.load(std::memory_order_relaxed) ? 1 : 0);
 }
 
 }  // namespace streamgate

@@ -74,6 +74,9 @@ class MqttAdapter : public Adapter {
 
   const MqttCounters& counters() const { return counters_; }
 
+  // Messages received, accepted, rejected by reason, connection state.
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
+
  private:
   enum class StartState { kPending, kReady, kFailed };
 
@@ -128,6 +131,7 @@ class MqttAdapter : public Adapter {
   absl::Time stall_started_ = absl::InfinitePast();
 
   std::atomic<bool> accepting_{false};
+  std::atomic<bool> connected_{false};   // CONNACK success .. disconnect
   std::atomic<bool> loop_exit_{false};   // leave once disconnected
   std::atomic<bool> force_exit_{false};  // leave now (Shutdown deadline)
   std::atomic<bool> started_{false};

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/metrics/metrics_writer.h"
 #include "sinks/kinesis/codec.h"
 #include "spdlog/spdlog.h"
 
@@ -211,8 +212,10 @@ void KinesisSink::Dispatch(PendingBatch batch) {
     return;
   }
   ++counters_.requests_sent;
+  const absl::Time sent = absl::Now();
   http_->Send(signer_->base_url(), *std::move(request),
-              [this, batch = std::move(batch)](HttpResponse response) mutable {
+              [this, sent, batch = std::move(batch)](HttpResponse response) mutable {
+                request_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - sent));
                 OnDone(std::move(batch), std::move(response));
               });
 }
@@ -299,6 +302,47 @@ void KinesisSink::DeadLetter(const PendingBatch& records) {
     return;
   }
   dead_letters_->Write(records);
+}
+
+void KinesisSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  auto load = [](const std::atomic<uint64_t>& v) {
+    return static_cast<double>(v.load(std::memory_order_relaxed));
+  };
+  const KinesisSinkCounters& c = counters_;
+  out.Counter("streamgate_module_records_delivered_total",
+              "Records the module's sink delivered.", {},
+              load(c.records_delivered));
+  out.Counter("streamgate_module_records_retried_total",
+              "Record retries by the module's sink (one per retry).", {},
+              load(c.records_retried));
+  out.Counter("streamgate_module_records_dead_lettered_total",
+              "Records the module's sink gave up on and dead-lettered.", {},
+              load(c.records_dead_lettered));
+  out.Counter("streamgate_kinesis_possible_duplicates_total",
+              "Records sent again after an answer was lost (the stream may "
+              "hold them twice).",
+              {}, load(c.possible_duplicates));
+  out.Counter("streamgate_kinesis_requests_sent_total",
+              "PutRecords requests sent.", {}, load(c.requests_sent));
+  const char* kOutcomeHelp = "PutRecords requests by outcome.";
+  const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
+      {"ok", &c.requests_ok},
+      {"partial", &c.requests_partial},
+      {"retryable_failure", &c.requests_retryable_failure},
+      {"fatal_failure", &c.requests_fatal_failure},
+      {"transport_error", &c.requests_transport_error}};
+  for (const auto& [name, value] : outcomes) {
+    out.Counter("streamgate_kinesis_requests_total", kOutcomeHelp,
+                {{"outcome", name}}, load(*value));
+  }
+  for (const auto& [code, n] : c.ErrorsByCode()) {
+    out.Counter("streamgate_kinesis_errors_total",
+                "Kinesis errors by code (per failed record or request).",
+                {{"code", code}}, static_cast<double>(n));
+  }
+  out.Histogram("streamgate_kinesis_request_duration_seconds",
+                "PutRecords request latency, send to answer, in seconds.", {},
+                request_seconds_.Snapshot());
 }
 
 }  // namespace streamgate::kinesis

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/metrics/histogram.h"
 #include "sinks/kinesis/aws/credentials_provider.h"
 #include "sinks/kinesis/batcher.h"
 #include "sinks/kinesis/config.h"
@@ -47,6 +48,11 @@ class KinesisSink : public Sink {
 
   const KinesisSinkCounters& counters() const { return counters_; }
 
+  // Delivered/retried/dead-lettered records, requests by outcome, errors by
+  // code and the PutRecords latency histogram, from counters().
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
+  bool ReportsDelivery() const override { return true; }
+
  private:
   void SenderLoop();
   void Dispatch(PendingBatch batch);
@@ -67,6 +73,8 @@ class KinesisSink : public Sink {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<DeadLetterWriter> dead_letters_;
   KinesisSinkCounters counters_;
+  // Send to response (or transport error) of each PutRecords request.
+  metrics::LatencyHistogram request_seconds_;
   LogLimiter log_limiter_{absl::Seconds(10)};
 
   absl::Mutex retrier_mu_;
