@@ -1,7 +1,10 @@
 // ModuleWorker: the thread that moves one module's records from its queue to
 // its sink, in batches (everything queued, up to a cap), so the sink pays its
-// per-call cost once per batch rather than per record. On Stop it drains the
-// queue, flushes the sink by the deadline and closes it.
+// per-call cost once per batch rather than per record. Each batch's done
+// callback goes to the sink, so a durable queue frees storage only after
+// delivery. On Stop it drains the queue (a durable queue stops at once and
+// keeps the rest for the next start), flushes the sink by the deadline and
+// closes it.
 //
 // Threading: Start/Stop from the main thread; the loop runs on its own
 // thread, the only caller of the sink.

@@ -1,0 +1,472 @@
+// SpoolQueue against real files in a temporary directory: round trip,
+// restart replay, recovery of torn tails and damaged regions, segment
+// rotation and deletion, capacity, fsync modes and I/O failures.
+#include "gateway/spool/spool_queue.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/spool/checkpoint.h"
+#include "gateway/spool/crc32c.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/spool/spool_test_util.h"
+
+namespace streamgate {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::PopAll;
+using testing::Put;
+using testing::PutRange;
+using testing::Range;
+using testing::SegmentFiles;
+using testing::TempDir;
+using testing::TestOptions;
+
+uint64_t FileSize(const std::string& path) {
+  return std::filesystem::file_size(path);
+}
+
+// Waits (bounded) until `pred` holds; for effects of the background thread.
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return pred();
+}
+
+TEST(Crc32cTest, KnownVectors) {
+  EXPECT_EQ(Crc32c("123456789", 9), 0xE3069283u);
+  EXPECT_EQ(Crc32c("", 0), 0u);
+  std::string zeros(32, '\0');
+  EXPECT_EQ(Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
+  // Extending in pieces equals one pass.
+  EXPECT_EQ(Crc32cExtend(Crc32c("1234", 4), "56789", 5), 0xE3069283u);
+}
+
+TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
+  TempDir t;
+  SpoolQueue q("m", TestOptions(t.path()));
+  ASSERT_TRUE(q.Start().ok());
+  ASSERT_TRUE(Put(q, {"a", "bb", std::string("c\0c", 3)}).ok());
+  EXPECT_EQ(q.depth(), 3u);
+  QueueBatch b;
+  ASSERT_TRUE(q.PopBatch(b, 100, absl::ZeroDuration()));
+  ASSERT_EQ(b.records.size(), 3u);
+  EXPECT_EQ(*b.records[0].data, "a");
+  EXPECT_EQ(b.records[0].partition_key, "k0");
+  EXPECT_EQ(*b.records[2].data, std::string("c\0c", 3));
+  EXPECT_EQ(b.records[2].partition_key, "k2");
+  EXPECT_EQ(q.depth(), 0u);
+  EXPECT_GT(q.used_bytes(), 0u);  // on disk until delivered
+  std::move(b.done)();
+  EXPECT_EQ(q.used_bytes(), 0u);
+}
+
+TEST(SpoolQueueTest, PopWaitsForACommitFromAnotherThread) {
+  TempDir t;
+  SpoolQueue q("m", TestOptions(t.path()));
+  ASSERT_TRUE(q.Start().ok());
+  std::thread producer([&] { ASSERT_TRUE(Put(q, {"late"}).ok()); });
+  QueueBatch b;
+  for (int i = 0; i < 100 && b.records.empty(); ++i) {
+    ASSERT_TRUE(q.PopBatch(b, 10, absl::Seconds(1)));
+  }
+  producer.join();
+  ASSERT_EQ(b.records.size(), 1u);
+  EXPECT_EQ(*b.records[0].data, "late");
+  std::move(b.done)();
+}
+
+TEST(SpoolQueueTest, RestartReplaysUndeliveredInOrderAndNotTheDelivered) {
+  TempDir t;
+  {
+    SpoolQueue q("m", TestOptions(t.path()));
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 100);
+    // All delivered; the clean stop checkpoints that...
+    EXPECT_EQ(PopAll(q, 40).size(), 100u);
+  }
+  // ...so nothing is replayed.
+  {
+    SpoolQueue q("m", TestOptions(t.path()));
+    ASSERT_TRUE(q.Start().ok());
+    EXPECT_EQ(q.depth(), 0u);
+    EXPECT_EQ(q.stats().replayed_records.load(), 0u);
+    PutRange(q, "s", 0, 100);
+    std::vector<absl::AnyInvocable<void() &&>> pending;
+    // Batches of 10: complete the first four, pop two more and leave them
+    // undelivered, leave the rest unread.
+    for (int i = 0; i < 6; ++i) {
+      QueueBatch b;
+      ASSERT_TRUE(q.PopBatch(b, 10, absl::ZeroDuration()));
+      ASSERT_EQ(b.records.size(), 10u);
+      if (i < 4) std::move(b.done)();
+      else pending.push_back(std::move(b.done));
+    }
+    // Destroyed with batches in flight: like a crash for those records.
+    pending.clear();  // never called
+  }
+  SpoolQueue q("m", TestOptions(t.path()));
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().replayed_records.load(), 60u);
+  PutRange(q, "new", 0, 3);
+  std::vector<std::string> want = Range("s", 40, 100);
+  for (const std::string& s : Range("new", 0, 3)) want.push_back(s);
+  EXPECT_THAT(PopAll(q), ElementsAreArray(want));
+}
+
+TEST(SpoolQueueTest, CrashWithoutCheckpointReplaysEverythingUndelivered) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 50);
+    // Nothing popped, nothing completed.
+  }
+  std::filesystem::remove(o.dir + "/checkpoint");
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 50)));
+}
+
+TEST(SpoolQueueTest, TornTailIsCutAndCounted) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  std::string seg;
+  uint64_t intact = 0;
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 10);
+    seg = SegmentFiles(o.dir).back();
+    intact = FileSize(seg);
+    ASSERT_TRUE(Put(q, {"the record torn by the crash"}).ok());
+  }
+  // Cut the last frame in half, as a crash mid-write leaves it.
+  const uint64_t full = FileSize(seg);
+  std::filesystem::resize_file(seg, intact + (full - intact) / 2);
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().torn_tails_cut.load(), 1u);
+  EXPECT_EQ(q.stats().torn_bytes_cut.load(), (full - intact) / 2);
+  EXPECT_EQ(q.stats().damaged_regions.load(), 0u);
+  EXPECT_EQ(FileSize(seg), intact);  // ftruncated
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 10)));
+}
+
+TEST(SpoolQueueTest, GarbageAfterTheLastFrameIsATornTail) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  std::string seg;
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 5);
+    seg = SegmentFiles(o.dir).back();
+  }
+  const uint64_t intact = FileSize(seg);
+  {
+    std::ofstream f(seg, std::ios::app | std::ios::binary);
+    f << std::string(100, '\xA7');  // bytes that start like a magic
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().torn_tails_cut.load(), 1u);
+  EXPECT_EQ(q.stats().torn_bytes_cut.load(), 100u);
+  EXPECT_EQ(FileSize(seg), intact);
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 5)));
+}
+
+TEST(SpoolQueueTest, FlippedBytesInTheMiddleAreSkippedCountedAndTheRestKept) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  std::string seg;
+  uint64_t damaged_at = 0;
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "record-", 0, 10);
+    seg = SegmentFiles(o.dir).back();
+    damaged_at = FileSize(seg);
+    PutRange(q, "record-", 10, 30);
+  }
+  // Flip bytes inside record 10's frame (its length field and its data).
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(damaged_at + 5));
+    f.put('\x7F');
+    f.seekp(static_cast<std::streamoff>(damaged_at + 20));
+    f.put('X');
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
+  EXPECT_GT(q.stats().damaged_bytes.load(), 0u);
+  EXPECT_EQ(q.stats().torn_tails_cut.load(), 0u);
+  std::vector<std::string> want = Range("record-", 0, 10);
+  for (const std::string& s : Range("record-", 11, 30)) want.push_back(s);
+  EXPECT_THAT(PopAll(q), ElementsAreArray(want));
+  // Reading past the known region does not count it again.
+  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
+  EXPECT_EQ(q.used_bytes(), 0u);
+}
+
+TEST(SpoolQueueTest, DamagedHeaderFileIsSetAsideNotFatal) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 3);
+  }
+  const std::string seg = SegmentFiles(o.dir).front();
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    f << "NOTASPOOL";
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(seg + ".bad"));
+  EXPECT_THAT(PopAll(q), IsEmpty());
+  ASSERT_TRUE(Put(q, {"after"}).ok());
+  EXPECT_THAT(PopAll(q), ElementsAreArray({"after"}));
+}
+
+TEST(SpoolQueueTest, SegmentsRotateAndGoOnlyWhenEveryRecordCompleted) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.segment_bytes = 4096;
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  const std::string payload(500, 'p');
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Put(q, {absl::StrCat(i, payload)}).ok());
+  }
+  const size_t segments = q.segment_count();
+  ASSERT_GE(segments, 5u);
+  EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
+  // Pop in batches of 4 and complete them in reverse order: nothing may be
+  // deleted until the first batch completes.
+  std::vector<absl::AnyInvocable<void() &&>> pending;
+  std::vector<std::string> got = PopAll(q, 4, &pending);
+  ASSERT_EQ(got.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(got[i], absl::StrCat(i, payload));
+  for (size_t i = pending.size() - 1; i >= 1; --i) std::move(pending[i])();
+  EXPECT_EQ(q.segment_count(), segments);
+  absl::SleepFor(absl::Milliseconds(50));  // give the deleter a chance
+  EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
+  std::move(pending[0])();
+  // Every sealed segment is delivered now; the one being written stays.
+  EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
+  // (counted just after the unlink)
+  EXPECT_TRUE(Eventually(
+      [&] { return q.stats().segments_deleted.load() == segments - 1; }));
+  EXPECT_EQ(q.used_bytes(), 0u);
+}
+
+TEST(SpoolQueueTest, CompletingALaterBatchDoesNotFreeAnEarlierSegment) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.segment_bytes = 4096;
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  const std::string payload(1000, 'x');
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(Put(q, {payload}).ok());
+  QueueBatch first, rest;
+  ASSERT_TRUE(q.PopBatch(first, 1, absl::ZeroDuration()));
+  std::vector<absl::AnyInvocable<void() &&>> pending;
+  EXPECT_EQ(PopAll(q, 1000, &pending).size(), 11u);
+  for (auto& d : pending) std::move(d)();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_GE(SegmentFiles(o.dir).size(), 3u);
+  // A restart now replays the first record's segment (at-least-once).
+  std::move(first.done)();
+  EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
+}
+
+TEST(SpoolQueueTest, FullSpoolRefusesUntilDelivered) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.max_bytes = 1 << 20;
+  o.segment_bytes = 64 << 10;
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  const std::string payload(10000, 'f');
+  int accepted = 0;
+  while (Put(q, {payload}).ok()) ++accepted;
+  EXPECT_GE(accepted, 90);
+  EXPECT_LE(q.used_bytes(), static_cast<uint64_t>(o.max_bytes));
+  EXPECT_FALSE(q.TryReserve(1, payload.size()));  // still full
+  EXPECT_EQ(PopAll(q).size(), static_cast<size_t>(accepted));
+  EXPECT_TRUE(q.TryReserve(1, payload.size()));
+  q.Cancel(1, payload.size());
+  EXPECT_EQ(q.used_bytes(), 0u);
+}
+
+TEST(SpoolQueueTest, CancelReleasesTheReservation) {
+  TempDir t;
+  SpoolQueue q("m", TestOptions(t.path()));
+  ASSERT_TRUE(q.Start().ok());
+  ASSERT_TRUE(q.TryReserve(3, 300));
+  EXPECT_GT(q.used_bytes(), 300u);
+  q.Cancel(3, 300);
+  EXPECT_EQ(q.used_bytes(), 0u);
+}
+
+TEST(SpoolQueueTest, FsyncAlwaysSyncsBeforeCommitReturnsAndSharesSyncs) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.fsync_always = true;
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  const uint64_t before = q.stats().fsyncs.load();
+  ASSERT_TRUE(Put(q, {"one"}).ok());
+  EXPECT_EQ(q.stats().fsyncs.load(), before + 1);
+  // Concurrent committers: every commit is covered by a sync, and no commit
+  // needs more than one of its own.
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kEach; ++j) {
+        EXPECT_TRUE(Put(q, {absl::StrCat(i, "-", j)}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const uint64_t syncs = q.stats().fsyncs.load() - before - 1;
+  EXPECT_GE(syncs, 1u);
+  EXPECT_LE(syncs, static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_EQ(PopAll(q).size(), 1u + kThreads * kEach);
+}
+
+TEST(SpoolQueueTest, FsyncIntervalSyncsInTheBackground) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.fsync_interval_ms = 5;
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  const uint64_t before = q.stats().fsyncs.load();
+  ASSERT_TRUE(Put(q, {"one"}).ok());  // returns without syncing itself
+  EXPECT_TRUE(Eventually([&] { return q.stats().fsyncs.load() > before; }));
+  // Nothing new appended: no more syncs.
+  const uint64_t settled = q.stats().fsyncs.load();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(q.stats().fsyncs.load(), settled);
+}
+
+TEST(SpoolQueueTest, UnusableDirectoryFailsStartClearlyAndRefusesInputs) {
+  TempDir t;
+  const std::string file = t.path() + "/plain-file";
+  { std::ofstream(file) << "x"; }
+  SpoolOptions o = TestOptions(t.path());
+  o.dir = file + "/spool";  // a directory under a regular file
+  SpoolQueue q("kin", o);
+  absl::Status st = q.Start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("module 'kin': spool"));
+  EXPECT_THAT(st.message(), HasSubstr(o.dir));
+  EXPECT_FALSE(q.TryReserve(1, 10));
+  OutBatch b{testing::Rec("k", "v")};
+  EXPECT_FALSE(q.TryCommit(std::move(b), 2).ok());
+  EXPECT_EQ(q.depth(), 0u);
+}
+
+TEST(SpoolQueueTest, SecondProcessOnTheSameDirectoryIsRefused) {
+  TempDir t;
+  SpoolQueue a("a", TestOptions(t.path()));
+  ASSERT_TRUE(a.Start().ok());
+  // flock locks are per open file description: a second open in this
+  // process conflicts like another process would.
+  SpoolQueue b("b", TestOptions(t.path()));
+  absl::Status st = b.Start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("in use"));
+}
+
+// A write that fails (here: over the process's file size limit, EFBIG) is
+// refused cleanly, leaves no partial frame, and writing works again once
+// the cause is gone.
+TEST(SpoolQueueTest, FailedWriteIsRefusedLeavesNoPartialFrameAndRecovers) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  o.segment_bytes = 64 << 20;
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "ok", 0, 5);
+    const std::string seg = SegmentFiles(o.dir).back();
+    const uint64_t size = FileSize(seg);
+    rlimit lim = old;
+    lim.rlim_cur = size + 100;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    absl::Status st = Put(q, {std::string(1000, 'b')});
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+    ASSERT_FALSE(st.ok());
+    EXPECT_THAT(st.message(), HasSubstr("write to"));
+    EXPECT_EQ(FileSize(seg), size);
+    EXPECT_EQ(q.stats().write_errors.load(), 1u);
+    EXPECT_EQ(q.depth(), 5u);
+    PutRange(q, "ok", 5, 8);
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().torn_tails_cut.load(), 0u);
+  EXPECT_EQ(q.stats().damaged_regions.load(), 0u);
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("ok", 0, 8)));
+}
+
+TEST(SpoolQueueTest, CloseEndsPopAtOnceAndKeepsTheRest) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 4);
+    q.Close();
+    EXPECT_FALSE(q.TryReserve(1, 1));
+    QueueBatch b;
+    EXPECT_FALSE(q.PopBatch(b, 10, absl::Seconds(5)));
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 4)));
+}
+
+TEST(SpoolQueueTest, CheckpointRoundTripsAndRejectsDamage) {
+  TempDir t;
+  ASSERT_TRUE(spool::WriteCheckpoint(t.path(), {7, 1234}).ok());
+  auto cp = spool::ReadCheckpoint(t.path());
+  ASSERT_TRUE(cp.has_value());
+  EXPECT_EQ(cp->segment, 7u);
+  EXPECT_EQ(cp->offset, 1234u);
+  {
+    std::fstream f(t.path() + "/checkpoint",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put('\x55');
+  }
+  EXPECT_FALSE(spool::ReadCheckpoint(t.path()).has_value());
+}
+
+}  // namespace
+}  // namespace streamgate

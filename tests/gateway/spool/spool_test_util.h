@@ -1,0 +1,116 @@
+// Helpers for the spool tests: a temporary directory removed at the end,
+// spool options for tests, and appending / popping records by their text.
+// Test-only; one thread unless a test says otherwise.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gateway/spool/spool_queue.h"
+#include "gtest/gtest.h"
+
+namespace streamgate {
+namespace testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() /
+                        "streamgate-spool-XXXXXX")
+                           .string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline SpoolOptions TestOptions(const std::string& dir) {
+  SpoolOptions o;
+  o.dir = dir + "/spool";
+  o.max_bytes = 64 << 20;
+  o.segment_bytes = 1 << 20;
+  o.fsync_always = false;
+  o.fsync_interval_ms = 5;
+  return o;
+}
+
+inline OutRecord Rec(const std::string& key, const std::string& data) {
+  return OutRecord{std::make_shared<const std::string>(data), key};
+}
+
+// Reserves and commits `data` (key "k<i>" for record i) as one input.
+inline absl::Status Put(ModuleQueue& q, const std::vector<std::string>& data) {
+  OutBatch batch;
+  size_t bytes = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    batch.push_back(Rec(absl::StrCat("k", i), data[i]));
+    bytes += batch.back().size();
+  }
+  if (!q.TryReserve(batch.size(), bytes)) {
+    return absl::ResourceExhaustedError("TryReserve refused");
+  }
+  return q.TryCommit(std::move(batch), bytes);
+}
+
+// Commits records "<prefix><i>" for i in [from, to), one input each.
+inline void PutRange(ModuleQueue& q, const std::string& prefix, int from,
+                     int to) {
+  for (int i = from; i < to; ++i) {
+    ASSERT_TRUE(Put(q, {absl::StrCat(prefix, i)}).ok()) << i;
+  }
+}
+
+// Pops everything readable now; completes each batch unless told not to
+// (the done callbacks are then returned through `pending`).
+inline std::vector<std::string> PopAll(
+    ModuleQueue& q, size_t max_records = 1 << 20,
+    std::vector<absl::AnyInvocable<void() &&>>* pending = nullptr) {
+  std::vector<std::string> out;
+  while (true) {
+    QueueBatch b;
+    if (!q.PopBatch(b, max_records, absl::ZeroDuration())) break;
+    const bool empty = b.records.empty();
+    for (const OutRecord& r : b.records) out.push_back(*r.data);
+    if (pending != nullptr && !empty) {
+      pending->push_back(std::move(b.done));
+    } else {
+      std::move(b.done)();
+    }
+    if (empty && q.depth() == 0) break;
+  }
+  return out;
+}
+
+inline std::vector<std::string> Range(const std::string& prefix, int from,
+                                      int to) {
+  std::vector<std::string> v;
+  for (int i = from; i < to; ++i) v.push_back(absl::StrCat(prefix, i));
+  return v;
+}
+
+// Segment files in the spool directory, sorted.
+inline std::vector<std::string> SegmentFiles(const std::string& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("seg-", 0) == 0) v.push_back(e.path().string());
+  }
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace testing
+}  // namespace streamgate
