@@ -42,7 +42,7 @@ def active_lines(text):
 
 
 def main():
-    build, source = sys.argv[1:3]
+    build, source = (os.path.abspath(p) for p in sys.argv[1:3])
     work = tempfile.mkdtemp(prefix="sg-pkg-test-")
     try:
         proc = subprocess.run(

@@ -29,9 +29,11 @@ if(TARGET streamgate)
   add_custom_command(
     OUTPUT ${SG_DOC_GEN}/streamgate.help.txt
     COMMAND ${CMAKE_COMMAND} -E make_directory ${SG_DOC_GEN}
-    COMMAND $<TARGET_FILE:streamgate> --help > ${SG_DOC_GEN}/streamgate.help.txt
+    COMMAND sh -c "\"$1\" --help > \"$2\"" sh $<TARGET_FILE:streamgate>
+            ${SG_DOC_GEN}/streamgate.help.txt
     DEPENDS streamgate
-    COMMENT "streamgate --help -> streamgate.help.txt")
+    COMMENT "streamgate --help -> streamgate.help.txt"
+    VERBATIM)
   install(FILES ${SG_DOC_GEN}/streamgate.help.txt
           DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT streamgate)
   find_program(HELP2MAN help2man)
@@ -40,13 +42,14 @@ if(TARGET streamgate)
     add_custom_command(
       OUTPUT ${SG_DOC_GEN}/streamgate.1.gz
       COMMAND ${CMAKE_COMMAND} -E make_directory ${SG_DOC_GEN}
-      COMMAND ${HELP2MAN} --no-info --section=1 --source=streamgate
+      COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C.UTF-8 ${HELP2MAN} --no-info --locale=C.UTF-8 --section=1 --source=streamgate
               --version-string=${PROJECT_VERSION}
-              --name "edge gateway: gRPC and MQTT in; Kinesis, file or stdout out"
+              "--name=edge gateway from gRPC and MQTT to Kinesis, files or stdout"
               --output=${SG_DOC_GEN}/streamgate.1 $<TARGET_FILE:streamgate>
       COMMAND gzip -9nf ${SG_DOC_GEN}/streamgate.1
       DEPENDS streamgate
-      COMMENT "help2man streamgate -> streamgate.1.gz")
+      COMMENT "help2man streamgate -> streamgate.1.gz"
+      VERBATIM)
     install(FILES ${SG_DOC_GEN}/streamgate.1.gz
             DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT streamgate)
   endif()
