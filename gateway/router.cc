@@ -72,12 +72,26 @@ absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
     ModuleShare& s = shares[i];
     if (s.records.empty()) continue;
     const RoutedModule& m = modules_[i];
-    m.stats->accepted_records.fetch_add(s.records.size(),
-                                        std::memory_order_relaxed);
-    m.stats->accepted_bytes.fetch_add(s.bytes, std::memory_order_relaxed);
-    m.queue->Commit(std::move(s.records), s.bytes);
+    const size_t records = s.records.size();
+    const size_t bytes = s.bytes;
+    absl::Status st = m.queue->TryCommit(std::move(s.records), bytes);
     s.records.clear();
     s.bytes = 0;
+    if (!st.ok()) {
+      // A durable queue could not store it (disk full, I/O error): the
+      // caller is not acknowledged. Modules before this one already hold the
+      // input, so a retry duplicates there (at-least-once); the reservations
+      // after it are given back.
+      for (size_t j = i + 1; j < shares.size(); ++j) {
+        if (!shares[j].records.empty()) {
+          modules_[j].queue->Cancel(shares[j].records.size(), shares[j].bytes);
+        }
+      }
+      return absl::Status(st.code(),
+                          absl::StrCat("module '", m.id, "': ", st.message()));
+    }
+    m.stats->accepted_records.fetch_add(records, std::memory_order_relaxed);
+    m.stats->accepted_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
   return absl::OkStatus();
 }
