@@ -7,7 +7,7 @@ BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libmosquitto-dev libmsgpack-cxx-dev libabsl-dev libcurl4-openssl-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libsimdjson-dev rapidjson-dev
-  uuid-dev libgtest-dev libgmock-dev libbenchmark-dev
+  uuid-dev libgtest-dev libgmock-dev libbenchmark-dev help2man dpkg-dev
   libmicrohttpd-dev
 )
 # Real peers the tests start themselves: MQTT broker, load balancer, gRPC
@@ -16,6 +16,11 @@ TEST_PACKAGES=(
   mosquitto mosquitto-clients nginx-light openssl
   python3 python3-grpcio python3-protobuf python3-paho-mqtt
   curl procps psmisc
+)
+# Only for tools/fuzz (libFuzzer targets built with clang in build-fuzz/);
+# the normal build never uses clang.
+FUZZ_PACKAGES=(
+  clang libclang-rt-14-dev
 )
 
 sg_missing_packages() {
