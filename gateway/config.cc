@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/dead_letter/dead_letter_config.h"
 #include "gateway/spool/spool_config.h"
 #include "gateway/status_macros.h"
 #include "gateway/yaml_fields.h"
@@ -320,7 +321,7 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
   RETURN_IF_ERROR(CheckKnownKeys(
       root,
       {"grpc", "limits", "devices", "modules", "mqtt", "log_level",
-       "shutdown_timeout_ms", "api_keys", "metrics"},
+       "shutdown_timeout_ms", "api_keys", "metrics", "dead_letter"},
       ""));
   if (root["grpc"].IsDefined() && !root["grpc"].IsNull()) {
     RETURN_IF_ERROR(ParseGrpc(root["grpc"], c.grpc));
@@ -347,6 +348,9 @@ absl::Status ParseRoot(const YAML::Node& root, GatewayConfig& c) {
     c.log_level = *level;
   }
   RETURN_IF_ERROR(ParseMetrics(root["metrics"], c.metrics));
+  if (root["dead_letter"].IsDefined() && !root["dead_letter"].IsNull()) {
+    ASSIGN_OR_RETURN(c.dead_letter, ParseDeadLetterOptions(root["dead_letter"]));
+  }
   ASSIGN_OR_RETURN(auto shutdown, ReadInt(root, "shutdown_timeout_ms", "", 0,
                                           3600000));
   if (shutdown) c.shutdown_timeout = absl::Milliseconds(*shutdown);

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "gateway/dead_letter/dead_letter_options.h"
 #include "gateway/device_registry.h"
 #include "gateway/spool/spool_options.h"
 #include "yaml-cpp/yaml.h"
@@ -80,6 +81,9 @@ struct GatewayConfig {
   YAML::Node mqtt;  // null: no MQTT input
   std::string log_level = "info";
   MetricsConfig metrics;
+  // dead_letter: {path, max_bytes, keep}: where inputs rejected at the door
+  // (MQTT and gRPC) are written. Unset: they are only logged and counted.
+  absl::optional<DeadLetterOptions> dead_letter;
   absl::Duration shutdown_timeout = absl::Seconds(10);
 };
 

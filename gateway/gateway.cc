@@ -59,6 +59,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   g->router_ = std::make_unique<Router>(c.modules, std::move(routed));
   g->ingester_ = std::make_unique<Ingester>(
       *g->registry_, *g->router_, static_cast<size_t>(c.max_record_bytes));
+  if (c.dead_letter) {
+    g->dead_letters_ = std::make_unique<DeadLetterFile>(*c.dead_letter);
+  }
+  g->door_rejects_ = std::make_unique<DoorDeadLetters>(g->dead_letters_.get());
+  g->grpc_ingest_ =
+      std::make_unique<DeadLetteringIngest>(*g->ingester_, *g->door_rejects_);
 
   g->auth_ = std::make_unique<ApiKeyAuthenticator>(c.api_keys);
   std::vector<std::string> ids;
@@ -81,13 +87,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       },
       *g->module_logs_, g->stopping_, *g->auth_);
   auto grpc = std::make_unique<GrpcAdapter>(
-      c.grpc, *g->ingester_, *g->auth_,
+      c.grpc, *g->grpc_ingest_, *g->auth_,
       std::vector<grpc::Service*>{g->admin_.get()});
   g->grpc_ = grpc.get();
   g->adapters_.push_back(std::move(grpc));
   if (c.mqtt.IsDefined() && !c.mqtt.IsNull()) {
 #ifdef STREAMGATE_HAVE_MQTT
-    ASSIGN_OR_RETURN(auto mqtt, CreateMqttAdapter(c.mqtt, *g->ingester_));
+    ASSIGN_OR_RETURN(auto mqtt, CreateMqttAdapter(c.mqtt, *g->ingester_,
+                                                    *g->door_rejects_));
     g->adapters_.push_back(std::move(mqtt));
 #else
     return absl::InvalidArgumentError(
@@ -102,6 +109,7 @@ Gateway::~Gateway() {
 }
 
 absl::Status Gateway::Start() {
+  if (dead_letters_) RETURN_IF_ERROR(dead_letters_->Open());
   for (size_t i = 0; i < modules_.size(); ++i) {
     // A spool replays its backlog first, so it opens before any input.
     RETURN_IF_ERROR(modules_[i].queue->Start());
@@ -180,6 +188,26 @@ void Gateway::CollectMetrics(metrics::MetricsWriter& out) const {
         *counting_sinks_[i]});
   }
   metrics::CollectGatewayMetrics(sources, ingester_->stats(), adapters_, out);
+  const DoorRejectCounters& door = door_rejects_->counters();
+  const char* kRejectsHelp =
+      "Inputs rejected at the door and reported as dead letters, by source.";
+  out.Counter("streamgate_door_rejects_total", kRejectsHelp,
+              {{"source", "grpc"}}, door.grpc.load(std::memory_order_relaxed));
+  out.Counter("streamgate_door_rejects_total", kRejectsHelp,
+              {{"source", "mqtt"}}, door.mqtt.load(std::memory_order_relaxed));
+  if (dead_letters_) {
+    const DeadLetterCounters& d = dead_letters_->counters();
+    out.Counter("streamgate_dead_letter_lines_written_total",
+                "Lines written to the root dead-letter file.", {},
+                d.lines_written.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_lines_lost_total",
+                "Dead-letter lines that could not be written (disk full, "
+                "I/O error, over max_bytes).", {},
+                d.lines_lost.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_rotations_total",
+                "Rotations of the root dead-letter file.", {},
+                d.rotations.load(std::memory_order_relaxed));
+  }
 }
 
 }  // namespace streamgate

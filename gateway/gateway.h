@@ -17,6 +17,9 @@
 #include "absl/status/statusor.h"
 #include "adapters/adapter.h"
 #include "gateway/config.h"
+#include "gateway/dead_letter/dead_letter_file.h"
+#include "gateway/dead_letter/dead_lettering_ingest.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/device_registry.h"
 #include "gateway/ingester.h"
 #include "gateway/module_queue.h"
@@ -71,6 +74,12 @@ class Gateway {
   std::vector<Module> modules_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Ingester> ingester_;
+  // Door rejects (both adapters) go to the root dead_letter file, if any;
+  // the gRPC adapter sees the Ingester through grpc_ingest_, which reports
+  // its INVALID_ARGUMENT inputs. Declared before adapters_ to outlive them.
+  std::unique_ptr<DeadLetterFile> dead_letters_;
+  std::unique_ptr<DoorDeadLetters> door_rejects_;
+  std::unique_ptr<DeadLetteringIngest> grpc_ingest_;
   // API keys for every gRPC service; declared before adapters_ to outlive them.
   std::unique_ptr<ApiKeyAuthenticator> auth_;
   // Observability (gateway/metrics/): each module's sink is wrapped in a

@@ -267,10 +267,10 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const YAML::Node& m) {
 }
 
 absl::StatusOr<std::unique_ptr<Adapter>> CreateMqttAdapter(
-    const YAML::Node& mqtt_section, Ingest& ingest) {
+    const YAML::Node& mqtt_section, Ingest& ingest, DoorRejects& rejects) {
   ASSIGN_OR_RETURN(MqttConfig config, ParseMqttConfig(mqtt_section));
   return std::unique_ptr<Adapter>(
-      std::make_unique<MqttAdapter>(std::move(config), ingest));
+      std::make_unique<MqttAdapter>(std::move(config), ingest, rejects));
 }
 
 }  // namespace streamgate

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "adapters/adapter.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 #include "yaml-cpp/yaml.h"
 
@@ -52,8 +53,9 @@ struct MqttConfig {
 absl::StatusOr<MqttConfig> ParseMqttConfig(const YAML::Node& mqtt_section);
 
 // ParseMqttConfig + the adapter, without any I/O on the network. `ingest`
-// must outlive the adapter.
+// and `rejects` (the gateway's dead letters) must outlive the adapter.
 absl::StatusOr<std::unique_ptr<Adapter>> CreateMqttAdapter(
-    const YAML::Node& mqtt_section, Ingest& ingest);
+    const YAML::Node& mqtt_section, Ingest& ingest,
+    DoorRejects& rejects = NoDoorRejects::Instance());
 
 }  // namespace streamgate

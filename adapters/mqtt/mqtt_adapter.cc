@@ -37,9 +37,11 @@ std::string_view Clip(absl::string_view topic) {
 
 }  // namespace
 
-MqttAdapter::MqttAdapter(MqttConfig config, Ingest& ingest)
+MqttAdapter::MqttAdapter(MqttConfig config, Ingest& ingest,
+                         DoorRejects& rejects)
     : config_(std::move(config)),
       ingest_(ingest),
+      rejects_(rejects),
       rng_(std::random_device{}()) {
   const std::string prefix =
       config_.shared_group.empty()
@@ -354,7 +356,8 @@ void MqttAdapter::OnMessage(const mosquitto_message& message) {
                                  static_cast<size_t>(message.payloadlen));
   auto parsed = ParseDeviceTopic(topic);
   if (!parsed.ok()) {
-    Reject(counters_.rejected_bad_topic, 0, topic, parsed.status().message());
+    Reject(counters_.rejected_bad_topic, 0, topic, parsed.status().message(),
+           payload);
     return;
   }
   if (parsed->kind == DeviceTopic::Kind::kEvent) {
@@ -378,8 +381,16 @@ void MqttAdapter::Abandon(absl::string_view topic) {
 }
 
 void MqttAdapter::Reject(MqttCounters::Counter& counter, int64_t device_id,
-                         absl::string_view topic, absl::string_view reason) {
+                         absl::string_view topic, absl::string_view reason,
+                         absl::string_view payload) {
   counter.fetch_add(1, std::memory_order_relaxed);
+  DoorReject dead;
+  dead.source = "mqtt";
+  dead.reason = reason;
+  dead.topic = topic;
+  if (device_id > 0) dead.device = device_id;
+  dead.data = payload;
+  rejects_.Rejected(dead);
   if (device_id > 0) {
     spdlog::error("mqtt: rejected message from device {} on '{}': {}",
                   device_id, Clip(topic), Sv(reason));
@@ -428,7 +439,8 @@ void MqttAdapter::HandleEvent(absl::string_view topic, int64_t device_id,
   if (!home) {
     if (!config_.default_home_id) {
       Reject(counters_.rejected_unknown_device, device_id, topic,
-             "device is not in the registry and no default_home_id is set");
+             "device is not in the registry and no default_home_id is set",
+             payload);
       return;
     }
     event.home_id = *config_.default_home_id;
@@ -453,7 +465,7 @@ void MqttAdapter::HandleEvent(absl::string_view topic, int64_t device_id,
       case EventRejection::kNone:
         break;
     }
-    Reject(*counter, device_id, topic, parsed.status().message());
+    Reject(*counter, device_id, topic, parsed.status().message(), payload);
     return;
   }
   event.event_type = parsed->event_type;
@@ -473,9 +485,10 @@ void MqttAdapter::HandleEvent(absl::string_view topic, int64_t device_id,
     counters_.events_accepted.fetch_add(1, std::memory_order_relaxed);
   } else if (status.code() == absl::StatusCode::kInvalidArgument) {
     Reject(counters_.rejected_event_by_ingest, device_id, topic,
-           status.message());
+           status.message(), payload);
   } else {
-    Reject(counters_.failed_other, device_id, topic, status.ToString());
+    Reject(counters_.failed_other, device_id, topic, status.ToString(),
+           payload);
   }
 }
 
@@ -483,7 +496,8 @@ void MqttAdapter::HandleBulk(absl::string_view topic, int64_t device_id,
                              absl::string_view label, absl::string_view payload) {
   if (!ingest_.DeviceHome(device_id) && !config_.default_home_id) {
     Reject(counters_.rejected_unknown_device, device_id, topic,
-           "device is not in the registry and no default_home_id is set");
+           "device is not in the registry and no default_home_id is set",
+           payload);
     return;
   }
   BulkInput bulk;
@@ -500,9 +514,10 @@ void MqttAdapter::HandleBulk(absl::string_view topic, int64_t device_id,
     counters_.bulk_accepted.fetch_add(1, std::memory_order_relaxed);
   } else if (status.code() == absl::StatusCode::kInvalidArgument) {
     Reject(counters_.rejected_bulk_by_ingest, device_id, topic,
-           status.message());
+           status.message(), payload);
   } else {
-    Reject(counters_.failed_other, device_id, topic, status.ToString());
+    Reject(counters_.failed_other, device_id, topic, status.ToString(),
+           payload);
   }
 }
 

@@ -48,6 +48,7 @@
 #include "adapters/mqtt/config.h"
 #include "adapters/mqtt/event_payload.h"
 #include "adapters/mqtt/mqtt_counters.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 
 struct mosquitto;
@@ -58,7 +59,10 @@ namespace streamgate {
 
 class MqttAdapter : public Adapter {
  public:
-  MqttAdapter(MqttConfig config, Ingest& ingest);
+  // Every message rejected for good is also reported to `rejects` (the
+  // gateway's dead-letter file), which must outlive the adapter.
+  MqttAdapter(MqttConfig config, Ingest& ingest,
+              DoorRejects& rejects = NoDoorRejects::Instance());
   ~MqttAdapter() override;
   MqttAdapter(const MqttAdapter&) = delete;
   MqttAdapter& operator=(const MqttAdapter&) = delete;
@@ -104,8 +108,10 @@ class MqttAdapter : public Adapter {
   bool PublishWithBackpressure(Fn publish, absl::Status* status);
   // Ensures no PUBACK follows for the message in hand (see the header note).
   void Abandon(absl::string_view topic);
+  // Counts, logs and reports to rejects_ (with the raw payload).
   void Reject(MqttCounters::Counter& counter, int64_t device_id,
-              absl::string_view topic, absl::string_view reason);
+              absl::string_view topic, absl::string_view reason,
+              absl::string_view payload);
 
   void LoopThread();
   int ConnectOnce(bool first);
@@ -116,6 +122,7 @@ class MqttAdapter : public Adapter {
 
   const MqttConfig config_;
   Ingest& ingest_;
+  DoorRejects& rejects_;
   MqttCounters counters_;
   std::vector<std::string> filters_;  // the two subscriptions
 
