@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Dead letters at the door, end to end: a real mosquitto and the real
+gateway; bad MQTT payloads (bad JSON, unknown device, bad MessagePack) and a
+bad gRPC bulk payload each land in the root dead-letter file as one JSON line
+with source, reason, topic/rpc, device and the raw bytes in base64; a good
+event still reaches the sink.
+
+Usage: dead_letter_e2e_test.py STREAMGATE_BINARY SOURCE_DIR
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import harness  # noqa: E402
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+
+CONFIG = """
+grpc: {{listen: "127.0.0.1:{grpc_port}"}}
+devices: [{{id: 42, home_id: 7}}]
+mqtt: {{host: 127.0.0.1, port: {mqtt_port}, client_id: dl-e2e, qos: 1}}
+dead_letter: {{path: "{dir}/dead/doors.jsonl", max_bytes: 65536, keep: 1}}
+modules:
+  - id: all
+    subscribe_events: ["*"]
+    bulk_data_label: "*"
+    sink: {{type: file, path: "{dir}/all.jsonl"}}
+"""
+
+
+def wait_for(cond, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise harness.Fatal("timed out waiting for " + what)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def publish(port, topic, payload, work):
+    path = os.path.join(work, "payload.bin")
+    with open(path, "wb") as f:
+        f.write(payload)
+    subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1",
+                    "-t", topic, "-f", path], check=True, timeout=10)
+
+
+def main():
+    binary, src = sys.argv[1], sys.argv[2]
+    work = tempfile.mkdtemp(prefix="dl_e2e_")
+    harness.generate_stubs(src, os.path.join(work, "stubs"))
+    import grpc
+    from streamgate.v1 import gateway_pb2 as pb
+    from streamgate.v1 import gateway_pb2_grpc as pbg
+    checker = harness.Checker()
+    mqtt_port, grpc_port = harness.free_port(), harness.free_port()
+    with open(os.path.join(work, "mosquitto.conf"), "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
+                "persistence false\nlog_dest stdout\n" % mqtt_port)
+    broker = subprocess.Popen([MOSQUITTO, "-c", os.path.join(work, "mosquitto.conf")],
+                              stdout=open(os.path.join(work, "mosquitto.log"), "wb"),
+                              stderr=subprocess.STDOUT)
+    gw = None
+    try:
+        def broker_up():
+            try:
+                socket.create_connection(("127.0.0.1", mqtt_port), 0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_for(broker_up, "mosquitto")
+        gw = harness.Gateway(binary, work, CONFIG.format(
+            grpc_port=grpc_port, mqtt_port=mqtt_port, dir=work))
+        gw.start()
+        wait_for(lambda: b"mqtt: subscribed" in read(gw.stderr_path) + read(gw.stdout_path)
+                 or gw.proc.poll() is not None, "the MQTT subscription")
+        if gw.proc.poll() is not None:
+            raise harness.Fatal("gateway exited:\n" + gw.stderr_tail())
+
+        bad_json = b'{"eventType": "x", "eventData": '
+        unknown = b'{"eventType":"hello","eventData":{}}'
+        bad_msgpack = b"\x93\x01\xc1\xff"
+        publish(mqtt_port, "/devices/42/event", bad_json, work)
+        publish(mqtt_port, "/devices/999/event", unknown, work)
+        publish(mqtt_port, "/devices/42/bulkData/logs", bad_msgpack, work)
+        ch = grpc.insecure_channel("127.0.0.1:%d" % grpc_port)
+        gw.wait_serving(ch)
+        bad_grpc = b"\xa3not-a-map"
+        try:
+            pbg.GatewayStub(ch).PublishBulkData(
+                pb.BulkData(device_id=42, label="logs", msgpack_payload=bad_grpc),
+                timeout=10)
+            checker.check(False, "bad gRPC MessagePack accepted")
+        except grpc.RpcError as e:
+            checker.eq(e.code(), grpc.StatusCode.INVALID_ARGUMENT, "gRPC code")
+        ch.close()
+        publish(mqtt_port, "/devices/42/event", b'{"eventType":"good","eventData":{}}',
+                work)
+        sink = os.path.join(work, "all.jsonl")
+        wait_for(lambda: read(sink).count(b"\n") >= 1, "the good event in the sink")
+        dead = os.path.join(work, "dead", "doors.jsonl")
+        wait_for(lambda: read(dead).count(b"\n") >= 4, "four dead letters")
+        lines = [json.loads(l) for l in read(dead).splitlines()]
+        checker.eq(len(lines), 4, "dead-letter lines")
+        by_data = {base64.b64decode(l["data"]): l for l in lines}
+        expect = [
+            (bad_json, "mqtt", "/devices/42/event", 42, "JSON"),
+            (unknown, "mqtt", "/devices/999/event", 999, "registry"),
+            (bad_msgpack, "mqtt", "/devices/42/bulkData/logs", 42, ""),
+            (bad_grpc, "grpc", None, 42, ""),
+        ]
+        for data, source, topic, device, reason_part in expect:
+            l = by_data.get(data)
+            if not checker.check(l is not None, "no dead letter with data %r: %r"
+                                 % (data, lines)):
+                continue
+            checker.eq(l["source"], source, "source of %r" % data)
+            checker.eq(l.get("topic"), topic, "topic of %r" % data)
+            checker.eq(l.get("device"), device, "device of %r" % data)
+            checker.eq(l["bytes"], len(data), "bytes of %r" % data)
+            checker.check(reason_part in l["reason"] and l["reason"],
+                          "reason of %r: %r" % (data, l["reason"]))
+            checker.check(l["time"].endswith("Z"), "time of %r" % data)
+            if source == "grpc":
+                checker.eq(l.get("rpc"), "bulk_data", "rpc of the gRPC reject")
+        gw.signal(signal.SIGTERM)
+        checker.eq(gw.wait_exit(timeout=30), 0, "gateway exit code")
+    except harness.Fatal as e:
+        checker.check(False, str(e))
+    finally:
+        if gw is not None:
+            gw.kill()
+            gw.close_files()
+        broker.terminate()
+        broker.wait()
+    if checker.failures:
+        print("dead_letter_e2e_test: %d FAILED (files in %s)"
+              % (len(checker.failures), work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("dead_letter_e2e_test: all %d checks passed" % checker.passed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
