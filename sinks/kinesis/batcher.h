@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <algorithm>
 #include <optional>
 #include <vector>
@@ -41,8 +40,10 @@ class Batcher {
   // InfiniteFuture when empty.
   absl::Time NextWakeup() const;
 
-  size_t size() const { return ready_.size() + delayed_.size(); }
-  size_t ready_count() const { return ready_.size(); }
+  size_t size() const { return ready_count() + delayed_.size(); }
+  size_t ready_count() const { return ready_.size() - head_; }
+  // A full batch is waiting (TakeReady would return it without lingering).
+  bool HasFullBatch() const { return Full(); }
   size_t delayed_count() const { return delayed_.size(); }
   bool empty() const { return size() == 0; }
 
@@ -62,9 +63,15 @@ class Batcher {
 
   void PromoteDue(absl::Time now);
   bool Full() const;
+  // Drops moved-from slots once the queue drains or they dominate.
+  void Compact();
 
   Limits limits_;
-  std::deque<Entry> ready_;
+  // FIFO of ready records: ready_[head_..] are live, ready_[..head_) are
+  // moved-from slots. A vector reused across batches instead of a deque, so
+  // queueing a record allocates nothing once the vector has grown.
+  std::vector<Entry> ready_;
+  size_t head_ = 0;
   size_t ready_bytes_ = 0;
   std::vector<PendingRecord> delayed_;  // min-heap on not_before (Later)
 };

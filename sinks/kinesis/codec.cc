@@ -1,16 +1,68 @@
 #include "sinks/kinesis/codec.h"
 
-#include "absl/strings/escaping.h"
+#include <cstdint>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "simdjson.h"
 
 namespace streamgate::kinesis {
 
+namespace {
+
+// kBase64Pairs[v] holds the two base64 characters of the 12-bit value v.
+struct Base64Pairs {
+  char pairs[4096][2];
+  constexpr Base64Pairs() : pairs() {
+    constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int v = 0; v < 4096; ++v) {
+      pairs[v][0] = kChars[v >> 6];
+      pairs[v][1] = kChars[v & 63];
+    }
+  }
+};
+constexpr Base64Pairs kBase64Pairs;
+constexpr char kBase64Chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// Bytes that need escaping in a JSON string.
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+}  // namespace
+
+void AppendBase64(absl::string_view data, std::string& out) {
+  const size_t old = out.size();
+  // Into reserved room (EncodePutRecords sizes the body once): no
+  // temporary string, no second copy.
+  out.resize(old + 4 * ((data.size() + 2) / 3));
+  char* o = &out[old];
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  for (; n >= 3; n -= 3, in += 3, o += 4) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
+    std::memcpy(o, kBase64Pairs.pairs[v >> 12], 2);
+    std::memcpy(o + 2, kBase64Pairs.pairs[v & 0xfff], 2);
+  }
+  if (n > 0) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (n == 2 ? uint32_t{in[1]} << 8 : 0);
+    o[0] = kBase64Chars[v >> 18];
+    o[1] = kBase64Chars[(v >> 12) & 63];
+    o[2] = n == 2 ? kBase64Chars[(v >> 6) & 63] : '=';
+    o[3] = '=';
+  }
+}
+
 void AppendJsonString(absl::string_view s, std::string& out) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
+  // Keys are nearly always plain: copy runs that need no escaping at once.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!NeedsEscape(c)) continue;  // UTF-8 passes through
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
@@ -18,20 +70,19 @@ void AppendJsonString(absl::string_view s, std::string& out) {
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
       default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(ch);  // UTF-8 passes through
-        }
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records) {
+  // Sized once: base64 of every record, its key (escaping is rare; a key
+  // that needs it only makes the string grow), the JSON around them.
   size_t estimate = 48 + stream_name.size();
   for (const auto& r : records) {
     estimate += (r.record.data->size() + 2) / 3 * 4 +
@@ -42,12 +93,9 @@ std::string EncodePutRecords(absl::string_view stream_name,
   out.append("{\"StreamName\":");
   AppendJsonString(stream_name, out);
   out.append(",\"Records\":[");
-  std::string b64;
   for (size_t i = 0; i < records.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append("{\"Data\":\"");
-    absl::Base64Escape(*records[i].record.data, &b64);
-    out.append(b64);
+    out.append(i > 0 ? ",{\"Data\":\"" : "{\"Data\":\"");
+    AppendBase64(*records[i].record.data, out);
     out.append("\",\"PartitionKey\":");
     AppendJsonString(records[i].record.partition_key, out);
     out.push_back('}');
@@ -66,11 +114,13 @@ std::string GetString(simdjson::dom::object obj, const char* key) {
 
 }  // namespace
 
-absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view body) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(body.data(), body.size());
+absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view body,
+                                                           ResultDetail detail) {
+  // One parser per thread keeps its buffers across answers (the sink parses
+  // every answer on its HTTP thread).
+  thread_local simdjson::dom::parser parser;
   simdjson::dom::object root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS) {
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     return absl::DataLossError("PutRecords answer is not a JSON object");
   }
   PutRecordsResponse out;
@@ -82,20 +132,34 @@ absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view bod
   if (root["Records"].get(records) != simdjson::SUCCESS) {
     return absl::DataLossError("PutRecords answer has no Records array");
   }
+  // First pass: validate every entry and count; copy nothing.
+  bool any_error = false;
   for (simdjson::dom::element e : records) {
     simdjson::dom::object rec;
     if (e.get(rec) != simdjson::SUCCESS) {
       return absl::DataLossError("PutRecords answer has a non-object record");
     }
+    std::string_view seq, code;
+    const bool has_code = rec["ErrorCode"].get(code) == simdjson::SUCCESS && !code.empty();
+    const bool has_seq = rec["SequenceNumber"].get(seq) == simdjson::SUCCESS && !seq.empty();
+    if (!has_code && !has_seq) {
+      return absl::DataLossError(
+          "PutRecords answer has a record with neither SequenceNumber nor ErrorCode");
+    }
+    any_error |= has_code;
+    ++out.record_count;
+  }
+  if (detail == ResultDetail::kFailuresOnly && !any_error && out.failed_record_count == 0) {
+    return out;
+  }
+  out.records.reserve(out.record_count);
+  for (simdjson::dom::element e : records) {
+    simdjson::dom::object rec = e.get_object().value_unsafe();
     RecordResult r;
     r.sequence_number = GetString(rec, "SequenceNumber");
     r.shard_id = GetString(rec, "ShardId");
     r.error_code = GetString(rec, "ErrorCode");
     r.error_message = GetString(rec, "ErrorMessage");
-    if (r.error_code.empty() && r.sequence_number.empty()) {
-      return absl::DataLossError(
-          "PutRecords answer has a record with neither SequenceNumber nor ErrorCode");
-    }
     out.records.push_back(std::move(r));
   }
   return out;

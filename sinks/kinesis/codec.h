@@ -1,7 +1,7 @@
 // Codec: the PutRecords wire format. EncodePutRecords builds the request
-// JSON by hand into one reserved string (base64 data, escaped keys);
-// ParsePutRecordsResponse and ParseErrorBody read Kinesis' answers.
-// Pure functions; thread-safe.
+// JSON by hand into one string sized once (base64 written in place, escaped
+// keys); ParsePutRecordsResponse and ParseErrorBody read Kinesis' answers.
+// Pure functions; thread-safe (the response parser's buffers are per thread).
 #pragma once
 
 #include <string>
@@ -17,6 +17,10 @@ namespace streamgate::kinesis {
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records);
 
+// Appends standard base64 (with padding) of `data` to `out`. Table-driven,
+// two 12-bit lookups per 3 input bytes, written in place.
+void AppendBase64(absl::string_view data, std::string& out);
+
 // Appends `s` as a JSON string literal (with quotes) to `out`.
 void AppendJsonString(absl::string_view s, std::string& out);
 
@@ -30,11 +34,22 @@ struct RecordResult {
 
 struct PutRecordsResponse {
   int failed_record_count = 0;
-  std::vector<RecordResult> records;  // in request order
+  size_t record_count = 0;            // entries in the answer's Records
+  std::vector<RecordResult> records;  // in request order (see ResultDetail)
 };
 
-// Parses a 200 answer. Fails when it is not the expected JSON.
-absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view body);
+enum class ResultDetail {
+  kAll,           // `records` always holds every entry
+  kFailuresOnly,  // `records` is empty when every entry succeeded
+};
+
+// Parses a 200 answer. Fails when it is not the expected JSON, including
+// an entry with neither SequenceNumber nor ErrorCode. With kFailuresOnly,
+// the common all-success answer is validated entry by entry but nothing is
+// copied out of it (the sink's data path); when any entry failed, every
+// entry is returned as with kAll.
+absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(
+    absl::string_view body, ResultDetail detail = ResultDetail::kAll);
 
 struct ErrorBody {
   std::string type;     // "__type" without any "namespace#" prefix; may be empty

@@ -98,6 +98,7 @@ void KinesisSink::Write(OutBatch batch) {
             pending_bytes_ >= max_pending_bytes_)) {
       cv_.Wait(&mu_);
     }
+    const bool had_ready = batcher_.ready_count() > 0;
     for (OutRecord& r : batch) {
       PendingRecord p;
       p.accepted = now;
@@ -122,7 +123,11 @@ void KinesisSink::Write(OutBatch batch) {
         batcher_.Add(std::move(p), now);
       }
     }
-    cv_.SignalAll();
+    // Wake the sender only when it has something new to do: a first ready
+    // record (it needs the linger deadline) or a full batch. Otherwise it is
+    // already waiting for that deadline or for a free request slot, and a
+    // wake-up per module batch would cost two context switches for nothing.
+    if (!had_ready || batcher_.HasFullBatch() || flushers_ > 0) cv_.SignalAll();
   }
   counters_.records_accepted += accepted + rejected.size();
   if (!rejected.empty()) DeadLetter(rejected);

@@ -155,12 +155,12 @@ RetryOutcome Retrier::OnResponse(PendingBatch sent, const HttpResponse& response
                    now);
   }
 
-  auto parsed = ParsePutRecordsResponse(response.body);
-  if (!parsed.ok() || parsed->records.size() != sent.size()) {
+  auto parsed = ParsePutRecordsResponse(response.body, ResultDetail::kFailuresOnly);
+  if (!parsed.ok() || parsed->record_count != sent.size()) {
     // A 200 we cannot match by index: the records may be stored, so retry
     // them all as possible duplicates rather than guess.
     std::string msg = parsed.ok()
-                          ? absl::StrCat("answer has ", parsed->records.size(),
+                          ? absl::StrCat("answer has ", parsed->record_count,
                                          " records for ", sent.size(), " sent")
                           : std::string(parsed.status().message());
     for (auto& r : sent) r.possible_duplicate = true;
@@ -173,6 +173,11 @@ RetryOutcome Retrier::OnResponse(PendingBatch sent, const HttpResponse& response
 
   RetryOutcome out;
   out.request = RequestOutcome::kOk;
+  if (parsed->records.empty()) {  // every record stored (validated by the parser)
+    out.delivered = sent.size();
+    for (const auto& r : sent) out.delivered_bytes += r.size();
+    return out;
+  }
   for (size_t i = 0; i < sent.size(); ++i) {
     const RecordResult& rr = parsed->records[i];
     if (rr.error_code.empty()) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -103,6 +104,58 @@ TEST(BatcherTest, RetriesWaitForBackoffThenGoFirstWithoutLinger) {
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->size(), 1u);
   EXPECT_EQ(*(*batch)[0].record.data, "retry-late");
+}
+
+TEST(BatcherTest, KeepsOrderAcrossManyBatchesAndRetriesInFront) {
+  Batcher b({4, 100000, absl::Seconds(1)});
+  int next_in = 0, next_out = 0;
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 7; ++i) b.Add(Rec(std::to_string(next_in++)), kT0);
+    while (auto batch = b.TakeReady(kT0, false)) {
+      for (const auto& r : *batch) EXPECT_EQ(*r.record.data, std::to_string(next_out++));
+    }
+  }
+  EXPECT_EQ(b.ready_count(), static_cast<size_t>(next_in - next_out));
+  EXPECT_LT(b.ready_count(), 4u);
+  // Retries due now go ahead of what is queued, whether or not the front
+  // has room left by earlier batches: 3 due retries, then 9 more.
+  const absl::Time t1 = kT0 + absl::Seconds(1);
+  for (int i = 0; i < 3; ++i) b.Add(Rec("r" + std::to_string(i), "k", t1), kT0);
+  std::vector<std::string> got;
+  auto batch = b.TakeReady(t1, false);
+  ASSERT_TRUE(batch);
+  for (const auto& r : *batch) got.push_back(*r.record.data);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0], "r0");
+  EXPECT_EQ(got[1], "r1");
+  EXPECT_EQ(got[2], "r2");
+  EXPECT_EQ(got[3], std::to_string(next_out));
+
+  // Same with nothing taken yet (no free room in front).
+  Batcher fresh({10, 100000, absl::Seconds(1)});
+  fresh.Add(Rec("a"), kT0);
+  fresh.Add(Rec("b"), kT0);
+  for (int i = 0; i < 3; ++i) fresh.Add(Rec("r" + std::to_string(i), "k", t1), kT0);
+  batch = fresh.TakeReady(t1, false);
+  ASSERT_TRUE(batch);
+  got.clear();
+  for (const auto& r : *batch) got.push_back(*r.record.data);
+  EXPECT_EQ(got, (std::vector<std::string>{"r0", "r1", "r2", "a", "b"}));
+  EXPECT_TRUE(fresh.empty());
+}
+
+TEST(BatcherTest, HasFullBatchByCountOrBytes) {
+  Batcher b({3, 20, absl::Seconds(1)});
+  b.Add(Rec("12345"), kT0);
+  EXPECT_FALSE(b.HasFullBatch());
+  b.Add(Rec("12345"), kT0);
+  EXPECT_FALSE(b.HasFullBatch());
+  b.Add(Rec("1"), kT0);
+  EXPECT_TRUE(b.HasFullBatch());  // 3 records
+  ASSERT_TRUE(b.TakeReady(kT0, false));
+  EXPECT_FALSE(b.HasFullBatch());
+  b.Add(Rec(std::string(25, 'x')), kT0);
+  EXPECT_TRUE(b.HasFullBatch());  // 26 bytes >= 20
 }
 
 TEST(BatcherTest, TakeAllEmptiesBothQueues) {

@@ -3,8 +3,10 @@
 #include "sinks/kinesis/codec.h"
 
 #include <memory>
+#include <random>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
 namespace streamgate::kinesis {
@@ -58,6 +60,121 @@ TEST(CodecTest, RejectsMalformedResponses) {
   EXPECT_FALSE(ParsePutRecordsResponse(R"({"FailedRecordCount":0})").ok());
   EXPECT_FALSE(ParsePutRecordsResponse(R"({"Records":[{"ShardId":"x"}]})").ok());
   EXPECT_FALSE(ParsePutRecordsResponse(R"({"Records":[1]})").ok());
+}
+
+TEST(CodecTest, Base64MatchesRfc4648Vectors) {
+  const std::pair<std::string, std::string> kVectors[] = {
+      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+      {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"}};
+  for (const auto& [in, want] : kVectors) {
+    std::string out = "prefix:";
+    AppendBase64(in, out);
+    EXPECT_EQ(out, "prefix:" + want) << in;
+  }
+}
+
+TEST(CodecTest, Base64MatchesAbseilOnBinaryOfEveryLength) {
+  std::mt19937 rng(7);
+  for (size_t len = 0; len < 700; ++len) {
+    std::string data(len, '\0');
+    for (char& c : data) c = static_cast<char>(rng() & 0xff);
+    std::string out;
+    AppendBase64(data, out);
+    EXPECT_EQ(out, absl::Base64Escape(data)) << "length " << len;
+  }
+  // Every 12-bit pair value, both positions of a group.
+  std::string all;
+  for (int v = 0; v < 4096; ++v) {
+    all.push_back(static_cast<char>(v >> 4));
+    all.push_back(static_cast<char>(((v & 15) << 4) | (v >> 8)));
+    all.push_back(static_cast<char>(v & 0xff));
+  }
+  std::string out;
+  AppendBase64(all, out);
+  EXPECT_EQ(out, absl::Base64Escape(all));
+}
+
+TEST(CodecTest, JsonStringEscapesBetweenPlainRuns) {
+  std::string out;
+  AppendJsonString("", out);
+  AppendJsonString("plain-key-42", out);
+  AppendJsonString(std::string("a\"b\\c\x1f\td\re\nf\x00", 13), out);
+  AppendJsonString("\"", out);
+  EXPECT_EQ(out, "\"\"\"plain-key-42\"\"a\\\"b\\\\c\\u001f\\td\\re\\nf\\u0000\"\"\\\"\"");
+}
+
+TEST(CodecTest, EncodesLargeBatchWithinOneAllocation) {
+  PendingBatch batch;
+  std::string expected = "{\"StreamName\":\"s\",\"Records\":[";
+  for (int i = 0; i < 500; ++i) {
+    std::string data(150 + i % 3, static_cast<char>('a' + i % 26));
+    expected += (i ? "," : "");
+    expected += "{\"Data\":\"" + absl::Base64Escape(data) + "\",\"PartitionKey\":\"" +
+                std::to_string(i) + "\"}";
+    batch.push_back(Rec(std::move(data), std::to_string(i)));
+  }
+  expected += "]}";
+  const std::string body = EncodePutRecords("s", batch);
+  EXPECT_EQ(body, expected);
+  EXPECT_LT(body.capacity() - body.size(), 64u * 500);  // sized, not doubled
+}
+
+TEST(CodecTest, FailuresOnlyParseCountsAnAllSuccessAnswerWithoutEntries) {
+  auto r = ParsePutRecordsResponse(R"({"FailedRecordCount":0,"Records":[
+    {"SequenceNumber":"1","ShardId":"shardId-000000000001"},
+    {"SequenceNumber":"2","ShardId":"shardId-000000000002"},
+    {"SequenceNumber":"3","ShardId":"shardId-000000000003"}]})",
+                                   ResultDetail::kFailuresOnly);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->failed_record_count, 0);
+  EXPECT_EQ(r->record_count, 3u);
+  EXPECT_TRUE(r->records.empty());
+  // The full parse of the same answer has every entry.
+  auto full = ParsePutRecordsResponse(R"({"FailedRecordCount":0,"Records":[
+    {"SequenceNumber":"1","ShardId":"a"},{"SequenceNumber":"2","ShardId":"b"}]})");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->record_count, 2u);
+  ASSERT_EQ(full->records.size(), 2u);
+  EXPECT_EQ(full->records[1].sequence_number, "2");
+}
+
+TEST(CodecTest, FailuresOnlyParseReturnsEveryEntryWhenOneFailed) {
+  // FailedRecordCount says 0 but an entry failed: the entries win.
+  auto r = ParsePutRecordsResponse(R"({"FailedRecordCount":0,"Records":[
+    {"SequenceNumber":"1","ShardId":"a"},
+    {"ErrorCode":"InternalFailure","ErrorMessage":"x"}]})",
+                                   ResultDetail::kFailuresOnly);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->record_count, 2u);
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_TRUE(r->records[0].ok());
+  EXPECT_EQ(r->records[1].error_code, "InternalFailure");
+  // And FailedRecordCount > 0 with only successes materializes too.
+  r = ParsePutRecordsResponse(R"({"FailedRecordCount":1,"Records":[{"SequenceNumber":"1"}]})",
+                              ResultDetail::kFailuresOnly);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->records.size(), 1u);
+}
+
+TEST(CodecTest, FailuresOnlyParseStillValidatesEveryEntry) {
+  const auto kFast = ResultDetail::kFailuresOnly;
+  EXPECT_FALSE(ParsePutRecordsResponse("", kFast).ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(R"({"FailedRecordCount":0})", kFast).ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(
+                   R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1"},{"ShardId":"x"}]})",
+                   kFast)
+                   .ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(
+                   R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1"},2]})", kFast)
+                   .ok());
+  EXPECT_FALSE(ParsePutRecordsResponse(
+                   R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":""}]})", kFast)
+                   .ok());
+  // The thread's parser is reused: a valid answer after bad ones still parses.
+  auto r = ParsePutRecordsResponse(R"({"FailedRecordCount":0,"Records":[]})", kFast);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->record_count, 0u);
 }
 
 TEST(CodecTest, ParsesErrorBodies) {

@@ -181,6 +181,38 @@ TEST(RetrierTest, UnmatchableSuccessIsRetriedAsPossibleDuplicate) {
   EXPECT_EQ(out.newly_possible_duplicates, 2u);
 }
 
+TEST(RetrierTest, AllSucceededLargeBatchCountsEveryRecordAndItsBytes) {
+  Retrier retrier(Policy());
+  std::string body = R"({"FailedRecordCount":0,"Records":[)";
+  for (int i = 0; i < 500; ++i) {
+    absl::StrAppend(&body, i ? "," : "", R"({"SequenceNumber":")", i,
+                    R"(","ShardId":"shardId-000000000000"})");
+  }
+  body += "]}";
+  PendingBatch batch = Batch(500);
+  size_t bytes = 0;
+  for (const auto& r : batch) bytes += r.size();
+  RetryOutcome out = retrier.OnResponse(std::move(batch), Ok(body), kT0);
+  EXPECT_EQ(out.request, RequestOutcome::kOk);
+  EXPECT_EQ(out.delivered, 500u);
+  EXPECT_EQ(out.delivered_bytes, bytes);
+  EXPECT_TRUE(out.retry.empty());
+  EXPECT_TRUE(out.dead.empty());
+  EXPECT_TRUE(out.record_errors.empty());
+}
+
+TEST(RetrierTest, SuccessAnswerWithAnInvalidEntryIsRetriedAsPossibleDuplicate) {
+  Retrier retrier(Policy());
+  RetryOutcome out = retrier.OnResponse(
+      Batch(2), Ok(R"({"FailedRecordCount":0,"Records":[{"SequenceNumber":"1"},{"ShardId":"a"}]})"),
+      kT0);
+  EXPECT_EQ(out.request, RequestOutcome::kRetryableFailure);
+  EXPECT_EQ(out.request_error, "MalformedResponse");
+  EXPECT_EQ(out.delivered, 0u);
+  EXPECT_EQ(out.retry.size(), 2u);
+  EXPECT_EQ(out.newly_possible_duplicates, 2u);
+}
+
 TEST(RetrierTest, AttemptsAccumulateAcrossRetries) {
   Retrier retrier(Policy(), [] { return 0.0; });
   HttpResponse r;
