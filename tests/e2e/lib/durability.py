@@ -297,3 +297,87 @@ class Tmpfs:
         if self.mounted:
             subprocess.run(["umount", "-l", self.path], capture_output=True)
             self.mounted = False
+
+
+# ----------------------------------------------------------- fifo sink --
+
+class FifoReader:
+    """A named pipe for a file sink's `path`, read by a thread at a chosen
+    pace: a slow reader makes the sink block, so a backlog builds in the
+    module's queue (a spool) while clients are still acknowledged. What the
+    thread reads counts as delivered. A line cut by a killed writer is
+    dropped when the writer goes away (EOF) and counted in `torn`."""
+
+    def __init__(self, path):
+        self.path = path
+        os.mkfifo(path)
+        # Non-blocking read end first, so the gateway's open for writing
+        # does not block; reads then block in select().
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.bytes_per_s = None  # None: as fast as possible
+        self.eofs = 0
+        self.torn = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import select
+        writer_seen = False
+        while not self._stop.is_set():
+            r, _, _ = select.select([self.fd], [], [], 0.05)
+            if not r:
+                continue
+            rate = self.bytes_per_s
+            try:
+                chunk = os.read(self.fd, 65536 if rate is None else
+                                max(1, min(65536, rate // 50)))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                # No writer: a killed gateway, or none yet.
+                with self.lock:
+                    if writer_seen:
+                        self.eofs += 1
+                        writer_seen = False
+                    cut = len(self.data) - (self.data.rfind(b"\n") + 1)
+                    if cut:
+                        del self.data[-cut:]
+                        self.torn += 1
+                time.sleep(0.01)
+                continue
+            writer_seen = True
+            with self.lock:
+                self.data += chunk
+            if rate is not None:
+                time.sleep(len(chunk) / rate)
+
+    def wait_eofs(self, n, timeout=20.0):
+        """Waits until the writer went away n times in all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.eofs >= n:
+                    return
+            time.sleep(0.01)
+        raise Fatal("fifo %s: writer still open after %.0f s" % (self.path,
+                                                                 timeout))
+
+    def counts(self, tag):
+        import base64
+        with self.lock:
+            raw = bytes(self.data)
+        datas = []
+        for line in raw.split(b"\n")[:-1]:
+            m = harness.SINK_LINE.match(line)
+            if m is None:
+                raise Fatal("%s: malformed line %r" % (self.path, line[:200]))
+            datas.append(base64.b64decode(m.group(3)))
+        return count_ids(datas, tag)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        os.close(self.fd)
