@@ -12,7 +12,8 @@
 //  - every module subscribes to something and has a sink type;
 //  - limits are within their documented ranges;
 //  - errors (of ParseConfig or Create) are INVALID_ARGUMENT with a message,
-//    and never contain the MQTT password.
+//    and never contain the MQTT password (replaced by a marker before
+//    Create, so quoting look-alike text is not mistaken for a leak).
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -69,16 +70,20 @@ void CheckConfig(const streamgate::GatewayConfig& c) {
   }
 }
 
-// The MQTT password when the config has one worth looking for in errors.
-std::string MqttPassword(const streamgate::GatewayConfig& c) {
+// Replaces a scalar MQTT password with a marker no input contains, so a
+// leak is told apart from an error that merely quotes text that happens to
+// equal the password. Returns false when there is no password to track.
+constexpr char kPasswordMarker[] = "Pw-marker-q7Zr";
+
+bool MarkPassword(streamgate::GatewayConfig& c) {
   try {
     if (c.mqtt.IsMap() && c.mqtt["password"].IsScalar()) {
-      const std::string p = c.mqtt["password"].Scalar();
-      if (p.size() >= 6) return p;
+      c.mqtt["password"] = kPasswordMarker;
+      return true;
     }
   } catch (...) {
   }
-  return "";
+  return false;
 }
 
 }  // namespace
@@ -99,14 +104,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   CheckConfig(*config);
   if (absl::StrContains(text, "_file")) return 0;  // see the header comment
-  const std::string password = MqttPassword(*config);
+  const bool marked =
+      !absl::StrContains(text, kPasswordMarker) && MarkPassword(*config);
   auto gateway = streamgate::Gateway::Create(std::move(*config), *sinks);
   if (!gateway.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(gateway.status()),
                "start-up validation errors are INVALID_ARGUMENT");
     FUZZ_CHECK(!gateway.status().message().empty(), "errors say why");
-    FUZZ_CHECK(password.empty() ||
-                   !absl::StrContains(gateway.status().message(), password),
+    FUZZ_CHECK(!marked || !absl::StrContains(gateway.status().message(),
+                                             kPasswordMarker),
                "the MQTT password never appears in an error");
   }
   return 0;
