@@ -283,7 +283,7 @@ def kinesis_outage(env):
     gw2, _ = env.start_gateway(kinesis_yaml(stream, proxy.url, dead),
                                spool_yaml(spool))
     durability.wait_all_present(
-        lambda: env.kinesis_counts(stream, "k1"), acked, 90, what)
+        lambda: env.kinesis_counts(stream, "k1"), acked, 60, what)
     stop_gracefully(env, gw2, what)
     report(env, what, env.kinesis_counts(stream, "k1"), acked)
     check_no_dead_letters(env, dead, what)
@@ -325,7 +325,7 @@ def kinesis_replay(env):
     gw3, _ = env.start_gateway(kinesis_yaml(stream, proxy.url, dead),
                                spool_yaml(spool))
     durability.wait_all_present(
-        lambda: env.kinesis_counts(stream, "k2"), acked, 90, what)
+        lambda: env.kinesis_counts(stream, "k2"), acked, 60, what)
     stop_gracefully(env, gw3, what)
     report(env, what, env.kinesis_counts(stream, "k2"), acked)
     check_no_dead_letters(env, dead, what)
@@ -343,7 +343,7 @@ def kinesis_midstream(env):
     acked = stream_and_kill(env, gw, ch, "k3", KINESIS_EVENTS, what)
     gw2, _ = env.start_gateway(sink, spool_yaml(spool))
     durability.wait_all_present(
-        lambda: env.kinesis_counts(stream, "k3"), acked, 90, what)
+        lambda: env.kinesis_counts(stream, "k3"), acked, 60, what)
     stop_gracefully(env, gw2, what)
     report(env, what, env.kinesis_counts(stream, "k3"), acked)
     check_no_dead_letters(env, dead, what)
@@ -453,7 +453,7 @@ def disk_full(env):
     # A spooled module stops reading at SIGTERM (the rest waits on disk for
     # the next start), so wait for the delivery first.
     durability.wait_all_present(
-        lambda: env.kinesis_counts(stream, "d1"), acked, 90, what)
+        lambda: env.kinesis_counts(stream, "d1"), acked, 60, what)
     stop_gracefully(env, gw, what)
     report(env, what, env.kinesis_counts(stream, "d1"), acked)
     check_no_dead_letters(env, dead, what)
