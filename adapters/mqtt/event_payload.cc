@@ -40,7 +40,17 @@ absl::StatusOr<EventPayload> EventPayloadParser::Parse(
   if (!Reserve(payload.size())) {
     return absl::ResourceExhaustedError("out of memory for the event payload");
   }
-  // Minify first so every text view below is already compact.
+  // Validate the bytes as sent: simdjson::minify does not validate and
+  // strips spaces even inside values ("1 2" would become "12").
+  {
+    simdjson::dom::element probe;
+    if (auto err = dom_.parse(payload.data(), payload.size(), true).get(probe)) {
+      return Reject(EventRejection::kInvalidJson, rejection,
+                    absl::StrCat("payload is not valid JSON: ",
+                                 simdjson::error_message(err)));
+    }
+  }
+  // Minify so every text view below is already compact.
   size_t len = 0;
   if (simdjson::minify(payload.data(), payload.size(), buffer_.get(), len) !=
       simdjson::SUCCESS) {
