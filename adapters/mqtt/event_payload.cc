@@ -22,6 +22,137 @@ absl::Status Reject(EventRejection reason, EventRejection* out,
   return absl::InvalidArgumentError(message);
 }
 
+// The four JSON whitespace characters (RFC 8259 "ws"), the only bytes
+// simdjson::minify removed.
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// Walks text that simdjson has already validated as one JSON document, so
+// the walker only tells tokens apart and never checks them. Text is
+// NUL-padded past `end`; every loop is still bounded by `end`, so a walk
+// that goes wrong stops there (and the caller reports an internal error)
+// instead of reading on.
+class ValidatedJsonWalker {
+ public:
+  ValidatedJsonWalker(char* begin, char* end) : pos_(begin), end_(end) {}
+
+  char* pos() const { return pos_; }
+  bool at_end() const { return pos_ >= end_; }
+  char peek() const { return pos_ < end_ ? *pos_ : '\0'; }
+  void Advance() { if (pos_ < end_) ++pos_; }
+
+  void SkipSpace() {
+    while (pos_ < end_ && IsJsonSpace(*pos_)) ++pos_;
+  }
+
+  // pos_ at a value's first byte: moves past the value. With `out` set,
+  // also writes the value minus insignificant whitespace to `*out` and
+  // advances it; `*out` may equal pos_ (in-place) because it never gets
+  // ahead of the read position.
+  void Value(char** out) {
+    const char c = peek();
+    if (c == '"') {
+      String(out);
+    } else if (c == '{' || c == '[') {
+      Composite(out);
+    } else {
+      // Number or literal: runs to the next delimiter or whitespace.
+      char* start = pos_;
+      while (pos_ < end_ && *pos_ != ',' && *pos_ != '}' && *pos_ != ']' &&
+             !IsJsonSpace(*pos_)) {
+        ++pos_;
+      }
+      Emit(start, out);
+    }
+  }
+
+  // pos_ at an opening quote: moves past the closing one (copying the
+  // string verbatim, escapes and all).
+  void String(char** out) {
+    char* start = pos_;
+    ++pos_;
+    while (pos_ < end_) {
+      // Most of a string is plain bytes: let memchr find the next quote,
+      // then look back for the backslashes that would escape it.
+      char* quote = static_cast<char*>(
+          std::memchr(pos_, '"', static_cast<size_t>(end_ - pos_)));
+      if (quote == nullptr) {
+        pos_ = end_;
+        break;
+      }
+      size_t backslashes = 0;
+      for (char* p = quote - 1; p > start && *p == '\\'; --p) ++backslashes;
+      pos_ = quote + 1;
+      if (backslashes % 2 == 0) break;
+    }
+    Emit(start, out);
+  }
+
+ private:
+  // pos_ at '{' or '[': moves past the matching bracket.
+  void Composite(char** out) {
+    int depth = 0;
+    while (pos_ < end_) {
+      const char c = *pos_;
+      if (c == '"') {
+        String(out);
+        continue;
+      }
+      if (IsJsonSpace(c)) {
+        ++pos_;
+        continue;
+      }
+      if (out != nullptr) *(*out)++ = c;
+      ++pos_;
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (--depth == 0) return;
+      }
+    }
+  }
+
+  void Emit(char* start, char** out) {
+    if (out == nullptr) return;
+    const size_t n = static_cast<size_t>(pos_ - start);
+    if (*out != start) std::memmove(*out, start, n);
+    *out += n;
+  }
+
+  char* pos_;
+  char* end_;
+};
+
+// In `text` (a validated JSON object, `len` bytes), minifies the value of
+// the member at `index` in place and returns its compact text; empty when
+// the walk does not find it (cannot happen for text the DOM accepted).
+absl::string_view MinifyMemberValue(char* text, size_t len, size_t index) {
+  ValidatedJsonWalker walk(text, text + len);
+  walk.SkipSpace();
+  if (walk.peek() != '{') return {};
+  walk.Advance();
+  for (size_t member = 0;; ++member) {
+    walk.SkipSpace();
+    if (walk.peek() != '"') return {};
+    walk.String(nullptr);  // the key
+    walk.SkipSpace();
+    if (walk.peek() != ':') return {};
+    walk.Advance();
+    walk.SkipSpace();
+    if (member == index) {
+      char* start = walk.pos();
+      char* out = start;
+      walk.Value(&out);
+      return absl::string_view(start, static_cast<size_t>(out - start));
+    }
+    walk.Value(nullptr);
+    walk.SkipSpace();
+    if (walk.peek() != ',') return {};
+    walk.Advance();
+  }
+}
+
 }  // namespace
 
 EventPayloadParser::EventPayloadParser() { Reserve(4096); }
@@ -40,28 +171,18 @@ absl::StatusOr<EventPayload> EventPayloadParser::Parse(
   if (!Reserve(payload.size())) {
     return absl::ResourceExhaustedError("out of memory for the event payload");
   }
-  // Validate the bytes as sent: simdjson::minify does not validate and
-  // strips spaces even inside values ("1 2" would become "12").
-  {
-    simdjson::dom::element probe;
-    if (auto err = dom_.parse(payload.data(), payload.size(), true).get(probe)) {
-      return Reject(EventRejection::kInvalidJson, rejection,
-                    absl::StrCat("payload is not valid JSON: ",
-                                 simdjson::error_message(err)));
-    }
-  }
-  // Minify so every text view below is already compact.
-  size_t len = 0;
-  if (simdjson::minify(payload.data(), payload.size(), buffer_.get(), len) !=
-      simdjson::SUCCESS) {
-    return Reject(EventRejection::kInvalidJson, rejection,
-                  "payload is not valid JSON");
-  }
-  std::memset(buffer_.get() + len, 0, simdjson::SIMDJSON_PADDING);
+  // Our own padded copy: simdjson reads past the end, and the eventData text
+  // is minified in place in it afterwards.
+  char* const text = buffer_.get();
+  const size_t len = payload.size();
+  std::memcpy(text, payload.data(), len);
+  std::memset(text + len, 0, simdjson::SIMDJSON_PADDING);
 
-  // Full validation (every value, UTF-8) and the types of the two fields.
+  // The one full parse: every value and UTF-8 are validated on the bytes as
+  // sent (the DOM keeps its unescaped strings in its own buffer, so editing
+  // `text` below does not touch event_type).
   simdjson::dom::element root;
-  if (auto err = dom_.parse(buffer_.get(), len, false).get(root)) {
+  if (auto err = dom_.parse(text, len, false).get(root)) {
     return Reject(EventRejection::kInvalidJson, rejection,
                   absl::StrCat("payload is not valid JSON: ",
                                simdjson::error_message(err)));
@@ -87,37 +208,31 @@ absl::StatusOr<EventPayload> EventPayloadParser::Parse(
                   "eventType: must not be empty");
   }
   out.event_type = ToAbsl(event_type);
+
+  // The first eventData (unescaped key comparison, as at_key does), and its
+  // position among the members: the DOM has no source offsets, so the text
+  // is found by walking the members in the source in the same order.
+  size_t index = 0;
+  bool found = false;
   simdjson::dom::element data_element;
-  if (object.at_key(kEventData).get(data_element) != simdjson::SUCCESS) {
-    return out;  // absent: the core renders {}
+  for (simdjson::dom::key_value_pair field : object) {
+    if (field.key == kEventData) {
+      data_element = field.value;
+      found = true;
+      break;
+    }
+    ++index;
   }
+  if (!found) return out;  // absent: the core renders {}
   if (!data_element.is_object()) {
     return Reject(EventRejection::kEventData, rejection,
                   "eventData: must be a JSON object");
   }
-
-  // The DOM has no source positions: find the first eventData again with the
-  // on-demand parser, which hands out the raw (here: minified) text.
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object od_object;
-  if (ondemand_.iterate(buffer_.get(), len, capacity_).get(doc) ||
-      doc.get_object().get(od_object)) {
+  out.data_json = MinifyMemberValue(text, len, index);
+  if (out.data_json.empty()) {
     return absl::InternalError("eventData: re-reading the validated payload");
   }
-  for (auto field : od_object) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) break;
-    if (key != kEventData) continue;
-    simdjson::ondemand::object data_object;
-    std::string_view raw;
-    if (field.value().get_object().get(data_object) ||
-        data_object.raw_json().get(raw)) {
-      break;
-    }
-    out.data_json = ToAbsl(raw);
-    return out;
-  }
-  return absl::InternalError("eventData: re-reading the validated payload");
+  return out;
 }
 
 }  // namespace streamgate

@@ -2,12 +2,14 @@
 // {"eventType": "...", "eventData": {...}} with eventData optional.
 //
 // eventData is passed on as JSON text, never as a parsed tree: the payload is
-// first minified (insignificant whitespace removed; strings, escapes and
-// number spellings kept exactly as the device sent them), then fully
-// validated with simdjson's DOM parser, and the eventData object's text is
-// taken from the minified buffer. Records therefore carry compact JSON that
-// is byte-for-byte the device's own value text minus whitespace. With
-// duplicate keys the first one wins (in validation and in the text alike).
+// parsed once with simdjson's DOM parser on a padded copy of the bytes as
+// sent (full validation: every value, UTF-8), the types of the two fields
+// are checked on the DOM, and the eventData object's text is then minified
+// in place in that copy (insignificant whitespace removed; strings, escapes
+// and number spellings kept exactly as the device sent them). Records
+// therefore carry compact JSON that is byte-for-byte the device's own value
+// text minus whitespace. With duplicate keys the first one wins (in
+// validation and in the text alike).
 //
 // Threading: one EventPayloadParser per thread (it reuses its buffers); the
 // views it returns stay valid until its next Parse call.
@@ -49,10 +51,9 @@ class EventPayloadParser {
  private:
   bool Reserve(size_t size);
 
-  std::unique_ptr<char[]> buffer_;  // minified payload + simdjson padding
+  std::unique_ptr<char[]> buffer_;  // payload copy + simdjson padding
   size_t capacity_ = 0;
   simdjson::dom::parser dom_;
-  simdjson::ondemand::parser ondemand_;
 };
 
 }  // namespace streamgate

@@ -77,6 +77,23 @@ TEST_F(EventPayloadTest, EscapedKeyNamesMatch) {
             R"(t|{"k":true})");
 }
 
+// The eventData text is found by walking the members in the source: keys
+// and strings holding quotes, backslashes and "eventData" itself, and nested
+// values spread over whitespace, must not throw the walk off.
+TEST_F(EventPayloadTest, EventDataIsFoundPastTrickyMembers) {
+  EXPECT_EQ(
+      Parse("{ \"eventType\" : \"t\" , \"a\\\"eventData\\\\\" : { \"q\" : "
+            "\"\\\\\\\" } \\\"\" } , \"r\" : [ 1 , { \"eventData\" : [ ] } ] ,\r\n"
+            "\t\"eventData\" : { \"s\" : \"a\\\\\\\\\" , \"t\" : [ { } , [ ] , "
+            "\"\\\\\" , -1.5e+3 , null , true , false ] } }"),
+      R"(t|{"s":"a\\\\","t":[{},[],"\\",-1.5e+3,null,true,false]})");
+}
+
+TEST_F(EventPayloadTest, EventDataMayComeFirst) {
+  EXPECT_EQ(Parse("{\"eventData\":{ \"k\" : \"v w\" },\"eventType\":\"t\"}"),
+            R"(t|{"k":"v w"})");
+}
+
 TEST_F(EventPayloadTest, ParserIsReusableAcrossSizes) {
   std::string big = R"({"eventType":"big","eventData":{"s":")" +
                     std::string(100000, 'x') + R"("}})";
