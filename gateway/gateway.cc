@@ -27,6 +27,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   const GatewayConfig& c = g->config_;
   g->registry_ = std::make_unique<DeviceRegistry>(c.devices);
 
+  // Before the sinks: those without a dead-letter file of their own use it.
+  if (c.dead_letter) {
+    g->dead_letters_ = std::make_unique<DeadLetterFile>(*c.dead_letter);
+  }
   std::vector<RoutedModule> routed;
   for (const ModuleConfig& mc : c.modules) {
     const SinkFactory* factory = sinks.Find(mc.sink_type);
@@ -35,7 +39,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
           "module '", mc.id, "': sink.type: unknown type '", mc.sink_type,
           "' (known: ", absl::StrJoin(sinks.Types(), ", "), ")"));
     }
-    auto sink = factory->Create(mc.sink, SinkContext{mc.id});
+    auto sink = factory->Create(
+        mc.sink, SinkContext{mc.id, mc.spool.has_value(), g->dead_letters_.get()});
     if (!sink.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "module '", mc.id, "': ", sink.status().message()));
@@ -59,9 +64,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   g->router_ = std::make_unique<Router>(c.modules, std::move(routed));
   g->ingester_ = std::make_unique<Ingester>(
       *g->registry_, *g->router_, static_cast<size_t>(c.max_record_bytes));
-  if (c.dead_letter) {
-    g->dead_letters_ = std::make_unique<DeadLetterFile>(*c.dead_letter);
-  }
   g->door_rejects_ = std::make_unique<DoorDeadLetters>(g->dead_letters_.get());
   g->grpc_ingest_ =
       std::make_unique<DeadLetteringIngest>(*g->ingester_, *g->door_rejects_);

@@ -71,13 +71,15 @@ class Gateway {
 
   GatewayConfig config_;
   std::unique_ptr<DeviceRegistry> registry_;
+  // The root dead_letter file, if any: door rejects (both adapters) and the
+  // given-up records of sinks without a file of their own. Declared before
+  // modules_ and adapters_ to outlive them.
+  std::unique_ptr<DeadLetterFile> dead_letters_;
   std::vector<Module> modules_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Ingester> ingester_;
-  // Door rejects (both adapters) go to the root dead_letter file, if any;
-  // the gRPC adapter sees the Ingester through grpc_ingest_, which reports
+  // The gRPC adapter sees the Ingester through grpc_ingest_, which reports
   // its INVALID_ARGUMENT inputs. Declared before adapters_ to outlive them.
-  std::unique_ptr<DeadLetterFile> dead_letters_;
   std::unique_ptr<DoorDeadLetters> door_rejects_;
   std::unique_ptr<DeadLetteringIngest> grpc_ingest_;
   // API keys for every gRPC service; declared before adapters_ to outlive them.

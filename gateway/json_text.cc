@@ -65,6 +65,45 @@ void AppendJsonString(std::string& out, absl::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
+constexpr char kBase64Chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// kBase64Pairs.pairs[v] holds the two base64 characters of the 12-bit value v.
+struct Base64Pairs {
+  char pairs[4096][2];
+  constexpr Base64Pairs() : pairs() {
+    for (int v = 0; v < 4096; ++v) {
+      pairs[v][0] = kBase64Chars[v >> 6];
+      pairs[v][1] = kBase64Chars[v & 63];
+    }
+  }
+};
+constexpr Base64Pairs kBase64Pairs;
+
+}  // namespace
+
+void AppendBase64(std::string& out, absl::string_view data) {
+  const size_t old = out.size();
+  out.resize(old + 4 * ((data.size() + 2) / 3));
+  char* o = &out[old];
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  for (; n >= 3; n -= 3, in += 3, o += 4) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
+    std::memcpy(o, kBase64Pairs.pairs[v >> 12], 2);
+    std::memcpy(o + 2, kBase64Pairs.pairs[v & 0xfff], 2);
+  }
+  if (n > 0) {
+    const uint32_t v = (uint32_t{in[0]} << 16) | (n == 2 ? uint32_t{in[1]} << 8 : 0);
+    o[0] = kBase64Chars[v >> 18];
+    o[1] = kBase64Chars[(v >> 12) & 63];
+    o[2] = n == 2 ? kBase64Chars[(v >> 6) & 63] : '=';
+    o[3] = '=';
+  }
+}
+
 void AppendInt(std::string& out, int64_t value) {
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof buf, value);

@@ -22,6 +22,12 @@ void AppendJsonString(std::string& out, absl::string_view s);
 // finite.
 void AppendJsNumber(std::string& out, double value);
 
+// Appends standard base64 (RFC 4648, with padding) of `data`. Table-driven
+// (two output characters per lookup), written in place: OpenSSL's
+// EVP_EncodeBlock cost ~11 instructions a byte, 16% of the MQTT path's user
+// time; this is a few.
+void AppendBase64(std::string& out, absl::string_view data);
+
 // Appends an integer in decimal.
 void AppendInt(std::string& out, int64_t value);
 

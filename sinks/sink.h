@@ -25,6 +25,7 @@ namespace streamgate {
 namespace metrics {
 class MetricsWriter;  // gateway/metrics/metrics_writer.h
 }
+class DeadLetterFile;  // gateway/dead_letter/dead_letter_file.h
 
 class Sink {
  public:
@@ -37,8 +38,10 @@ class Sink {
   // dead-lettered; a sink never drops one silently.
   virtual void Write(OutBatch batch) = 0;
 
-  // Called exactly once, from any thread, when every record of a batch is
+  // Called at most once, from any thread, when every record of a batch is
   // delivered or dead-lettered (a durable queue then frees its storage).
+  // Never called for a batch left undelivered at Close when the queue is
+  // durable (SinkContext::durable_queue); it is then destroyed uncalled.
   using BatchDone = absl::AnyInvocable<void() &&>;
 
   // Write, then `done` once the batch has settled; what the module worker
@@ -72,6 +75,14 @@ class Sink {
 // What a factory needs besides the sink's own YAML section.
 struct SinkContext {
   std::string module_id;
+  // True when the module's queue is a spool. A sink closed with records
+  // still undelivered then leaves their batches unsettled (their `done`
+  // never runs) instead of dead-lettering them: the spool keeps them and
+  // replays them on the next start.
+  bool durable_queue = false;
+  // The gateway-wide dead-letter file (`dead_letter:`), or null. Sinks
+  // without a dead-letter file of their own write given-up records here.
+  DeadLetterFile* dead_letters = nullptr;
 };
 
 class SinkFactory {

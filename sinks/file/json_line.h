@@ -14,7 +14,4 @@ namespace streamgate {
 void AppendJsonLine(std::string& out, absl::string_view module_id,
                     const OutRecord& record);
 
-// Appends standard base64 (with padding) of `data` to `out`.
-void AppendBase64(std::string& out, absl::string_view data);
-
 }  // namespace streamgate

@@ -4,80 +4,10 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/json_text.h"
 #include "simdjson.h"
 
 namespace streamgate::kinesis {
-
-namespace {
-
-// kBase64Pairs[v] holds the two base64 characters of the 12-bit value v.
-struct Base64Pairs {
-  char pairs[4096][2];
-  constexpr Base64Pairs() : pairs() {
-    constexpr char kChars[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int v = 0; v < 4096; ++v) {
-      pairs[v][0] = kChars[v >> 6];
-      pairs[v][1] = kChars[v & 63];
-    }
-  }
-};
-constexpr Base64Pairs kBase64Pairs;
-constexpr char kBase64Chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Bytes that need escaping in a JSON string.
-bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-}  // namespace
-
-void AppendBase64(absl::string_view data, std::string& out) {
-  const size_t old = out.size();
-  // Into reserved room (EncodePutRecords sizes the body once): no
-  // temporary string, no second copy.
-  out.resize(old + 4 * ((data.size() + 2) / 3));
-  char* o = &out[old];
-  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size();
-  for (; n >= 3; n -= 3, in += 3, o += 4) {
-    const uint32_t v = (uint32_t{in[0]} << 16) | (uint32_t{in[1]} << 8) | in[2];
-    std::memcpy(o, kBase64Pairs.pairs[v >> 12], 2);
-    std::memcpy(o + 2, kBase64Pairs.pairs[v & 0xfff], 2);
-  }
-  if (n > 0) {
-    const uint32_t v = (uint32_t{in[0]} << 16) | (n == 2 ? uint32_t{in[1]} << 8 : 0);
-    o[0] = kBase64Chars[v >> 18];
-    o[1] = kBase64Chars[(v >> 12) & 63];
-    o[2] = n == 2 ? kBase64Chars[(v >> 6) & 63] : '=';
-    o[3] = '=';
-  }
-}
-
-void AppendJsonString(absl::string_view s, std::string& out) {
-  static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  // Keys are nearly always plain: copy runs that need no escaping at once.
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!NeedsEscape(c)) continue;  // UTF-8 passes through
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
 
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records) {
@@ -91,13 +21,13 @@ std::string EncodePutRecords(absl::string_view stream_name,
   std::string out;
   out.reserve(estimate);
   out.append("{\"StreamName\":");
-  AppendJsonString(stream_name, out);
+  AppendJsonString(out, stream_name);
   out.append(",\"Records\":[");
   for (size_t i = 0; i < records.size(); ++i) {
     out.append(i > 0 ? ",{\"Data\":\"" : "{\"Data\":\"");
-    AppendBase64(*records[i].record.data, out);
+    AppendBase64(out, *records[i].record.data);
     out.append("\",\"PartitionKey\":");
-    AppendJsonString(records[i].record.partition_key, out);
+    AppendJsonString(out, records[i].record.partition_key);
     out.push_back('}');
   }
   out.append("]}");

@@ -17,13 +17,6 @@ namespace streamgate::kinesis {
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records);
 
-// Appends standard base64 (with padding) of `data` to `out`. Table-driven,
-// two 12-bit lookups per 3 input bytes, written in place.
-void AppendBase64(absl::string_view data, std::string& out);
-
-// Appends `s` as a JSON string literal (with quotes) to `out`.
-void AppendJsonString(absl::string_view s, std::string& out);
-
 struct RecordResult {
   std::string sequence_number;  // set on success
   std::string shard_id;

@@ -248,7 +248,7 @@ class KinesisSinkFactory : public SinkFactory {
     absl::StatusOr<KinesisConfig> parsed = ParseKinesisConfig(config);
     if (!parsed.ok()) return parsed.status();
     return std::unique_ptr<Sink>(std::make_unique<kinesis::KinesisSink>(
-        *parsed, context.module_id, DefaultCredentials(*parsed)));
+        *parsed, context, DefaultCredentials(*parsed)));
   }
 };
 

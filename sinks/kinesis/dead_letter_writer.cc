@@ -1,85 +1,76 @@
 #include "sinks/kinesis/dead_letter_writer.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <system_error>
+#include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "sinks/kinesis/codec.h"
-#include "spdlog/spdlog.h"
+#include "absl/strings/strip.h"
+#include "gateway/json_text.h"
+#include "gateway/logging.h"
 
 namespace streamgate::kinesis {
 
-DeadLetterWriter::DeadLetterWriter(std::string module_id, std::string path)
-    : module_id_(std::move(module_id)), path_(std::move(path)) {}
-
-DeadLetterWriter::~DeadLetterWriter() {
-  absl::MutexLock lock(&mu_);
-  if (file_ != nullptr) std::fclose(file_);
+DeadLetterWriter::DeadLetterWriter(std::string module_id, DeadLetterOptions own,
+                                   DeadLetterFile* shared)
+    : module_id_(std::move(module_id)), file_(shared) {
+  if (!own.path.empty()) {
+    own_ = std::make_unique<DeadLetterFile>(std::move(own));
+    file_ = own_.get();
+  }
 }
 
 absl::Status DeadLetterWriter::Open() {
-  if (path_.empty()) return absl::OkStatus();
-  std::filesystem::path p(path_);
-  if (p.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) {
-      return absl::UnavailableError(absl::StrCat(
-          "sink.dead_letter_path: cannot create ", p.parent_path().string(), ": ",
-          ec.message()));
-    }
+  if (own_ == nullptr) return absl::OkStatus();
+  absl::Status st = own_->Open();
+  if (!st.ok()) {
+    // DeadLetterFile names its own section (dead_letter.path); this one is
+    // the sink's.
+    return absl::Status(
+        st.code(), absl::StrCat("sink.dead_letter_path: ",
+                                absl::StripPrefix(st.message(),
+                                                  "dead_letter.path: ")));
   }
-  std::FILE* f = std::fopen(path_.c_str(), "ab");
-  if (f == nullptr) {
-    return absl::UnavailableError(absl::StrCat(
-        "sink.dead_letter_path: cannot open ", path_, ": ", std::strerror(errno)));
-  }
-  absl::MutexLock lock(&mu_);
-  if (file_ != nullptr) std::fclose(file_);
-  file_ = f;
   return absl::OkStatus();
 }
 
-size_t DeadLetterWriter::Write(const PendingBatch& records) {
+std::string DeadLetterLine(absl::string_view module_id,
+                           const PendingRecord& record, absl::Time now) {
+  const std::string& data = *record.record.data;
+  std::string line;
+  line.reserve(160 + record.last_error.size() +
+               record.record.partition_key.size() + 4 * (data.size() + 2) / 3);
+  line.append("{\"time\":");
+  AppendRfc3339(line, now);
+  line.append(",\"source\":\"kinesis\",\"module\":");
+  AppendJsonString(line, module_id);
+  line.append(",\"reason\":");
+  AppendJsonString(line, record.last_error);
+  line.append(",\"attempts\":");
+  AppendInt(line, record.attempts);
+  line.append(",\"partitionKey\":");
+  AppendJsonString(line, record.record.partition_key);
+  line.append(",\"bytes\":");
+  AppendInt(line, static_cast<int64_t>(data.size()));
+  line.append(",\"data\":\"");
+  AppendBase64(line, data);
+  line.append("\"}");
+  return line;
+}
+
+size_t DeadLetterWriter::Write(const PendingBatch& records, absl::Time now) {
   if (records.empty()) return 0;
-  const std::string& first_error = records.front().last_error;
-  absl::MutexLock lock(&mu_);
   if (file_ == nullptr) {
-    spdlog::error("module {}: {} record(s) undeliverable and no sink.dead_letter_path "
-                  "is set; first error: {}",
-                  module_id_, records.size(), first_error);
+    spdlog::error("module {}: {} record(s) undeliverable and neither "
+                  "sink.dead_letter_path nor dead_letter.path is set; first "
+                  "reason: {}",
+                  module_id_, records.size(), records.front().last_error);
     return 0;
   }
-  std::string line;
-  std::string b64;
-  for (const auto& r : records) {
-    line.clear();
-    line.append("{\"module\":");
-    AppendJsonString(module_id_, line);
-    line.append(",\"partitionKey\":");
-    AppendJsonString(r.record.partition_key, line);
-    absl::Base64Escape(*r.record.data, &b64);
-    line.append(",\"data\":\"");
-    line.append(b64);
-    line.append("\",\"error\":");
-    AppendJsonString(r.last_error, line);
-    absl::StrAppend(&line, ",\"attempts\":", r.attempts, "}\n");
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
-      spdlog::error("module {}: writing dead letters to {} failed ({}); {} record(s) "
-                    "lost, first error: {}",
-                    module_id_, path_, std::strerror(errno), records.size(),
-                    first_error);
-      return 0;
-    }
+  size_t written = 0;
+  for (const PendingRecord& r : records) {
+    // A lost line is counted and logged by the file (rate-limited).
+    if (file_->Append(DeadLetterLine(module_id_, r, now))) ++written;
   }
-  if (std::fflush(file_) != 0) {
-    spdlog::error("module {}: flushing dead letters to {} failed ({})", module_id_,
-                  path_, std::strerror(errno));
-  }
-  return records.size();
+  return written;
 }
 
 }  // namespace streamgate::kinesis

@@ -1,41 +1,52 @@
-// DeadLetterWriter: where records that cannot be delivered go. Appends one
-// JSON line per record to the module's dead_letter_path:
-//   {"module":..,"partitionKey":..,"data":"<base64>","error":..,"attempts":N}
-// Without a path (or when writing fails) it logs an ERROR naming the module,
-// the count and the error, so nothing disappears silently.
+// DeadLetterWriter: where the Kinesis sink's given-up records go. One JSON
+// line per record, on a bounded, rotated DeadLetterFile
+// (gateway/dead_letter/dead_letter_file.h):
+//   {"time":..,"source":"kinesis","module":..,"reason":..,"attempts":N,
+//    "partitionKey":..,"bytes":N,"data":"<base64 of the record>"}
+// The file is the sink's own `sink.dead_letter_path` when set, else the
+// gateway-wide `dead_letter:` file. With neither (or when a line cannot be
+// written) it logs an ERROR naming the module, the count and the reason, so
+// nothing disappears silently.
 //
-// Threading: Write is thread-safe (one mutex); Open is called once first.
+// Threading: Write is thread-safe; Open is called once first.
 #pragma once
 
-#include <cstdio>
+#include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gateway/dead_letter/dead_letter_file.h"
+#include "gateway/dead_letter/dead_letter_options.h"
 #include "sinks/kinesis/pending_record.h"
 
 namespace streamgate::kinesis {
 
 class DeadLetterWriter {
  public:
-  DeadLetterWriter(std::string module_id, std::string path);
-  ~DeadLetterWriter();
+  // `own.path` empty: no file of the sink's own; `shared` (may be null) is
+  // the gateway's file, which must outlive the writer.
+  DeadLetterWriter(std::string module_id, DeadLetterOptions own,
+                   DeadLetterFile* shared);
 
-  // Creates parent directories and opens the file for appending.
+  // Opens the sink's own file (creating parent directories). An error names
+  // sink.dead_letter_path.
   absl::Status Open();
 
-  // Appends `records` and flushes. Returns how many were written to the
-  // file (0 when there is no file).
-  size_t Write(const PendingBatch& records);
+  // Appends one line per record. Returns how many reached the file.
+  size_t Write(const PendingBatch& records, absl::Time now);
 
-  const std::string& path() const { return path_; }
+  // The file lines go to, or null.
+  const DeadLetterFile* file() const { return file_; }
 
  private:
   const std::string module_id_;
-  const std::string path_;
-  absl::Mutex mu_;
-  std::FILE* file_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::unique_ptr<DeadLetterFile> own_;
+  DeadLetterFile* file_;  // own_ or the shared file, or null
 };
+
+// One dead-letter line (without the trailing newline) for `record`.
+std::string DeadLetterLine(absl::string_view module_id,
+                           const PendingRecord& record, absl::Time now);
 
 }  // namespace streamgate::kinesis

@@ -20,10 +20,12 @@ bool IsDataFormatError(absl::string_view code) {
 
 }  // namespace
 
-KinesisSink::KinesisSink(KinesisConfig config, std::string module_id,
+KinesisSink::KinesisSink(KinesisConfig config, SinkContext context,
                          CredentialsFactory credentials)
     : config_(std::move(config)),
-      module_id_(std::move(module_id)),
+      module_id_(std::move(context.module_id)),
+      durable_queue_(context.durable_queue),
+      shared_dead_letters_(context.dead_letters),
       credentials_factory_(std::move(credentials)),
       // Enough to keep every request slot busy with a full batch waiting
       // behind it, and no more.
@@ -55,7 +57,10 @@ absl::Status KinesisSink::Start() {
                                      creds.status().message()));
   }
   credentials_ = *std::move(creds);
-  dead_letters_ = std::make_unique<DeadLetterWriter>(module_id_, config_.dead_letter_path);
+  DeadLetterOptions own;
+  own.path = config_.dead_letter_path;
+  dead_letters_ =
+      std::make_unique<DeadLetterWriter>(module_id_, own, shared_dead_letters_);
   if (absl::Status s = dead_letters_->Open(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("module ", module_id_, ": ", s.message()));
   }
@@ -74,10 +79,62 @@ absl::Status KinesisSink::Start() {
   return absl::OkStatus();
 }
 
-void KinesisSink::Write(OutBatch batch) {
+void KinesisSink::Write(OutBatch batch) { Accept(std::move(batch), 0, nullptr); }
+
+void KinesisSink::Deliver(OutBatch batch, BatchDone done) {
+  if (batch.empty()) {
+    std::move(done)();
+    return;
+  }
+  Accept(std::move(batch), 1, std::move(done));
+}
+
+void KinesisSink::CountTickets(const PendingBatch& records,
+                               TicketCounts& counts) {
+  for (const PendingRecord& r : records) {
+    if (r.ticket == 0) continue;
+    if (!counts.empty() && counts.back().first == r.ticket) {
+      ++counts.back().second;
+      continue;
+    }
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == r.ticket; });
+    if (it != counts.end()) {
+      ++it->second;
+    } else {
+      counts.emplace_back(r.ticket, 1);
+    }
+  }
+}
+
+void KinesisSink::Settle(const TicketCounts& counts) {
+  if (counts.empty()) return;
+  std::vector<BatchDone> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [ticket, n] : counts) {
+      auto it = tickets_.find(ticket);
+      if (it == tickets_.end()) continue;  // not possible; never crash on it
+      it->second.remaining -= std::min(n, it->second.remaining);
+      if (it->second.remaining == 0) {
+        finished.push_back(std::move(it->second.done));
+        tickets_.erase(it);
+      }
+    }
+  }
+  // Outside mu_: a spool's callback takes its own lock.
+  for (BatchDone& done : finished) {
+    if (done) std::move(done)();
+  }
+}
+
+// `want_ticket` is 0 for Write (no completion) and non-zero for Deliver,
+// which gets a fresh ticket for `done`.
+void KinesisSink::Accept(OutBatch batch, uint64_t want_ticket, BatchDone done) {
   const absl::Time now = absl::Now();
   PendingBatch rejected;
   size_t accepted = 0;
+  uint64_t ticket = 0;
   if (!started_ || closed_) {
     // Outside the contract, but still never silent.
     for (OutRecord& r : batch) {
@@ -88,6 +145,7 @@ void KinesisSink::Write(OutBatch batch) {
     }
     counters_.records_accepted += rejected.size();
     DeadLetter(rejected);
+    if (done) std::move(done)();
     return;
   }
   {
@@ -98,11 +156,16 @@ void KinesisSink::Write(OutBatch batch) {
             pending_bytes_ >= max_pending_bytes_)) {
       cv_.Wait(&mu_);
     }
+    if (want_ticket != 0) {
+      ticket = next_ticket_++;
+      tickets_.emplace(ticket, Ticket{batch.size(), std::move(done)});
+    }
     const bool had_ready = batcher_.ready_count() > 0;
     for (OutRecord& r : batch) {
       PendingRecord p;
       p.accepted = now;
       p.not_before = now;
+      p.ticket = ticket;
       const size_t size = r.size();
       const size_t key_len = r.partition_key.size();
       p.record = std::move(r);
@@ -130,7 +193,10 @@ void KinesisSink::Write(OutBatch batch) {
     if (!had_ready || batcher_.HasFullBatch() || flushers_ > 0) cv_.SignalAll();
   }
   counters_.records_accepted += accepted + rejected.size();
-  if (!rejected.empty()) DeadLetter(rejected);
+  if (!rejected.empty()) {
+    DeadLetter(rejected);
+    if (ticket != 0) Settle({{ticket, rejected.size()}});
+  }
 }
 
 absl::Status KinesisSink::Flush(absl::Time deadline) {
@@ -169,13 +235,37 @@ void KinesisSink::Close() {
     for (const auto& r : left) pending_bytes_ -= r.size();
     pending_records_ -= left.size();
   }
+  if (durable_queue_) {
+    // Their batches stay unsettled: the spool replays them on the next
+    // start rather than dead-lettering records that may still go through.
+    size_t kept = 0;
+    PendingBatch untracked;
+    for (auto& r : left) {
+      if (r.ticket != 0) {
+        ++kept;
+      } else {
+        untracked.push_back(std::move(r));
+      }
+    }
+    left = std::move(untracked);
+    if (kept > 0) {
+      spdlog::warn("module {}: {} record(s) not yet delivered to stream {} stay "
+                   "in the spool for the next start",
+                   module_id_, kept, config_.stream_name);
+    }
+    absl::MutexLock lock(&mu_);
+    tickets_.clear();  // their `done` must not run: the records are not settled
+  }
   for (auto& r : left) {
     r.last_error = r.last_error.empty()
                        ? std::string("sink closed before delivery")
                        : absl::StrCat("sink closed before delivery; last error: ",
                                       r.last_error);
   }
+  TicketCounts settled;
+  CountTickets(left, settled);
   DeadLetter(left);
+  Settle(settled);
 }
 
 void KinesisSink::SenderLoop() {
@@ -207,13 +297,15 @@ void KinesisSink::Dispatch(PendingBatch batch) {
   absl::StatusOr<aws::HttpRequest> request =
       signer_->Sign("PutRecords", std::move(body), absl::Now());
   if (!request.ok()) {
+    TicketCounts sent;
+    CountTickets(batch, sent);
     RetryOutcome outcome;
     {
       absl::MutexLock lock(&retrier_mu_);
       outcome = retrier_.OnLocalFailure(std::move(batch), "CredentialsError",
                                         request.status().message(), absl::Now());
     }
-    Apply(std::move(outcome));
+    Apply(std::move(outcome), std::move(sent));
     return;
   }
   ++counters_.requests_sent;
@@ -226,15 +318,17 @@ void KinesisSink::Dispatch(PendingBatch batch) {
 }
 
 void KinesisSink::OnDone(PendingBatch batch, HttpResponse response) {
+  TicketCounts sent;
+  CountTickets(batch, sent);
   RetryOutcome outcome;
   {
     absl::MutexLock lock(&retrier_mu_);
     outcome = retrier_.OnResponse(std::move(batch), response, absl::Now());
   }
-  Apply(std::move(outcome));
+  Apply(std::move(outcome), std::move(sent));
 }
 
-void KinesisSink::Apply(RetryOutcome outcome) {
+void KinesisSink::Apply(RetryOutcome outcome, TicketCounts sent) {
   const absl::Time now = absl::Now();
   switch (outcome.request) {
     case RequestOutcome::kOk: ++counters_.requests_ok; break;
@@ -255,13 +349,25 @@ void KinesisSink::Apply(RetryOutcome outcome) {
   DeadLetter(outcome.dead);
   size_t done_bytes = outcome.delivered_bytes;
   for (const auto& r : outcome.dead) done_bytes += r.size();
+  // Settled = sent minus what goes back for a retry.
+  for (const PendingRecord& r : outcome.retry) {
+    for (auto& [ticket, n] : sent) {
+      if (ticket == r.ticket && n > 0) {
+        --n;
+        break;
+      }
+    }
+  }
 
-  absl::MutexLock lock(&mu_);
-  for (auto& r : outcome.retry) batcher_.Add(std::move(r), now);
-  pending_records_ -= outcome.delivered + outcome.dead.size();
-  pending_bytes_ -= done_bytes;
-  --in_flight_;
-  cv_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& r : outcome.retry) batcher_.Add(std::move(r), now);
+    pending_records_ -= outcome.delivered + outcome.dead.size();
+    pending_bytes_ -= done_bytes;
+    --in_flight_;
+    cv_.SignalAll();
+  }
+  Settle(sent);
 }
 
 void KinesisSink::LogOutcome(const RetryOutcome& outcome, absl::Time now) {
@@ -306,7 +412,7 @@ void KinesisSink::DeadLetter(const PendingBatch& records) {
                   records.size(), records.front().last_error);
     return;
   }
-  dead_letters_->Write(records);
+  dead_letters_->Write(records, absl::Now());
 }
 
 void KinesisSink::CollectMetrics(metrics::MetricsWriter& out) const {

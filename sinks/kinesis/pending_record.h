@@ -3,6 +3,7 @@
 // its history. Plain value; moved between the sink's threads, never shared.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct PendingRecord {
   int attempts = 0;               // PutRecords attempts so far
   std::string last_error;         // last error code/message, for the dead letter
   bool possible_duplicate = false;  // an earlier attempt may have been stored
+  uint64_t ticket = 0;  // the Deliver call whose `done` waits for it; 0: none
 
   // Bytes AWS counts against the request and record limits.
   size_t size() const { return record.size(); }

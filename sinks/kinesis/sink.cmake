@@ -15,8 +15,10 @@ add_library(streamgate_sink_kinesis STATIC
   ${CMAKE_CURRENT_LIST_DIR}/tail/stream_reader.cc
 )
 target_link_libraries(streamgate_sink_kinesis PUBLIC
+  streamgate_common streamgate_dead_letter
   streamgate_aws CURL::libcurl simdjson::simdjson yaml-cpp spdlog::spdlog
   absl::status absl::statusor absl::strings absl::time absl::synchronization
+  absl::flat_hash_map
   Threads::Threads)
 
 # streamgate-tail: reads a stream back with the same signer, HTTP client and

@@ -23,6 +23,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
 #include "simdjson.h"
+#include "gateway/json_text.h"
 #include "sinks/kinesis/codec.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -83,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              "the error type has no namespace prefix");
 
   std::string b64;
-  k::AppendBase64(body, b64);
+  streamgate::AppendBase64(b64, body);
   FUZZ_CHECK(b64 == absl::Base64Escape(body), "base64 is standard base64");
   std::string decoded;
   FUZZ_CHECK(absl::Base64Unescape(b64, &decoded) && decoded == body,
@@ -91,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (simdjson::validate_utf8(body.data(), body.size())) {
     std::string literal;
-    k::AppendJsonString(body, literal);
+    streamgate::AppendJsonString(literal, body);
     simdjson::dom::parser string_parser;
     simdjson::padded_string padded_literal(literal);
     std::string_view parsed;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/json_text.h"
 #include "sinks/kinesis/aws/credentials_chain.h"
 #include "sinks/kinesis/codec.h"
 #include "sinks/kinesis/endpoint.h"
@@ -108,11 +109,11 @@ bool ParseArgs(int argc, char** argv, Options& o, std::string& error) {
 
 void PrintRecord(const StreamRecord& r) {
   std::string line = "{\"shardId\":";
-  AppendJsonString(r.shard_id, line);
+  AppendJsonString(line, r.shard_id);
   line.append(",\"sequenceNumber\":");
-  AppendJsonString(r.sequence_number, line);
+  AppendJsonString(line, r.sequence_number);
   line.append(",\"partitionKey\":");
-  AppendJsonString(r.partition_key, line);
+  AppendJsonString(line, r.partition_key);
   absl::StrAppend(&line, ",\"data\":\"", absl::Base64Escape(r.data), "\"}\n");
   std::fwrite(line.data(), 1, line.size(), stdout);
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/json_text.h"
 #include "sinks/kinesis/codec.h"
 #include "simdjson.h"
 
@@ -37,10 +38,10 @@ absl::StatusOr<std::vector<ShardInfo>> StreamReader::ListShards() {
     std::string body = "{";
     if (next_token.empty()) {
       body.append("\"StreamName\":");
-      AppendJsonString(stream_name_, body);
+      AppendJsonString(body, stream_name_);
     } else {
       body.append("\"NextToken\":");
-      AppendJsonString(next_token, body);
+      AppendJsonString(body, next_token);
     }
     body.append("}");
     absl::StatusOr<std::string> answer = api_.Call("ListShards", std::move(body));
@@ -71,11 +72,11 @@ absl::StatusOr<std::vector<ShardInfo>> StreamReader::ListShards() {
 absl::StatusOr<std::string> StreamReader::GetShardIterator(const std::string& shard_id,
                                                            const std::string& type) {
   std::string body = "{\"StreamName\":";
-  AppendJsonString(stream_name_, body);
+  AppendJsonString(body, stream_name_);
   body.append(",\"ShardId\":");
-  AppendJsonString(shard_id, body);
+  AppendJsonString(body, shard_id);
   body.append(",\"ShardIteratorType\":");
-  AppendJsonString(type, body);
+  AppendJsonString(body, type);
   body.append("}");
   absl::StatusOr<std::string> answer = api_.Call("GetShardIterator", std::move(body));
   if (!answer.ok()) return answer.status();
@@ -92,7 +93,7 @@ absl::StatusOr<RecordsPage> StreamReader::GetRecords(const std::string& shard_id
                                                      const std::string& iterator,
                                                      int limit) {
   std::string body = "{\"ShardIterator\":";
-  AppendJsonString(iterator, body);
+  AppendJsonString(body, iterator);
   absl::StrAppend(&body, ",\"Limit\":", limit, "}");
   absl::StatusOr<std::string> answer = api_.Call("GetRecords", std::move(body));
   if (!answer.ok()) return answer.status();
@@ -144,7 +145,7 @@ absl::StatusOr<std::vector<StreamRecord>> StreamReader::ReadShard(
 absl::Status CreateStreamAndWait(KinesisApi& api, const std::string& stream_name,
                                  int shard_count, absl::Duration timeout) {
   std::string body = "{\"StreamName\":";
-  AppendJsonString(stream_name, body);
+  AppendJsonString(body, stream_name);
   absl::StrAppend(&body, ",\"ShardCount\":", shard_count, "}");
   absl::StatusOr<std::string> created = api.Call("CreateStream", std::move(body));
   if (!created.ok()) return created.status();
@@ -152,7 +153,7 @@ absl::Status CreateStreamAndWait(KinesisApi& api, const std::string& stream_name
   simdjson::dom::parser parser;
   while (true) {
     std::string describe = "{\"StreamName\":";
-    AppendJsonString(stream_name, describe);
+    AppendJsonString(describe, stream_name);
     describe.append("}");
     absl::StatusOr<std::string> answer = api.Call("DescribeStreamSummary", describe);
     if (!answer.ok()) return answer.status();

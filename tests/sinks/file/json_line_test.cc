@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/json_text.h"
 #include "gtest/gtest.h"
 
 namespace streamgate {

@@ -1,5 +1,6 @@
-// Codec: exact PutRecords request bytes; response parsing including partial
-// failures and error bodies.
+// Codec: exact PutRecords request bytes (and the base64 and JSON string
+// writers it uses, from gateway/json_text.h); response parsing including
+// partial failures and error bodies.
 #include "sinks/kinesis/codec.h"
 
 #include <memory>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "gateway/json_text.h"
 #include "gtest/gtest.h"
 
 namespace streamgate::kinesis {
@@ -69,7 +71,7 @@ TEST(CodecTest, Base64MatchesRfc4648Vectors) {
       {"foobar", "Zm9vYmFy"}};
   for (const auto& [in, want] : kVectors) {
     std::string out = "prefix:";
-    AppendBase64(in, out);
+    AppendBase64(out, in);
     EXPECT_EQ(out, "prefix:" + want) << in;
   }
 }
@@ -80,7 +82,7 @@ TEST(CodecTest, Base64MatchesAbseilOnBinaryOfEveryLength) {
     std::string data(len, '\0');
     for (char& c : data) c = static_cast<char>(rng() & 0xff);
     std::string out;
-    AppendBase64(data, out);
+    AppendBase64(out, data);
     EXPECT_EQ(out, absl::Base64Escape(data)) << "length " << len;
   }
   // Every 12-bit pair value, both positions of a group.
@@ -91,16 +93,16 @@ TEST(CodecTest, Base64MatchesAbseilOnBinaryOfEveryLength) {
     all.push_back(static_cast<char>(v & 0xff));
   }
   std::string out;
-  AppendBase64(all, out);
+  AppendBase64(out, all);
   EXPECT_EQ(out, absl::Base64Escape(all));
 }
 
 TEST(CodecTest, JsonStringEscapesBetweenPlainRuns) {
   std::string out;
-  AppendJsonString("", out);
-  AppendJsonString("plain-key-42", out);
-  AppendJsonString(std::string("a\"b\\c\x1f\td\re\nf\x00", 13), out);
-  AppendJsonString("\"", out);
+  AppendJsonString(out, "");
+  AppendJsonString(out, "plain-key-42");
+  AppendJsonString(out, std::string("a\"b\\c\x1f\td\re\nf\x00", 13));
+  AppendJsonString(out, "\"");
   EXPECT_EQ(out, "\"\"\"plain-key-42\"\"a\\\"b\\\\c\\u001f\\td\\re\\nf\\u0000\"\"\\\"\"");
 }
 

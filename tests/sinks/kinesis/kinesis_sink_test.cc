@@ -5,7 +5,11 @@
 // oversized records must land in the dead-letter file.
 #include "sinks/kinesis/kinesis_sink.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -18,6 +22,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "gateway/dead_letter/dead_letter_file.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "tests/sinks/kinesis/kinesis_test_support.h"
@@ -185,7 +191,7 @@ TEST_F(KinesisSinkTest, DeliversEveryRecordOnceOnItsShard) {
   }
   KinesisConfig config = Config(stream, kinesalite_->url());
   config.max_request_bytes = 200000;
-  KinesisSink sink(config, "m-plain", TestCredentials());
+  KinesisSink sink(config, SinkContext{"m-plain"}, TestCredentials());
   Run(sink, records);
   ExpectExactlyOnce(records, ReadBack(stream));
   const auto& c = sink.counters();
@@ -205,7 +211,7 @@ TEST_F(KinesisSinkTest, OversizedRecordIsDeadLetteredNotSent) {
   big.partition_key = "123456";  // 995 + 6 = 1001 > 1000
   KinesisConfig config = Config(stream, kinesalite_->url());
   config.max_record_bytes = 1000;
-  KinesisSink sink(config, "m-size", TestCredentials());
+  KinesisSink sink(config, SinkContext{"m-size"}, TestCredentials());
   OutBatch all = records;
   all.push_back(big);
   Run(sink, all);
@@ -224,7 +230,7 @@ TEST_F(KinesisSinkTest, OversizedRecordIsDeadLetteredNotSent) {
 TEST_F(KinesisSinkTest, MissingStreamGoesToDeadLetterAtOnce) {
   KinesisConfig config = Config("no-such-stream", kinesalite_->url());
   OutBatch records = MakeRecords(30, "missing");
-  KinesisSink sink(config, "m-missing", TestCredentials());
+  KinesisSink sink(config, SinkContext{"m-missing"}, TestCredentials());
   Run(sink, records);
   auto lines = ReadLines(config.dead_letter_path);
   ASSERT_EQ(lines.size(), records.size());
@@ -233,18 +239,23 @@ TEST_F(KinesisSinkTest, MissingStreamGoesToDeadLetterAtOnce) {
   for (const auto& line : lines) {
     simdjson::dom::object o;
     ASSERT_EQ(parser.parse(line).get(o), simdjson::SUCCESS) << line;
-    std::string_view module, key, data, error;
-    int64_t attempts = 0;
+    std::string_view module, key, data, error, source, time;
+    int64_t attempts = 0, bytes = 0;
     ASSERT_EQ(o["module"].get(module), simdjson::SUCCESS);
+    ASSERT_EQ(o["source"].get(source), simdjson::SUCCESS);
+    ASSERT_EQ(o["time"].get(time), simdjson::SUCCESS);
     ASSERT_EQ(o["partitionKey"].get(key), simdjson::SUCCESS);
     ASSERT_EQ(o["data"].get(data), simdjson::SUCCESS);
-    ASSERT_EQ(o["error"].get(error), simdjson::SUCCESS);
+    ASSERT_EQ(o["reason"].get(error), simdjson::SUCCESS);
     ASSERT_EQ(o["attempts"].get(attempts), simdjson::SUCCESS);
+    ASSERT_EQ(o["bytes"].get(bytes), simdjson::SUCCESS);
     EXPECT_EQ(module, "m-missing");
+    EXPECT_EQ(source, "kinesis");
     EXPECT_EQ(error.substr(0, 25), "ResourceNotFoundException");
     EXPECT_EQ(attempts, 1);  // not retried
     std::string decoded;
     ASSERT_TRUE(absl::Base64Unescape(std::string(data), &decoded));
+    EXPECT_EQ(static_cast<size_t>(bytes), decoded.size());
     ++data_seen[std::string(key) + "|" + decoded];
   }
   for (const auto& r : records) {
@@ -267,7 +278,7 @@ TEST_F(KinesisSinkTest, WriteBlocksWhileTooMuchIsPending) {
   config.request_timeout = absl::Milliseconds(1000);
   config.max_in_flight = 1;
   config.max_records = 10;  // bound: 10 * (1 + 2) * 2 = 60 pending records
-  KinesisSink sink(config, "m-bp", TestCredentials());
+  KinesisSink sink(config, SinkContext{"m-bp"}, TestCredentials());
   ASSERT_TRUE(sink.Start().ok());
   OutBatch records = MakeRecords(120, "bp");
   sink.Write(OutBatch(records.begin(), records.begin() + 60));
@@ -293,7 +304,7 @@ class FailingCredentials : public aws::CredentialsProvider {
 TEST_F(KinesisSinkTest, MissingCredentialsEndInDeadLetterAfterTtl) {
   KinesisConfig config = Config("creds-stream", kinesalite_->url());
   config.record_ttl = absl::Seconds(1);
-  KinesisSink sink(config, "m-creds", [] {
+  KinesisSink sink(config, SinkContext{"m-creds"}, [] {
     return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
         std::make_unique<FailingCredentials>());
   });
@@ -308,13 +319,156 @@ TEST_F(KinesisSinkTest, MissingCredentialsEndInDeadLetterAfterTtl) {
 }
 
 TEST_F(KinesisSinkTest, StartFailsWhenCredentialsCannotBeBuilt) {
-  KinesisSink sink(Config("x", kinesalite_->url()), "m-nocreds", [] {
+  KinesisSink sink(Config("x", kinesalite_->url()), SinkContext{"m-nocreds"}, [] {
     return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
         absl::InvalidArgumentError("sts_endpoint: bad"));
   });
   absl::Status s = sink.Start();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("module m-nocreds"), absl::string_view::npos) << s;
+}
+
+// A port nothing listens on: every request fails to connect and is retried.
+// (Bound to an ephemeral port, then closed: nothing takes it back soon.)
+std::string DeadEndpoint() {
+  int port = 1;
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) close(fd);
+  return absl::StrCat("http://127.0.0.1:", port);
+}
+
+// What the done callbacks of Deliver saw.
+struct DoneLog {
+  absl::Mutex mu;
+  std::map<int, int> calls ABSL_GUARDED_BY(mu);  // batch -> times done ran
+  // Records of the batches done so far, and whether the sink had counted at
+  // least that many as settled each time (done must not run early).
+  size_t settled ABSL_GUARDED_BY(mu) = 0;
+  bool early ABSL_GUARDED_BY(mu) = false;
+};
+
+Sink::BatchDone Track(DoneLog& log, const KinesisSink& sink, int batch,
+                      size_t size) {
+  return [&log, &sink, batch, size] {
+    absl::MutexLock lock(&log.mu);
+    ++log.calls[batch];
+    log.settled += size;
+    const auto& c = sink.counters();
+    if (c.records_delivered.load() + c.records_dead_lettered.load() < log.settled) {
+      log.early = true;
+    }
+  };
+}
+
+TEST_F(KinesisSinkTest, DeliverRunsDoneOnceWhenEveryRecordOfTheBatchSettled) {
+  std::string stream = NewStream();
+  // Failures force retries, so records of one batch settle in several
+  // requests.
+  auto proxy = testing::StartFaultProxy(
+      kinesalite_->port(),
+      "[\"fail:InternalFailure\",\"500\",\"pass\",\"throttle\"]");
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  KinesisConfig config = Config(stream, (*proxy)->url());
+  KinesisSink sink(config, SinkContext{"m-deliver"}, TestCredentials());
+  ASSERT_TRUE(sink.Start().ok());
+  OutBatch records = MakeRecords(700, "deliver");
+  // One record Kinesis would refuse: dead-lettered at once, still settles
+  // its batch.
+  OutRecord too_big;
+  too_big.data = std::make_shared<const std::string>(std::string(1100000, 'x'));
+  too_big.partition_key = "big";
+  DoneLog log;
+  const size_t kBatch = 70;
+  int batches = 0;
+  for (size_t i = 0; i < records.size(); i += kBatch, ++batches) {
+    OutBatch b(records.begin() + i,
+               records.begin() + std::min(records.size(), i + kBatch));
+    if (batches == 3) b.push_back(too_big);
+    const size_t n = b.size();
+    sink.Deliver(std::move(b), Track(log, sink, batches, n));
+  }
+  sink.Deliver(OutBatch(), Track(log, sink, batches, 0));  // empty: done at once
+  ++batches;
+  ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(60)).ok());
+  sink.Close();
+  {
+    absl::MutexLock lock(&log.mu);
+    EXPECT_FALSE(log.early);
+    ASSERT_EQ(log.calls.size(), static_cast<size_t>(batches));
+    for (const auto& [batch, n] : log.calls) EXPECT_EQ(n, 1) << "batch " << batch;
+    EXPECT_EQ(log.settled, records.size() + 1);
+  }
+  ExpectExactlyOnce(records, ReadBack(stream));
+  EXPECT_EQ(sink.counters().records_dead_lettered.load(), 1u);
+  EXPECT_EQ(ReadLines(config.dead_letter_path).size(), 1u);
+  EXPECT_GT(sink.counters().records_retried.load(), 0u);
+}
+
+// With a spool behind it, what Kinesis never stored stays unsettled at
+// Close (the spool replays it) instead of being dead-lettered.
+TEST_F(KinesisSinkTest, DurableQueueKeepsUndeliveredBatchesAtClose) {
+  KinesisConfig config = Config("durable-stream", DeadEndpoint());
+  KinesisSink sink(config, SinkContext{"m-durable", /*durable_queue=*/true},
+                   TestCredentials());
+  ASSERT_TRUE(sink.Start().ok());
+  DoneLog log;
+  sink.Deliver(MakeRecords(30, "a"), Track(log, sink, 0, 30));
+  sink.Deliver(MakeRecords(30, "b"), Track(log, sink, 1, 30));
+  absl::Status flushed = sink.Flush(absl::Now() + absl::Milliseconds(500));
+  EXPECT_EQ(flushed.code(), absl::StatusCode::kDeadlineExceeded) << flushed;
+  sink.Close();
+  absl::MutexLock lock(&log.mu);
+  EXPECT_TRUE(log.calls.empty());
+  EXPECT_EQ(sink.counters().records_dead_lettered.load(), 0u);
+  EXPECT_TRUE(ReadLines(config.dead_letter_path).empty());
+  EXPECT_GT(sink.counters().records_retried.load(), 0u);
+}
+
+// With a memory queue the same records are dead-lettered at Close, and
+// their batches settle.
+TEST_F(KinesisSinkTest, MemoryQueueDeadLettersUndeliveredBatchesAtClose) {
+  KinesisConfig config = Config("memory-stream", DeadEndpoint());
+  KinesisSink sink(config, SinkContext{"m-memory"}, TestCredentials());
+  ASSERT_TRUE(sink.Start().ok());
+  DoneLog log;
+  sink.Deliver(MakeRecords(30, "a"), Track(log, sink, 0, 30));
+  sink.Deliver(MakeRecords(30, "b"), Track(log, sink, 1, 30));
+  EXPECT_FALSE(sink.Flush(absl::Now() + absl::Milliseconds(500)).ok());
+  sink.Close();
+  absl::MutexLock lock(&log.mu);
+  EXPECT_EQ(log.calls.size(), 2u);
+  EXPECT_FALSE(log.early);
+  auto lines = ReadLines(config.dead_letter_path);
+  ASSERT_EQ(lines.size(), 60u);
+  EXPECT_NE(lines[0].find("sink closed before delivery"), std::string::npos)
+      << lines[0];
+}
+
+// Without a file of its own the sink writes to the gateway's dead-letter
+// file.
+TEST_F(KinesisSinkTest, DeadLettersGoToTheSharedFileWithoutAPathOfItsOwn) {
+  KinesisConfig config = Config("no-such-stream-shared", kinesalite_->url());
+  config.dead_letter_path.clear();
+  DeadLetterOptions options;
+  options.path = absl::StrCat(::testing::TempDir(), "/kinesis-shared-dl/dead.jsonl");
+  std::remove(options.path.c_str());
+  DeadLetterFile shared(options);
+  ASSERT_TRUE(shared.Open().ok());
+  KinesisSink sink(config, SinkContext{"m-shared", false, &shared},
+                   TestCredentials());
+  Run(sink, MakeRecords(12, "shared"));
+  auto lines = ReadLines(options.path);
+  ASSERT_EQ(lines.size(), 12u);
+  EXPECT_NE(lines[0].find("\"module\":\"m-shared\""), std::string::npos);
+  EXPECT_NE(lines[0].find("ResourceNotFoundException"), std::string::npos);
 }
 
 struct FaultCase {
@@ -341,7 +495,7 @@ TEST_P(KinesisSinkFaultTest, EveryRecordLandsExactlyOnce) {
   KinesisConfig config = Config(stream, (*proxy)->url());
   // Only the dropped answers should time out, and quickly.
   if (fc.duplicates_allowed) config.request_timeout = absl::Milliseconds(1500);
-  KinesisSink sink(config, absl::StrCat("m-", fc.name), TestCredentials());
+  KinesisSink sink(config, SinkContext{absl::StrCat("m-", fc.name)}, TestCredentials());
   Run(sink, records);
   auto seen = ReadBack(stream);
   const auto& c = sink.counters();

@@ -61,22 +61,29 @@ PendingRecord Rec(std::string data, std::string key, std::string error, int atte
   return r;
 }
 
+DeadLetterOptions Own(std::string path) {
+  DeadLetterOptions o;
+  o.path = std::move(path);
+  return o;
+}
+
 TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   const std::string dir = ::testing::TempDir() + "/dlw-test";
   std::filesystem::remove_all(dir);
   const std::string path = dir + "/a/b/dead.jsonl";
+  const absl::Time t = absl::FromUnixMillis(1700000000123);
   {
-    DeadLetterWriter w("mod-1", path);
+    DeadLetterWriter w("mod-1", Own(path), nullptr);
     ASSERT_TRUE(w.Open().ok());
     PendingBatch b;
     b.push_back(Rec("hi", "42", "ResourceNotFoundException: Stream \"s\" gone", 1));
     b.push_back(Rec(std::string("\0\xff", 2), "k\n", "x", 3));
-    EXPECT_EQ(w.Write(b), 2u);
+    EXPECT_EQ(w.Write(b, t), 2u);
   }
   {
-    DeadLetterWriter w("mod-1", path);  // appends, keeps earlier lines
+    DeadLetterWriter w("mod-1", Own(path), nullptr);  // appends
     ASSERT_TRUE(w.Open().ok());
-    EXPECT_EQ(w.Write({Rec("", "7", "TTL", 9)}), 1u);
+    EXPECT_EQ(w.Write({Rec("", "7", "TTL", 9)}, t), 1u);
   }
   std::ifstream in(path);
   std::string l1, l2, l3, extra;
@@ -85,29 +92,69 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   std::getline(in, l3);
   EXPECT_FALSE(std::getline(in, extra));
   EXPECT_EQ(l1,
-            "{\"module\":\"mod-1\",\"partitionKey\":\"42\",\"data\":\"aGk=\","
-            "\"error\":\"ResourceNotFoundException: Stream \\\"s\\\" gone\","
-            "\"attempts\":1}");
+            "{\"time\":\"2023-11-14T22:13:20.123Z\",\"source\":\"kinesis\","
+            "\"module\":\"mod-1\",\"reason\":\"ResourceNotFoundException: "
+            "Stream \\\"s\\\" gone\",\"attempts\":1,\"partitionKey\":\"42\","
+            "\"bytes\":2,\"data\":\"aGk=\"}");
   EXPECT_EQ(l2,
-            "{\"module\":\"mod-1\",\"partitionKey\":\"k\\n\",\"data\":\"AP8=\","
-            "\"error\":\"x\",\"attempts\":3}");
+            "{\"time\":\"2023-11-14T22:13:20.123Z\",\"source\":\"kinesis\","
+            "\"module\":\"mod-1\",\"reason\":\"x\",\"attempts\":3,"
+            "\"partitionKey\":\"k\\n\",\"bytes\":2,\"data\":\"AP8=\"}");
   EXPECT_EQ(l3,
-            "{\"module\":\"mod-1\",\"partitionKey\":\"7\",\"data\":\"\","
-            "\"error\":\"TTL\",\"attempts\":9}");
+            "{\"time\":\"2023-11-14T22:13:20.123Z\",\"source\":\"kinesis\","
+            "\"module\":\"mod-1\",\"reason\":\"TTL\",\"attempts\":9,"
+            "\"partitionKey\":\"7\",\"bytes\":0,\"data\":\"\"}");
   std::filesystem::remove_all(dir);
 }
 
-TEST(DeadLetterWriterTest, WithoutPathNothingIsWrittenButOpenSucceeds) {
-  DeadLetterWriter w("mod-2", "");
+TEST(DeadLetterWriterTest, WithoutAnyFileNothingIsWrittenButOpenSucceeds) {
+  DeadLetterWriter w("mod-2", Own(""), nullptr);
   ASSERT_TRUE(w.Open().ok());
-  EXPECT_EQ(w.Write({Rec("d", "k", "e", 1)}), 0u);  // logged at ERROR instead
+  EXPECT_EQ(w.Write({Rec("d", "k", "e", 1)}, absl::Now()), 0u);  // logged instead
+}
+
+TEST(DeadLetterWriterTest, UsesTheSharedFileWithoutOneOfItsOwn) {
+  const std::string dir = ::testing::TempDir() + "/dlw-shared";
+  std::filesystem::remove_all(dir);
+  DeadLetterFile shared(Own(dir + "/dead.jsonl"));
+  ASSERT_TRUE(shared.Open().ok());
+  DeadLetterWriter w("mod-4", Own(""), &shared);
+  ASSERT_TRUE(w.Open().ok());
+  EXPECT_EQ(w.file(), &shared);
+  EXPECT_EQ(w.Write({Rec("d", "k", "e", 1), Rec("d2", "k", "e", 1)}, absl::Now()),
+            2u);
+  EXPECT_EQ(shared.counters().lines_written.load(), 2u);
+  std::filesystem::remove_all(dir);
+}
+
+// The sink's own file is bounded and rotated like the gateway's.
+TEST(DeadLetterWriterTest, OwnFileIsBoundedAndRotated) {
+  const std::string dir = ::testing::TempDir() + "/dlw-rotate";
+  std::filesystem::remove_all(dir);
+  DeadLetterFile shared(Own(dir + "/shared.jsonl"));
+  DeadLetterWriter w("mod-5", Own(dir + "/own.jsonl"), &shared);
+  ASSERT_TRUE(w.Open().ok());
+  ASSERT_NE(w.file(), &shared);
+  const int64_t max_bytes = w.file()->options().max_bytes;
+  // Lines of ~1 MiB: enough of them to pass the default bound once.
+  const int lines = static_cast<int>(max_bytes / (1 << 20)) + 2;
+  for (int i = 0; i < lines; ++i) {
+    EXPECT_EQ(w.Write({Rec(std::string(786432, 'z'), "k", "e", 1)}, absl::Now()),
+              1u);
+  }
+  EXPECT_EQ(w.file()->counters().rotations.load(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/own.jsonl.1"));
+  EXPECT_LE(static_cast<int64_t>(std::filesystem::file_size(dir + "/own.jsonl")),
+            max_bytes);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DeadLetterWriterTest, UnwritableDirectoryIsAnErrorNamingTheField) {
-  DeadLetterWriter w("mod-3", "/proc/streamgate-no/dead.jsonl");
+  DeadLetterWriter w("mod-3", Own("/proc/streamgate-no/dead.jsonl"), nullptr);
   absl::Status s = w.Open();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("sink.dead_letter_path"), absl::string_view::npos);
+  EXPECT_EQ(s.message().find("dead_letter.path"), absl::string_view::npos) << s;
 }
 
 }  // namespace

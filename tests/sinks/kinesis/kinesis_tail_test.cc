@@ -60,7 +60,7 @@ class KinesisTailTest : public ::testing::Test {
     config.endpoint = kinesalite_->url();
     config.linger = absl::Milliseconds(5);
     config.max_records = 50;
-    KinesisSink sink(config, "m-tail", [] {
+    KinesisSink sink(config, SinkContext{"m-tail"}, [] {
       return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
           std::make_unique<testing::StaticCredentials>());
     });
@@ -172,7 +172,7 @@ TEST_F(KinesisTailTest, FollowPrintsRecordsWrittenLater) {
   config.stream_name = stream_;
   config.endpoint = url;
   config.linger = absl::Milliseconds(5);
-  KinesisSink sink(config, "m-follow", [] {
+  KinesisSink sink(config, SinkContext{"m-follow"}, [] {
     return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
         std::make_unique<testing::StaticCredentials>());
   });
