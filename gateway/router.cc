@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace streamgate {
@@ -87,8 +88,11 @@ absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
           modules_[j].queue->Cancel(shares[j].records.size(), shares[j].bytes);
         }
       }
+      // Name the module once (a spool's errors already start with it).
+      const std::string prefix = absl::StrCat("module '", m.id, "'");
+      if (absl::StartsWith(st.message(), prefix)) return st;
       return absl::Status(st.code(),
-                          absl::StrCat("module '", m.id, "': ", st.message()));
+                          absl::StrCat(prefix, ": ", st.message()));
     }
     m.stats->accepted_records.fetch_add(records, std::memory_order_relaxed);
     m.stats->accepted_bytes.fetch_add(bytes, std::memory_order_relaxed);

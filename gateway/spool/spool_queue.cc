@@ -316,6 +316,22 @@ absl::Status SpoolQueue::RotateLocked() {
   return absl::OkStatus();
 }
 
+absl::Status SpoolQueue::SealActiveLocked() {
+  Segment& active = segments_.back();
+  if (fdatasync(active.file->fd) != 0) {
+    return IoError(errno, absl::StrCat(where_, ": fdatasync ",
+                                       SegmentPath(active.seq)));
+  }
+  stats_.fsyncs.fetch_add(1, std::memory_order_relaxed);
+  synced_total_ = std::max(synced_total_, appended_total_);
+  sync_done_.SignalAll();
+  active.sealed = true;
+  active.file.reset();
+  AdvanceReaderLocked();
+  ReleaseDeliveredLocked();
+  return absl::OkStatus();
+}
+
 bool SpoolQueue::TryReserve(size_t records, size_t bytes) {
   const uint64_t need = ReservationBytes(records, bytes);
   absl::MutexLock lock(&mu_);
@@ -390,8 +406,18 @@ absl::Status SpoolQueue::TryCommit(OutBatch records, size_t bytes) {
         spdlog::error("{}: cannot cut a failed write: {}", where_,
                       ErrnoText(errno));
       }
-      return fail(IoError(err, absl::StrCat(where_, ": write to ",
-                                            SegmentPath(active.seq))));
+      absl::Status st = IoError(err, absl::StrCat(where_, ": write to ",
+                                                  SegmentPath(active.seq)));
+      // Seal a segment that holds records, so it can be deleted once they
+      // are delivered and the space comes back; the next commit opens a
+      // new one (and fails cleanly while the disk is still full).
+      if (active.size > kSegmentHeaderBytes) {
+        if (absl::Status sealed = SealActiveLocked(); !sealed.ok()) {
+          spdlog::error("{}: cannot seal after a failed write: {}", where_,
+                        sealed.message());
+        }
+      }
+      return fail(std::move(st));
     }
     active.size += buf.size();
     used_bytes_ = used_bytes_ - reserved + buf.size();
@@ -418,7 +444,16 @@ absl::Status SpoolQueue::WaitDurable(uint64_t target) {
 }
 
 void SpoolQueue::SyncOnceLocked() {
-  if (segments_.empty() || !segments_.back().file) return;
+  if (segments_.empty() || !segments_.back().file) {
+    // Sealed after a failed sync (a failed rotation): what it holds past
+    // synced_total_ cannot be made durable here; fail those waiters rather
+    // than spin.
+    sync_failed_upto_ = std::max(sync_failed_upto_, appended_total_);
+    sync_error_ = absl::DataLossError(
+        absl::StrCat(where_, ": segment sealed before it could be synced"));
+    sync_done_.SignalAll();
+    return;
+  }
   sync_in_progress_ = true;
   const uint64_t goal = appended_total_;
   std::shared_ptr<File> file = segments_.back().file;
@@ -448,6 +483,14 @@ SpoolQueue::Segment* SpoolQueue::FindLocked(uint64_t seq) {
 }
 
 void SpoolQueue::AdvanceReaderLocked() {
+  const uint64_t before = read_.segment;
+  AdvanceReaderOnceLocked();
+  // Moving on may be the last thing a delivered, sealed segment waited for
+  // (its batches completed while the reader still stood at its end).
+  if (read_.segment != before) ReleaseDeliveredLocked();
+}
+
+void SpoolQueue::AdvanceReaderOnceLocked() {
   while (true) {
     Segment* s = FindLocked(read_.segment);
     if (s == nullptr) {
@@ -605,6 +648,13 @@ void SpoolQueue::ReleaseDeliveredLocked() {
         s.seq < watermark_.segment ||
         (s.seq == watermark_.segment && watermark_.offset >= s.size);
     if (!s.sealed || !delivered || read_.segment <= s.seq) break;
+    if (reader_seq_ == s.seq) {
+      // Close the reader's descriptor too, or the space stays taken after
+      // the unlink. The consumer is done with it: it reads only at
+      // read_.segment, which is past this one.
+      reader_.reset();
+      reader_file_.reset();
+    }
     to_delete_.push_back(s.seq);
     segments_.pop_front();
   }

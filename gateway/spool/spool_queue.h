@@ -101,12 +101,20 @@ class SpoolQueue : public ModuleQueue {
   absl::Status OpenNewSegmentLocked(uint64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RotateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Syncs and seals the active segment without opening the next one (the
+  // next commit does). After a failed write (disk full) this is what lets
+  // space come back: a sealed segment is deleted once delivered, the active
+  // one never is.
+  absl::Status SealActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WaitDurable(uint64_t target);
   // One fdatasync of the segment being written (leader of a group commit).
   void SyncOnceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Segment* FindLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasUnreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the reader past sealed segments it has finished, then releases
+  // what that made deletable.
   void AdvanceReaderLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AdvanceReaderOnceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseDeliveredLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Complete(uint64_t batch_id);
   void Maintain();
@@ -148,7 +156,9 @@ class SpoolQueue : public ModuleQueue {
   uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::vector<uint64_t> to_delete_ ABSL_GUARDED_BY(mu_);
 
-  // Consumer-thread only (Pop): the file being read and its window.
+  // The file being read and its window: used by the consumer thread (Pop),
+  // outside mu_ only while read_ is inside that file; released under mu_
+  // when the file's segment is deleted (read_ is past it then).
   uint64_t reader_seq_ = 0;
   std::shared_ptr<File> reader_file_;
   std::unique_ptr<spool::FrameReader> reader_;
