@@ -1,5 +1,7 @@
 #include "gateway/config.h"
 
+#include <algorithm>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -124,7 +126,7 @@ absl::Status ParseGrpc(const YAML::Node& node, GrpcConfig& g) {
       {"listen", "max_message_bytes", "keepalive_time_ms",
        "keepalive_timeout_ms", "max_connection_age_ms",
        "max_connection_age_grace_ms", "stream_window", "drain_grace_ms",
-       "tls"},
+       "max_concurrent_streams", "memory_limit_bytes", "tls"},
       "grpc."));
   RETURN_IF_ERROR(ParseGrpcTls(node["tls"], g));
   ASSIGN_OR_RETURN(auto listen, ReadString(node, "listen", "grpc."));
@@ -154,6 +156,22 @@ absl::Status ParseGrpc(const YAML::Node& node, GrpcConfig& g) {
   if (drain) g.drain_grace_ms = *drain;
   ASSIGN_OR_RETURN(auto win, ReadInt(node, "stream_window", "grpc.", 1, 65536));
   if (win) g.stream_window = *win;
+  ASSIGN_OR_RETURN(auto streams, ReadInt(node, "max_concurrent_streams",
+                                         "grpc.", 1, 100000));
+  if (streams) g.max_concurrent_streams = *streams;
+  ASSIGN_OR_RETURN(auto mem, ReadInt(node, "memory_limit_bytes", "grpc.",
+                                     16 << 20, int64_t{1} << 40));
+  if (mem) {
+    g.memory_limit_bytes = *mem;
+  } else {
+    // The default follows a raised max_message_bytes.
+    g.memory_limit_bytes = std::max(g.memory_limit_bytes, 4 * g.max_message_bytes);
+  }
+  if (g.memory_limit_bytes < 2 * g.max_message_bytes) {
+    return FieldError(node["memory_limit_bytes"], "grpc.memory_limit_bytes",
+                      absl::StrCat("must be at least twice grpc.max_message_bytes (",
+                                   2 * g.max_message_bytes, ")"));
+  }
   return absl::OkStatus();
 }
 

@@ -32,6 +32,12 @@ struct GrpcConfig {
   int64_t drain_grace_ms = 500;
   // Responses a Publish stream may have queued before it stops reading.
   int64_t stream_window = 256;
+  // Memory bounds: concurrent calls per connection (HTTP/2
+  // MAX_CONCURRENT_STREAMS), and the gRPC ResourceQuota every connection's
+  // buffers draw from (past it gRPC shrinks read buffers and refuses new
+  // calls with RESOURCE_EXHAUSTED instead of growing).
+  int64_t max_concurrent_streams = 100;
+  int64_t memory_limit_bytes = 256 << 20;
   // TLS: empty cert_file = plaintext. client_ca_file turns on mutual TLS.
   // The files are re-read on SIGHUP (new connections use the new ones).
   struct {

@@ -20,6 +20,10 @@
 
 namespace streamgate {
 
+namespace metrics {
+class MetricsWriter;  // gateway/metrics/metrics_writer.h
+}
+
 // What PopBatch hands out: records, and the callback to run exactly once
 // when every one of them is delivered or dead-lettered (Sink::Deliver's
 // `done`), which lets a durable queue free their storage. It must run before
@@ -76,6 +80,10 @@ class ModuleQueue {
 
   // True when queued records survive a restart.
   virtual bool durable() const { return false; }
+
+  // Adds the queue's own metrics (a spool's size, fsyncs, recoveries) when
+  // /metrics is scraped, from the scrape thread, without the module label.
+  virtual void CollectMetrics(metrics::MetricsWriter& out) const {}
 };
 
 }  // namespace streamgate

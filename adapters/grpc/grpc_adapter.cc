@@ -1,5 +1,7 @@
 #include "adapters/grpc/grpc_adapter.h"
 
+#include <grpcpp/resource_quota.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -102,6 +104,13 @@ absl::Status GrpcAdapter::Start() {
   // start silently and steal half the connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(config_.max_concurrent_streams));
+  // All connections' buffers draw from one quota: memory stays bounded
+  // whatever the number of clients and their send rate.
+  grpc::ResourceQuota quota("streamgate-grpc");
+  quota.Resize(static_cast<size_t>(config_.memory_limit_bytes));
+  builder.SetResourceQuota(quota);
   if (config_.keepalive_time_ms > 0) {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                                static_cast<int>(config_.keepalive_time_ms));

@@ -47,6 +47,7 @@ void CollectModule(const ModuleMetricsSource& m, MetricsWriter& root) {
                 "Records the module's sink gave up on and dead-lettered.", {},
                 0);
   }
+  m.queue.CollectMetrics(out);
   m.sink.CollectMetrics(out);
 }
 

@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gateway/metrics/metrics_writer.h"
 #include "gateway/logging.h"
 
 namespace streamgate {
@@ -675,6 +676,42 @@ size_t SpoolQueue::depth() const {
 uint64_t SpoolQueue::used_bytes() const {
   absl::MutexLock lock(&mu_);
   return used_bytes_;
+}
+
+void SpoolQueue::CollectMetrics(metrics::MetricsWriter& out) const {
+  auto load = [](const std::atomic<uint64_t>& v) {
+    return static_cast<double>(v.load(std::memory_order_relaxed));
+  };
+  out.Gauge("streamgate_module_spool_bytes",
+            "Bytes the module's spool holds for records not yet settled "
+            "(what max_bytes bounds).",
+            {}, static_cast<double>(used_bytes()));
+  out.Gauge("streamgate_module_spool_segments",
+            "Segment files of the module's spool on disk.", {},
+            static_cast<double>(segment_count()));
+  out.Gauge("streamgate_module_spool_max_bytes",
+            "The module's spool.max_bytes.", {},
+            static_cast<double>(options_.max_bytes));
+  out.Counter("streamgate_module_spool_fsyncs_total",
+              "fdatasync calls on the module's spool.", {}, load(stats_.fsyncs));
+  out.Counter("streamgate_module_spool_write_errors_total",
+              "Spool writes or syncs that failed (the input was refused).", {},
+              load(stats_.write_errors));
+  out.Counter("streamgate_module_spool_replayed_records_total",
+              "Undelivered records found in the spool at start and replayed.",
+              {}, load(stats_.replayed_records));
+  out.Counter("streamgate_module_spool_torn_tails_total",
+              "Torn segment tails cut at start (a crash mid-write).", {},
+              load(stats_.torn_tails_cut));
+  out.Counter("streamgate_module_spool_damaged_regions_total",
+              "Corrupt spool regions skipped (CRC mismatch).", {},
+              load(stats_.damaged_regions));
+  out.Counter("streamgate_module_spool_damaged_bytes_total",
+              "Bytes of corrupt spool regions skipped.", {},
+              load(stats_.damaged_bytes));
+  out.Counter("streamgate_module_spool_segments_deleted_total",
+              "Spool segments deleted after every record was settled.", {},
+              load(stats_.segments_deleted));
 }
 
 size_t SpoolQueue::segment_count() const {

@@ -77,6 +77,9 @@ class SpoolQueue : public ModuleQueue {
   const SpoolStats& stats() const { return stats_; }
   // Undelivered frame bytes plus reservations (what max_bytes limits).
   uint64_t used_bytes() const;
+  // streamgate_module_spool_*: bytes, segments, fsyncs, write errors,
+  // replayed records, torn tails and damaged regions.
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
   // Segment files on disk, the one being written included.
   size_t segment_count() const;
 

@@ -48,11 +48,18 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   HttpResponse response;
+  size_t max_response_bytes = 0;
+  bool too_long = false;
   char error_buffer[CURL_ERROR_SIZE] = {0};
 };
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<Transfer*>(user)->response.body.append(data, size * n);
+  auto* t = static_cast<Transfer*>(user);
+  if (t->response.body.size() + size * n > t->max_response_bytes) {
+    t->too_long = true;
+    return 0;  // curl aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->response.body.append(data, size * n);
   return size * n;
 }
 
@@ -92,6 +99,7 @@ class CurlHttpClient : public HttpClient {
   void Send(const std::string& url, aws::HttpRequest request,
             Callback done) override {
     auto t = std::make_unique<Transfer>();
+    t->max_response_bytes = options_.max_response_bytes;
     t->url = url;
     t->request = std::move(request);
     t->done = std::move(done);
@@ -188,7 +196,11 @@ class CurlHttpClient : public HttpClient {
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
     } else {
       r.error = Classify(code);
-      r.error_message = t->error_buffer[0] ? t->error_buffer : curl_easy_strerror(code);
+      r.error_message = t->too_long
+                            ? absl::StrCat("answer longer than ",
+                                           t->max_response_bytes, " bytes")
+                            : t->error_buffer[0] ? t->error_buffer
+                                                 : curl_easy_strerror(code);
       curl_off_t uploaded = 0;
       long header_bytes = 0;
       curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);

@@ -26,6 +26,10 @@ struct HttpClientOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   bool verify_tls = true;
   std::string ca_file;  // empty: system bundle
+  // A longer answer is cut off and reported as a transport error (the
+  // request may have been acted on): one misbehaving endpoint must not grow
+  // a buffer without bound. PutRecords answers are ~150 bytes a record.
+  size_t max_response_bytes = 8 << 20;
 };
 
 enum class TransportError {

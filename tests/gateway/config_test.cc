@@ -383,6 +383,29 @@ TEST(GrpcRuleTest, MaxMessageBytesRange) {
               HasSubstr("grpc.max_message_bytes (line 2)"));
 }
 
+TEST(GrpcRuleTest, MemoryBoundsDefaultsAndRanges) {
+  GatewayConfig d = Ok(std::string(kModules));
+  EXPECT_EQ(d.grpc.max_concurrent_streams, 100);
+  EXPECT_EQ(d.grpc.memory_limit_bytes, 256 << 20);
+  // The default quota follows a raised message size.
+  EXPECT_EQ(Ok("grpc:\n  max_message_bytes: 134217728\n" + std::string(kModules))
+                .grpc.memory_limit_bytes,
+            int64_t{4} * 134217728);
+  GatewayConfig c = Ok(
+      "grpc:\n  max_concurrent_streams: 8\n  memory_limit_bytes: 67108864\n" +
+      std::string(kModules));
+  EXPECT_EQ(c.grpc.max_concurrent_streams, 8);
+  EXPECT_EQ(c.grpc.memory_limit_bytes, 67108864);
+  EXPECT_THAT(Err("grpc:\n  max_concurrent_streams: 0\n" + std::string(kModules)),
+              HasSubstr("grpc.max_concurrent_streams (line 2)"));
+  EXPECT_THAT(Err("grpc:\n  memory_limit_bytes: 1000\n" + std::string(kModules)),
+              HasSubstr("grpc.memory_limit_bytes (line 2)"));
+  EXPECT_THAT(Err("grpc:\n  max_message_bytes: 67108864\n"
+                  "  memory_limit_bytes: 67108864\n" + std::string(kModules)),
+              HasSubstr("grpc.memory_limit_bytes (line 3): must be at least twice "
+                        "grpc.max_message_bytes"));
+}
+
 TEST(LogLevelRuleTest, Unknown) {
   EXPECT_EQ(Err("log_level: verbose\n" + std::string(kModules)),
             "config test.yaml: log_level (line 1): must be one of trace, debug, "

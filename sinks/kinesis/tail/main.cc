@@ -143,6 +143,8 @@ int Run(const Options& o) {
     return 2;
   }
   HttpClientOptions hopts;
+  // GetRecords answers hold up to 10 MB of data, base64 in JSON.
+  hopts.max_response_bytes = 64 << 20;
   hopts.max_in_flight = 2;
   hopts.ca_file = o.ca_file;
   hopts.verify_tls = o.verify_tls;

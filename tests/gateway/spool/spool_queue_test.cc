@@ -10,9 +10,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/metrics/metrics_writer.h"
 #include "gateway/spool/checkpoint.h"
 #include "gateway/spool/crc32c.h"
 #include "gmock/gmock.h"
@@ -45,6 +47,66 @@ bool Eventually(Pred pred) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return pred();
+}
+
+// Records what a queue reports to /metrics (no labels are expected).
+class RecordingWriter : public metrics::MetricsWriter {
+ public:
+  void Counter(absl::string_view name, absl::string_view, const metrics::Labels& labels,
+               double value) override {
+    EXPECT_TRUE(labels.empty()) << name;
+    values[std::string(name)] = value;
+  }
+  void Gauge(absl::string_view name, absl::string_view help,
+             const metrics::Labels& labels, double value) override {
+    Counter(name, help, labels, value);
+  }
+  void Histogram(absl::string_view name, absl::string_view, const metrics::Labels&,
+                 const metrics::HistogramSnapshot&) override {
+    ADD_FAILURE() << "unexpected histogram " << name;
+  }
+  std::map<std::string, double> values;
+};
+
+TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  std::vector<absl::AnyInvocable<void() &&>> pending;
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 10);
+    RecordingWriter w;
+    q.CollectMetrics(w);
+    EXPECT_GT(q.used_bytes(), 0u);
+    EXPECT_EQ(w.values["streamgate_module_spool_bytes"],
+              static_cast<double>(q.used_bytes()));
+    EXPECT_EQ(w.values["streamgate_module_spool_segments"], 1);
+    EXPECT_EQ(w.values["streamgate_module_spool_max_bytes"],
+              static_cast<double>(o.max_bytes));
+    EXPECT_EQ(w.values["streamgate_module_spool_replayed_records_total"], 0);
+    // Popped but not settled: still held.
+    EXPECT_EQ(PopAll(q, 4, &pending).size(), 10u);
+    RecordingWriter held;
+    q.CollectMetrics(held);
+    EXPECT_EQ(held.values["streamgate_module_spool_bytes"],
+              w.values["streamgate_module_spool_bytes"]);
+    std::move(pending[0])();  // the first 4 settle
+    RecordingWriter less;
+    q.CollectMetrics(less);
+    EXPECT_LT(less.values["streamgate_module_spool_bytes"],
+              w.values["streamgate_module_spool_bytes"]);
+    EXPECT_GT(less.values["streamgate_module_spool_bytes"], 0);
+  }
+  pending.clear();  // never run: their records are replayed
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  RecordingWriter w;
+  q.CollectMetrics(w);
+  EXPECT_EQ(w.values["streamgate_module_spool_replayed_records_total"], 6);
+  EXPECT_EQ(w.values.count("streamgate_module_spool_torn_tails_total"), 1u);
+  EXPECT_EQ(w.values.count("streamgate_module_spool_damaged_regions_total"), 1u);
+  EXPECT_EQ(w.values.count("streamgate_module_spool_fsyncs_total"), 1u);
 }
 
 TEST(Crc32cTest, KnownVectors) {

@@ -92,6 +92,23 @@ TEST_F(HttpClientTest, TimeoutAfterSendingIsReportedAsSent) {
   EXPECT_TRUE(r.request_sent);
 }
 
+TEST_F(HttpClientTest, AnswerOverTheBoundIsCutOffAndReportedAsSent) {
+  HttpClientOptions options;
+  options.max_response_bytes = 65536;
+  auto client = *HttpClient::Create(options);
+  // /echo answers with the request body inside: ~100 KB.
+  HttpResponse r = client->SendSync(server_->url(),
+                                    Req("POST", "/echo", std::string(100000, 'b')));
+  EXPECT_EQ(r.error, TransportError::kOther);
+  EXPECT_EQ(r.error_message, "answer longer than 65536 bytes");
+  EXPECT_TRUE(r.request_sent);
+  EXPECT_TRUE(r.body.empty());
+  // The client goes on working; an answer under the bound arrives whole.
+  r = client->SendSync(server_->url(), Req("POST", "/echo", std::string(30000, 'c')));
+  ASSERT_EQ(r.error, TransportError::kNone) << r.error_message;
+  EXPECT_GT(r.body.size(), 30000u);
+}
+
 TEST_F(HttpClientTest, RefusedConnectionIsNotSent) {
   // Port 1 on loopback: nothing listens there (tcpmux is never run).
   auto client = *HttpClient::Create(HttpClientOptions{});
