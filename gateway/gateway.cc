@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       *g->module_logs_, g->stopping_, *g->auth_);
   auto grpc = std::make_unique<GrpcAdapter>(
       c.grpc, *g->grpc_ingest_, *g->auth_,
-      std::vector<grpc::Service*>{g->admin_.get()});
+      std::vector<grpc::Service*>{g->admin_.get()}, *g->door_rejects_);
   g->grpc_ = grpc.get();
   g->adapters_.push_back(std::move(grpc));
   if (c.mqtt.IsDefined() && !c.mqtt.IsNull()) {

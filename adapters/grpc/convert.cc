@@ -47,4 +47,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
+void ReportRefused(DoorRejects& rejects, const absl::Status& status,
+                   absl::string_view rpc, const google::protobuf::MessageLite& message,
+                   absl::optional<int64_t> device) {
+  const std::string data = message.SerializeAsString();
+  DoorReject reject;
+  reject.source = "grpc";
+  reject.reason = status.message();
+  reject.rpc = rpc;
+  reject.device = device;
+  reject.data = data;
+  rejects.Rejected(reject);
+}
+
 }  // namespace streamgate

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 #include "grpcpp/support/status.h"
 #include "streamgate/v1/gateway.pb.h"
@@ -21,5 +22,13 @@ absl::Status ToEventInput(const v1::Event& event, absl::string_view prefix,
 BulkInput ToBulkInput(const v1::BulkData& bulk);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Reports an input the adapter itself refused before Ingest saw it (a
+// timestamp out of range, a stream item with nothing set) as a door reject
+// (source "grpc"), with `message` serialized again as its raw bytes.
+// Ingest's own refusals are reported by DeadLetteringIngest.
+void ReportRefused(DoorRejects& rejects, const absl::Status& status,
+                   absl::string_view rpc, const google::protobuf::MessageLite& message,
+                   absl::optional<int64_t> device);
 
 }  // namespace streamgate

@@ -40,7 +40,12 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
   if (!caller.ok()) return FinishUnary(context, caller.status());
   EventInput in;
   absl::Status st = ToEventInput(*request, "", in);
-  if (st.ok()) {
+  if (!st.ok()) {
+    ReportRefused(rejects_, st, "event", *request,
+                  request->has_origin_device_id()
+                      ? absl::make_optional(request->origin_device_id())
+                      : absl::nullopt);
+  } else {
     st = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1),
                                Caller{caller->key_id, caller->key_name});
   }
@@ -82,14 +87,17 @@ grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>*
 GatewayService::Publish(grpc::CallbackServerContext* context) {
   auto caller = auth_.Authenticate(*context);
   if (!caller.ok()) return new RejectedStream(caller.status());
-  return new PublishReactor(ingest_, stream_window_, *std::move(caller));
+  return new PublishReactor(ingest_, stream_window_, *std::move(caller),
+                            rejects_);
 }
 
 GrpcAdapter::GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
                          const ApiKeyAuthenticator& auth,
-                         std::vector<grpc::Service*> extra_services)
+                         std::vector<grpc::Service*> extra_services,
+                         DoorRejects& rejects)
     : config_(config),
-      service_(ingest, auth, static_cast<size_t>(config.stream_window)),
+      service_(ingest, auth, static_cast<size_t>(config.stream_window),
+               rejects),
       extra_services_(std::move(extra_services)) {}
 
 GrpcAdapter::~GrpcAdapter() {

@@ -19,6 +19,7 @@
 #include "adapters/grpc/api_key_auth.h"
 #include "adapters/grpc/tls_credentials.h"
 #include "gateway/config.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.grpc.pb.h"
@@ -27,9 +28,13 @@ namespace streamgate {
 
 class GatewayService : public v1::Gateway::CallbackService {
  public:
+  // `rejects` hears of inputs refused before they reach `ingest`.
   GatewayService(Ingest& ingest, const ApiKeyAuthenticator& auth,
-                 size_t stream_window)
-      : ingest_(ingest), auth_(auth), stream_window_(stream_window) {}
+                 size_t stream_window, DoorRejects& rejects)
+      : ingest_(ingest),
+        auth_(auth),
+        stream_window_(stream_window),
+        rejects_(rejects) {}
 
   grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* context,
                                          const v1::Event* request,
@@ -46,16 +51,19 @@ class GatewayService : public v1::Gateway::CallbackService {
   Ingest& ingest_;
   const ApiKeyAuthenticator& auth_;
   const size_t stream_window_;
+  DoorRejects& rejects_;
 };
 
 class GrpcAdapter : public Adapter {
  public:
   // `extra_services` (e.g. the Admin service) are served on the same port;
   // they must outlive the adapter, as must `auth` (extra services should
-  // check it the same way).
+  // check it the same way), and `rejects` (told of inputs refused before
+  // Ingest: a bad timestamp, an empty stream item).
   GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
               const ApiKeyAuthenticator& auth,
-              std::vector<grpc::Service*> extra_services = {});
+              std::vector<grpc::Service*> extra_services = {},
+              DoorRejects& rejects = NoDoorRejects::Instance());
   ~GrpcAdapter() override;
 
   std::string name() const override { return "grpc"; }

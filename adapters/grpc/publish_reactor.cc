@@ -5,10 +5,21 @@
 #include "adapters/grpc/convert.h"
 
 namespace streamgate {
+namespace {
+
+absl::optional<int64_t> DeviceOf(const v1::Event& event) {
+  if (!event.has_origin_device_id()) return absl::nullopt;
+  return event.origin_device_id();
+}
+
+}  // namespace
 
 PublishReactor::PublishReactor(Ingest& ingest, size_t window,
-                               AuthenticatedCaller caller)
-    : ingest_(ingest), window_(window), caller_(std::move(caller)) {
+                               AuthenticatedCaller caller, DoorRejects& rejects)
+    : ingest_(ingest),
+      rejects_(rejects),
+      window_(window),
+      caller_(std::move(caller)) {
   StartRead(&request_);
 }
 
@@ -21,7 +32,10 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
     case v1::PublishRequest::kEvent: {
       scratch_.resize(1);
       st = ToEventInput(req.event(), "event.", scratch_[0]);
-      if (st.ok()) {
+      if (!st.ok()) {
+        ReportRefused(rejects_, st, "event", req.event(),
+                      DeviceOf(req.event()));
+      } else {
         st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
         if (st.code() == absl::StatusCode::kInvalidArgument) {
           st = absl::InvalidArgumentError(absl::StrCat("event.", st.message()));
@@ -36,6 +50,9 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
       for (int i = 0; i < events.size() && st.ok(); ++i) {
         st = ToEventInput(events[i], absl::StrCat("batch.events[", i, "]."),
                           scratch_[i]);
+        if (!st.ok()) {
+          ReportRefused(rejects_, st, "batch", events[i], DeviceOf(events[i]));
+        }
       }
       if (st.ok()) {
         st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
@@ -61,6 +78,7 @@ v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
     case v1::PublishRequest::ITEM_NOT_SET:
       st = absl::InvalidArgumentError(
           "item: one of event, bulk_data or batch is required");
+      ReportRefused(rejects_, st, "publish", req, absl::nullopt);
       break;
   }
   resp.set_code(static_cast<int32_t>(st.code()));

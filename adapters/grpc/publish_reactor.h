@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
+#include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.pb.h"
@@ -25,7 +26,8 @@ class PublishReactor
     : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
  public:
   // `caller` was authenticated at stream start; every item is its.
-  PublishReactor(Ingest& ingest, size_t window, AuthenticatedCaller caller);
+  PublishReactor(Ingest& ingest, size_t window, AuthenticatedCaller caller,
+                 DoorRejects& rejects);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -39,6 +41,7 @@ class PublishReactor
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Ingest& ingest_;
+  DoorRejects& rejects_;
   const size_t window_;
   const AuthenticatedCaller caller_;
   v1::PublishRequest request_;  // only touched by the single outstanding read

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Dead letters at the door, end to end: a real mosquitto and the real
-gateway; bad MQTT payloads (bad JSON, unknown device, bad MessagePack) and a
-bad gRPC bulk payload each land in the root dead-letter file as one JSON line
+gateway; bad MQTT payloads (bad JSON, unknown device, bad MessagePack), a
+bad gRPC bulk payload, a gRPC event with an out-of-range timestamp and an
+empty Publish stream item each land in the root dead-letter file as one JSON line
 with source, reason, topic/rpc, device and the raw bytes in base64; a good
 event still reaches the sink.
 
@@ -111,23 +112,44 @@ def main():
             checker.check(False, "bad gRPC MessagePack accepted")
         except grpc.RpcError as e:
             checker.eq(e.code(), grpc.StatusCode.INVALID_ARGUMENT, "gRPC code")
+        # Refused by the adapter before Ingest: a timestamp out of range
+        # (unary) and a stream item with nothing set.
+        from google.protobuf import timestamp_pb2
+        bad_time = pb.Event(event_type="clock",
+                            timestamp=timestamp_pb2.Timestamp(seconds=1, nanos=-5),
+                            origin_device_id=42)
+        try:
+            pbg.GatewayStub(ch).PublishEvent(bad_time, timeout=10)
+            checker.check(False, "bad timestamp accepted")
+        except grpc.RpcError as e:
+            checker.eq(e.code(), grpc.StatusCode.INVALID_ARGUMENT,
+                       "gRPC code for a bad timestamp")
+        empty_item = pb.PublishRequest(id=77)
+        answers = list(pbg.GatewayStub(ch).Publish(iter([empty_item]),
+                                                   timeout=10))
+        checker.eq([(a.id, a.code) for a in answers], [(77, 3)],
+                   "answer to an empty stream item")
         ch.close()
         publish(mqtt_port, "/devices/42/event", b'{"eventType":"good","eventData":{}}',
                 work)
         sink = os.path.join(work, "all.jsonl")
         wait_for(lambda: read(sink).count(b"\n") >= 1, "the good event in the sink")
         dead = os.path.join(work, "dead", "doors.jsonl")
-        wait_for(lambda: read(dead).count(b"\n") >= 4, "four dead letters")
+        wait_for(lambda: read(dead).count(b"\n") >= 6, "six dead letters")
         lines = [json.loads(l) for l in read(dead).splitlines()]
-        checker.eq(len(lines), 4, "dead-letter lines")
+        checker.eq(len(lines), 6, "dead-letter lines")
         by_data = {base64.b64decode(l["data"]): l for l in lines}
         expect = [
             (bad_json, "mqtt", "/devices/42/event", 42, "JSON"),
             (unknown, "mqtt", "/devices/999/event", 999, "registry"),
             (bad_msgpack, "mqtt", "/devices/42/bulkData/logs", 42, ""),
-            (bad_grpc, "grpc", None, 42, ""),
+            (bad_grpc, "grpc", None, 42, "", "bulk_data"),
+            (bad_time.SerializeToString(), "grpc", None, 42,
+             "timestamp.nanos", "event"),
+            (empty_item.SerializeToString(), "grpc", None, None, "item:",
+             "publish"),
         ]
-        for data, source, topic, device, reason_part in expect:
+        for data, source, topic, device, reason_part, *rpc in expect:
             l = by_data.get(data)
             if not checker.check(l is not None, "no dead letter with data %r: %r"
                                  % (data, lines)):
@@ -140,7 +162,8 @@ def main():
                           "reason of %r: %r" % (data, l["reason"]))
             checker.check(l["time"].endswith("Z"), "time of %r" % data)
             if source == "grpc":
-                checker.eq(l.get("rpc"), "bulk_data", "rpc of the gRPC reject")
+                checker.eq(l.get("rpc"), rpc[0], "rpc of the gRPC reject %r"
+                           % data)
         gw.signal(signal.SIGTERM)
         checker.eq(gw.wait_exit(timeout=30), 0, "gateway exit code")
     except harness.Fatal as e:
