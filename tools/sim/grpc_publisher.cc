@@ -73,7 +73,8 @@ void GrpcPublisher::ReadAnswers(Stream& stream) {
     if (response.code() == 0) {
       stats_.Acked(p.messages, p.records);
     } else {
-      stats_.Failed(GrpcCodeName(response.code()), p.messages, p.records);
+      stats_.Failed(GrpcCodeName(response.code()), p.messages, p.records,
+                    response.message());
     }
   }
   absl::MutexLock lock(&mu_);
@@ -120,7 +121,9 @@ absl::Status GrpcPublisher::RunStream(Pacer& pacer) {
   const std::string code =
       status.ok() ? "UNANSWERED" : GrpcCodeName(status.error_code());
   absl::MutexLock lock(&mu_);
-  for (const auto& [id, p] : pending_) stats_.Failed(code, p.messages, p.records);
+  for (const auto& [id, p] : pending_) {
+    stats_.Failed(code, p.messages, p.records, status.error_message());
+  }
   pending_.clear();
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
@@ -156,7 +159,8 @@ absl::Status GrpcPublisher::RunUnary(Pacer& pacer) {
         if (code == 0) {
           stats_.Acked(1, records);
         } else {
-          stats_.Failed(GrpcCodeName(code), 1, records);
+          stats_.Failed(GrpcCodeName(code), 1, records,
+                        status.ok() ? response.message() : status.error_message());
         }
       }
     });

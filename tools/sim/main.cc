@@ -96,6 +96,10 @@ int main(int argc, char** argv) {
                             seconds)
                   .c_str());
   std::fflush(stdout);
+  // Why calls failed, so a misconfigured run explains itself.
+  if (const std::string reasons = stats.FailureReasons(); !reasons.empty()) {
+    std::fprintf(stderr, "%s", reasons.c_str());
+  }
   if (!result.ok()) {
     std::fprintf(stderr, "streamgate-sim: %s\n",
                  std::string(result.message()).c_str());

@@ -9,11 +9,21 @@
 namespace streamgate::sim {
 
 void SimStats::Failed(const std::string& code, int64_t messages,
-                      int64_t records) {
+                      int64_t records, absl::string_view message) {
   messages_failed_.fetch_add(messages, std::memory_order_relaxed);
   records_failed_.fetch_add(records, std::memory_order_relaxed);
   absl::MutexLock lock(&mu_);
   failed_by_code_[code] += messages;
+  if (!message.empty()) first_reason_.emplace(code, std::string(message));
+}
+
+std::string SimStats::FailureReasons() const {
+  absl::MutexLock lock(&mu_);
+  std::string out;
+  for (const auto& [code, reason] : first_reason_) {
+    absl::StrAppend(&out, "first ", code, ": ", reason, "\n");
+  }
+  return out;
 }
 
 void SimStats::StartReporter() {

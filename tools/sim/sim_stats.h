@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 
@@ -34,8 +35,10 @@ class SimStats {
     messages_acked_.fetch_add(messages, std::memory_order_relaxed);
     records_acked_.fetch_add(records, std::memory_order_relaxed);
   }
-  // It failed; `code` is a gRPC code name or an MQTT error.
-  void Failed(const std::string& code, int64_t messages, int64_t records);
+  // It failed; `code` is a gRPC code name or an MQTT error, `message` the
+  // peer's reason (the first one per code is kept for FailureReasons).
+  void Failed(const std::string& code, int64_t messages, int64_t records,
+              absl::string_view message = "");
 
   int64_t messages_sent() const { return messages_sent_.load(); }
   int64_t messages_acked() const { return messages_acked_.load(); }
@@ -50,6 +53,11 @@ class SimStats {
   // failed_records=... seconds=... rate=... [failed_<CODE>=n ...]
   std::string Summary(const std::string& transport, double seconds) const;
 
+  // One line per failure code with the first reason seen, e.g.
+  // "first INVALID_ARGUMENT: event.homeId: device 1 is not registered ...";
+  // empty when nothing failed or no reason was given.
+  std::string FailureReasons() const;
+
  private:
   std::atomic<int64_t> messages_sent_{0};
   std::atomic<int64_t> records_sent_{0};
@@ -59,6 +67,7 @@ class SimStats {
   std::atomic<int64_t> records_failed_{0};
   mutable absl::Mutex mu_;
   std::map<std::string, int64_t> failed_by_code_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> first_reason_ ABSL_GUARDED_BY(mu_);
   std::thread reporter_;
   absl::Notification stop_;
 };
