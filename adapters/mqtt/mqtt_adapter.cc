@@ -22,6 +22,9 @@ namespace {
 constexpr size_t kMaxLoggedTopic = 200;
 // Backpressure retry sleeps grow from 1 ms to this.
 constexpr int64_t kMaxBackpressureSleepMs = 50;
+// QoS 0 PUBLISHes read back to back before the next mosquitto_loop turn
+// (select, keepalive, queued writes, exit flags).
+constexpr int kMaxReadBurst = 64;
 
 void InitLibraryOnce() {
   static std::once_flag once;
@@ -221,7 +224,23 @@ void MqttAdapter::LoopThread() {
           mosquitto_disconnect(mosq_);
           disconnect_queued = true;
         }
+        read_more_ = false;
         rc = mosquitto_loop(mosq_, 1000, 1);
+        if (rc != MOSQ_ERR_SUCCESS) break;
+        // A select per message was the largest single cost after the
+        // reads themselves. While the last packet was a QoS 0 PUBLISH that
+        // left nothing to send, read the next one straight away: a socket
+        // with nothing buffered costs one read that finds EAGAIN (no
+        // callback, so read_more_ stays false) and the loop selects again.
+        // Anything else (a QoS 1 message and its PUBACK, a DISCONNECT we
+        // queued, PINGRESP, SUBACK, a partial packet) goes back to
+        // mosquitto_loop, which writes, drains libmosquitto's wake-up
+        // socket pair and keeps the keepalive.
+        for (int burst = 0; read_more_ && burst < kMaxReadBurst; ++burst) {
+          read_more_ = false;
+          rc = mosquitto_loop_read(mosq_, 1);
+          if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(mosq_) < 0) break;
+        }
         if (rc != MOSQ_ERR_SUCCESS) break;
       }
     }
@@ -365,6 +384,9 @@ void MqttAdapter::OnMessage(const mosquitto_message& message) {
   } else {
     HandleBulk(topic, parsed->device_id, parsed->label, payload);
   }
+  // QoS 1 queued a PUBACK before this callback; Abandon (which returns
+  // before this) queues a DISCONNECT. Both need the full loop turn.
+  read_more_ = message.qos == 0 && accepting_.load(std::memory_order_relaxed);
 }
 
 void MqttAdapter::Abandon(absl::string_view topic) {

@@ -136,6 +136,9 @@ class MqttAdapter : public Adapter {
   int64_t backoff_ms_ = 0;
   std::mt19937_64 rng_;
   absl::Time stall_started_ = absl::InfinitePast();
+  // Set by OnMessage when it took a QoS 0 PUBLISH and queued nothing to
+  // send: the loop may then read the next packet without a select first.
+  bool read_more_ = false;
 
   std::atomic<bool> accepting_{false};
   std::atomic<bool> connected_{false};   // CONNACK success .. disconnect

@@ -310,6 +310,60 @@ TEST_F(MqttAdapterTest, BackpressureHoldsMessagesUntilThereIsRoom) {
   EXPECT_EQ(adapter->counters().abandoned_at_shutdown.load(), 0u);
 }
 
+// The loop reads QoS 0 PUBLISHes back to back without a select in between;
+// a QoS 1 one (its PUBACK queued), a rejected payload or anything else ends
+// such a run. Here the first message waits for room while the rest pile up
+// in the socket, so the runs are long and mixed: every message must arrive
+// exactly once, and every QoS 1 one must have been acknowledged (a new
+// session with the same client id gets nothing redelivered ahead of a
+// fresh message).
+TEST_F(MqttAdapterTest, BackToBackQos0AndQos1MessagesArriveOnceAndAreAcked) {
+  FakeIngest ingest;
+  ingest.SetDevice(6, 1);
+  std::atomic<bool> full{true};
+  ingest.SetResponder([&](const FakeIngest::Call&) {
+    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
+                       : absl::OkStatus();
+  });
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-burst");  // QoS 1
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  ASSERT_NE(pub, nullptr);
+  constexpr int kMessages = 1000;
+  int rejects = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(pub->Publish("/devices/6/event", Seq(i), i % 10 == 9 ? 1 : 0).ok());
+    if (i % 97 == 0) {
+      ASSERT_TRUE(pub->Publish("/devices/6/event", "not json", 0).ok());
+      ++rejects;
+    }
+  }
+  ASSERT_TRUE(pub->WaitAcked().ok());
+  ASSERT_TRUE(WaitFor([&] { return ingest.calls() >= 5; }));
+  full.store(false);
+  ASSERT_TRUE(ingest.WaitForAccepted(kMessages, kWait)) << ingest.accepted();
+  const MqttCounters& c = adapter->counters();
+  ASSERT_TRUE(WaitFor([&] {
+    return c.received.load() >= static_cast<uint64_t>(kMessages + rejects);
+  }));
+  std::vector<int> seqs = Seqs(ingest);
+  std::set<int> distinct(seqs.begin(), seqs.end());
+  EXPECT_EQ(seqs.size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(c.rejected_invalid_json.load(), static_cast<uint64_t>(rejects));
+  adapter->Shutdown(absl::Now() + absl::Seconds(5));
+  adapter.reset();
+
+  FakeIngest next_ingest;
+  next_ingest.SetDevice(6, 1);
+  auto next = MakeAdapter(broker_->port(), next_ingest, "gw-burst");
+  ASSERT_TRUE(next->Start().ok());
+  ASSERT_TRUE(pub->Publish("/devices/6/event", Seq(kMessages), 1).ok());
+  ASSERT_TRUE(next_ingest.WaitForAccepted(1, kWait));
+  next->Shutdown(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(Seqs(next_ingest), (std::vector<int>{kMessages}));
+}
+
 TEST_F(MqttAdapterTest, ShutdownWhileFullLeavesTheMessageForTheNextSession) {
   FakeIngest full_ingest;
   full_ingest.SetDevice(4, 1);
