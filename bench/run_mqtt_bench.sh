@@ -11,8 +11,11 @@
 # Usage: bench/run_mqtt_bench.sh [--build-dir DIR] [--no-build] [--runs N]
 #            [--messages N] [--scenarios "q0@100000 q0 q1"] [--paths "relay gateway kinesis"]
 #            [--devices 1000] [--size 150] [--keep]
+#            [--baseline-gateway OTHER_STREAMGATE]  (with --paths "... base")
 # Scenarios: qQOS[@RATE]: QoS 0 or 1, publisher paced to RATE msg/s (none: as
 # fast as the broker takes them; QoS 1 is bounded by 100 in flight).
+# Path "base": the gateway -> file sink leg again with another binary, for a
+# before/after comparison side by side in the same run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +26,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) BUILD_DIR="$(realpath -m "$2")"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) PASS+=("$1"); shift ;;
   esac
 done

@@ -7,7 +7,9 @@ load, each leg on a fresh mosquitto on a free 127.0.0.1 port:
            subscriber, loop_start, max_packets 1): the broker's relay ceiling;
   gateway  mqtt_load pub -> mosquitto -> streamgate (mqtt:) -> file sink;
   kinesis  mqtt_load pub -> mosquitto -> streamgate -> Kinesis sink ->
-           streamgate-kinesis-null (when that binary exists).
+           streamgate-kinesis-null (when that binary exists);
+  base     as gateway, but with another streamgate binary
+           (--baseline-gateway), for before/after comparisons in one run.
 Delivered messages are counted where they arrive (subscriber, sink file, null
 endpoint), never at the publisher. CPU per message comes from
 /proc/PID/stat utime+stime deltas over the leg.
@@ -169,10 +171,10 @@ def gateway_config(args, path, mqtt_port, qos, sink_yaml):
         f.write("    sink: %s\n" % sink_yaml)
 
 
-def start_gateway(args, work, config, env=None, wrapper=()):
+def start_gateway(args, work, config, env=None, wrapper=(), binary=None):
     log_path = os.path.join(work, "gateway.log")
     log = open(log_path, "wb")
-    gw = subprocess.Popen(list(wrapper) + [args.gateway, "--config", config],
+    gw = subprocess.Popen(list(wrapper) + [binary or args.gateway, "--config", config],
                           stdout=log, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, env=env)
 
@@ -215,7 +217,7 @@ def run_gateway(args, work, qos, rate, kind):
     gw = None
     try:
         env = dict(os.environ)
-        if kind == "gateway":
+        if kind in ("gateway", "base"):
             sink = os.path.join(work, "out.jsonl")
             sink_yaml = "{type: file, path: %s}" % sink
             counter = lambda: file_size(sink)
@@ -234,7 +236,9 @@ def run_gateway(args, work, qos, rate, kind):
                        AWS_REGION="us-east-1")
         config = os.path.join(work, "gw.yaml")
         gateway_config(args, config, broker.port, qos, sink_yaml)
-        gw, log, log_path = start_gateway(args, work, config, env)
+        gw, log, log_path = start_gateway(
+            args, work, config, env,
+            binary=args.baseline_gateway if kind == "base" else None)
         g0, b0 = cpu_split(gw.pid), cpu_s(broker.proc.pid)
         pub = subprocess.Popen(publisher_cmd(args, broker.port, qos, rate),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -246,7 +250,7 @@ def run_gateway(args, work, qos, rate, kind):
         gw_rc = gw.wait(timeout=60)
         gw = None
         log.close()
-        if kind == "gateway":
+        if kind in ("gateway", "base"):
             delivered = count_lines(sink)
             # The watcher saw bytes at its first change: in records,
             # about the same share of the file.
@@ -328,6 +332,8 @@ def main():
     ap.add_argument("--gateway", required=True)
     ap.add_argument("--mqtt-load", required=True)
     ap.add_argument("--kinesis-null", default="")
+    ap.add_argument("--baseline-gateway", default="",
+                    help="another streamgate binary for the 'base' path")
     ap.add_argument("--scenarios", default="q0@100000 q0 q1")
     ap.add_argument("--paths", default="relay gateway kinesis")
     ap.add_argument("--runs", type=int, default=3)
@@ -346,6 +352,8 @@ def main():
         print("kinesis leg skipped: %s not built (bench/kinesis_null/)" %
               (args.kinesis_null or "streamgate-kinesis-null"))
         paths.remove("kinesis")
+    if "base" in paths and not os.access(args.baseline_gateway, os.X_OK):
+        raise SystemExit("path 'base' needs --baseline-gateway BINARY")
     scenarios = [parse_scenario(s) for s in args.scenarios.split()]
     print("messages/leg %d, devices %d, payload %d bytes, publisher inflight %d, "
           "broker max_inflight_messages %d, %d run(s); no CPU pinning "
@@ -423,6 +431,7 @@ def main():
             print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s |" % (
                 title(qos, rate), {"relay": "broker relay → plain subscriber",
                                    "gateway": "gateway → file sink",
+                                   "base": "baseline gateway → file sink",
                                    "kinesis": "gateway → Kinesis null"}[path],
                 rate_m, ratio, dp, cpu, med(qos, rate, path, "broker_us"), rss))
     return 1 if failed else 0
