@@ -24,77 +24,46 @@
 #            [--capacity-s S] [--memory] [--build-dir DIR] [--no-build] [--keep]
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD_DIR="$ROOT/build"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# One gateway, not pinned, one soak: no --runs, no --no-pin.
+BENCH_COMMON_OPTS="--duration --build-dir --no-build --keep"
 DURATION=600
 WARMUP_S=60
 SAMPLE_S=5
 CAPACITY_S=10
 SPOOL=1
-BUILD=1
-KEEP=0
 BATCH=100
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP_S="$2"; shift 2 ;;
     --sample) SAMPLE_S="$2"; shift 2 ;;
     --capacity-s) CAPACITY_S="$2"; shift 2 ;;
     --memory) SPOOL=0; shift ;;
-    --build-dir) BUILD_DIR="$(realpath -m "$2")"; shift 2 ;;
-    --no-build) BUILD=0; shift ;;
-    --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $1" >&2; exit 2 ;;
+    *) bench_common_arg "$@"; shift "$BENCH_SHIFT" ;;
   esac
 done
 
-GATEWAY="$BUILD_DIR/bin/streamgate"
-LOAD="$BUILD_DIR/bin/streamgate-load"
-if [[ $BUILD -eq 1 ]]; then
-  cmake --build "$BUILD_DIR" --target streamgate streamgate-load -j"$(nproc)"
-fi
-for bin in "$GATEWAY" "$LOAD"; do
-  [[ -x "$bin" ]] || { echo "missing $bin" >&2; exit 1; }
-done
+bench_build streamgate streamgate-load
 
-WORK="$(mktemp -d /tmp/streamgate-soak.XXXXXX)"
-GW_PID=""
 SAMPLER_PID=""
-cleanup() {
-  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
-  if [[ -n "$GW_PID" ]] && kill -0 "$GW_PID" 2>/dev/null; then
-    kill -TERM "$GW_PID" 2>/dev/null || true
-    wait "$GW_PID" 2>/dev/null || true
-  fi
-  if [[ $KEEP -eq 0 ]]; then rm -rf "$WORK"; else echo "kept $WORK"; fi
-}
-trap cleanup EXIT
+BENCH_PID_VARS="SAMPLER_PID GW_PID"
+bench_make_work streamgate-soak
 
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 {
   echo "grpc: {listen: \"127.0.0.1:$PORT\"}"
-  echo "devices:"
-  for ((d = 1; d <= 100; d++)); do
-    echo "  - {id: $d, home_id: $(((d - 1) / 10 + 1)), class: sensor}"
-  done
-  echo "modules:"
-  echo "  - id: soak"
-  echo "    subscribe_events: [\"*\"]"
+  bench_devices 100
+  bench_module_head soak
   echo "    sink: {type: stdout}"
   if [[ $SPOOL -eq 1 ]]; then echo "    spool: {dir: \"$WORK/spool\", fsync: 10}"; fi
 } >"$WORK/config.yaml"
 
 "$GATEWAY" --config "$WORK/config.yaml" >/dev/null 2>"$WORK/gateway.err" &
 GW_PID=$!
-for ((i = 0; i < 100; i++)); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  kill -0 "$GW_PID" 2>/dev/null || { cat "$WORK/gateway.err"; exit 1; }
-  sleep 0.1
-done
+bench_wait_port "$PORT" "$WORK/gateway.err"
 
-field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 "$LOAD" --target "127.0.0.1:$PORT" --mode batch --batch $BATCH --window 64 \
@@ -142,11 +111,8 @@ done
 kill "$SAMPLER_PID" 2>/dev/null || true
 wait "$SAMPLER_PID" 2>/dev/null || true
 SAMPLER_PID=""
-HWM="$(awk '/^VmHWM:/ { print $2 }' "/proc/$GW_PID/status")"
-kill -TERM "$GW_PID"
-GW_RC=0
-wait "$GW_PID" || GW_RC=$?
-GW_PID=""
+HWM="$(vm_hwm_kb "$GW_PID")"
+bench_stop_gateway
 
 echo "acked $SENT events in ${DURATION}s ($((SENT / DURATION))/s), slots overrun $OVERRUNS," \
   "load errors $ERRORS, gateway exit $GW_RC, peak RSS $((HWM / 1024)) MB"
