@@ -22,7 +22,7 @@ constexpr absl::string_view kKnownKeys[] = {
     "password",      "password_file", "protocol",         "qos",
     "keepalive_s",   "clean_session", "session_expiry_s", "shared_group",
     "tls",           "default_home_id", "reconnect_min_ms", "reconnect_max_ms",
-    "connect_timeout_ms"};
+    "connect_timeout_ms", "max_packet_bytes"};
 constexpr absl::string_view kTlsKeys[] = {"ca_file", "cert_file", "key_file",
                                          "verify"};
 
@@ -259,6 +259,10 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const YAML::Node& m) {
     ASSIGN_OR_RETURN(auto timeout,
                      ReadInt(m, "connect_timeout_ms", "", 100, 600000));
     c.connect_timeout_ms = timeout.value_or(c.connect_timeout_ms);
+    // 268435460 is the largest packet MQTT can frame.
+    ASSIGN_OR_RETURN(auto max_packet,
+                     ReadInt(m, "max_packet_bytes", "", 1024, 268435460));
+    if (max_packet) c.max_packet_bytes = static_cast<uint32_t>(*max_packet);
     return c;
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on malformed nodes; keep exceptions at this edge.

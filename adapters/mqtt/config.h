@@ -47,6 +47,11 @@ struct MqttConfig {
   int64_t reconnect_max_ms = 30000;
   // How long Start() waits for CONNACK and SUBACK before failing.
   int64_t connect_timeout_ms = 10000;
+  // MQTT 5: the Maximum Packet Size sent in CONNECT; the broker must not
+  // send us a larger packet (mosquitto drops such a message for this
+  // client and logs it). Bounds the memory one message can take. MQTT
+  // 3.1.1 has no such field: only the broker's message_size_limit bounds it.
+  uint32_t max_packet_bytes = 8 << 20;
 };
 
 // Validates `mqtt_section` (a map) and reads password_file.

@@ -105,6 +105,10 @@ absl::Status MqttAdapter::Start() {
     if (rc != MOSQ_ERR_SUCCESS) return fail("tls", rc);
     if (!tls.verify) mosquitto_tls_insecure_set(mosq_, true);
   }
+  if (config_.protocol == 5) {
+    mosquitto_property_add_int32(&connect_props_, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+                                 config_.max_packet_bytes);
+  }
   if (config_.protocol == 5 && !config_.clean_session) {
     // Without a Session Expiry Interval an MQTT 5 broker ends the session at
     // disconnect and the messages queued for us are lost.

@@ -61,6 +61,17 @@ TEST(MqttConfigTest, Defaults) {
   EXPECT_TRUE(c->shared_group.empty());
   EXPECT_FALSE(c->tls.has_value());
   EXPECT_FALSE(c->default_home_id.has_value());
+  EXPECT_EQ(c->max_packet_bytes, 8u << 20);
+}
+
+TEST(MqttConfigTest, MaxPacketBytes) {
+  auto c = Parse(std::string(kMinimal) + "  max_packet_bytes: 65536\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_packet_bytes, 65536u);
+  EXPECT_THAT(Error(std::string(kMinimal) + "  max_packet_bytes: 100\n"),
+              HasSubstr("mqtt.max_packet_bytes (line 4)"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  max_packet_bytes: 300000000\n"),
+              HasSubstr("mqtt.max_packet_bytes (line 4)"));
 }
 
 TEST(MqttConfigTest, AllFields) {

@@ -186,6 +186,26 @@ TEST_F(MqttAdapterTest, DefaultHomeIdAdmitsUnknownDevices) {
   EXPECT_EQ(adapter->counters().rejected_unknown_device.load(), 0u);
 }
 
+// MQTT 5: the broker honours the Maximum Packet Size the gateway sends, so
+// one message cannot take more memory than that; the messages around a
+// too-large one still arrive.
+TEST_F(MqttAdapterTest, BrokerHonoursTheMaximumPacketSize) {
+  FakeIngest ingest;
+  ingest.SetDevice(42, 7);
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-maxpacket",
+                             "max_packet_bytes: 4096\n");
+  ASSERT_TRUE(adapter->Start().ok());
+  auto pub = Publisher();
+  const std::string big = absl::StrCat(R"({"eventType":"big","eventData":{"pad":")",
+                                       std::string(8000, 'x'), R"("}})");
+  ASSERT_TRUE(pub->Publish("/devices/42/event", Seq(1)).ok());
+  ASSERT_TRUE(pub->Publish("/devices/42/event", big).ok());
+  ASSERT_TRUE(pub->Publish("/devices/42/event", Seq(2)).ok());
+  ASSERT_TRUE(WaitFor([&] { return ingest.events().size() >= 2; }));
+  EXPECT_EQ(Seqs(ingest), (std::vector<int>{1, 2}));
+  EXPECT_EQ(adapter->counters().received.load(), 2u);
+}
+
 TEST_F(MqttAdapterTest, ReconnectsAfterBrokerRestart) {
   FakeIngest ingest;
   ingest.SetDevice(1, 1);
