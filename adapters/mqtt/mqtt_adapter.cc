@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -213,12 +214,29 @@ int MqttAdapter::ConnectOnce(bool first) {
   return mosquitto_reconnect(mosq_);
 }
 
+int MqttAdapter::LoopBuffered() {
+  // What mosquitto_loop does after its select, minus the select (which
+  // cannot see bytes already in read_buffer_) and the drain of
+  // libmosquitto's wake-up socket pair (a later mosquitto_loop drains it).
+  if (mosquitto_want_write(mosq_)) {
+    const int rc = mosquitto_loop_write(mosq_, 1);
+    if (rc != MOSQ_ERR_SUCCESS) return rc;
+  }
+  const int rc = mosquitto_loop_read(mosq_, 1);
+  if (rc != MOSQ_ERR_SUCCESS) return rc;
+  return mosquitto_loop_misc(mosq_);  // keepalive
+}
+
 void MqttAdapter::LoopThread() {
+  // libmosquitto's TLS reads go through OpenSSL's own buffering.
+  const bool buffer_reads = !config_.tls.has_value();
+  if (buffer_reads) read_buffer_.Install();
   bool first = true;
   while (!loop_exit_.load() && !force_exit_.load()) {
     int rc = ConnectOnce(first);
     first = false;
     if (rc == MOSQ_ERR_SUCCESS) {
+      read_buffer_.Reset(buffer_reads ? mosquitto_socket(mosq_) : -1);
       // One packet per turn: larger max_packets values burn CPU in empty
       // write attempts. The 1 s timeout bounds how late a forced exit is.
       bool disconnect_queued = false;
@@ -229,7 +247,10 @@ void MqttAdapter::LoopThread() {
           disconnect_queued = true;
         }
         read_more_ = false;
-        rc = mosquitto_loop(mosq_, 1000, 1);
+        // Bytes already read from the socket would wait for the next
+        // packet's arrival (or the 1 s timeout) behind a select.
+        rc = read_buffer_.buffered() > 0 ? LoopBuffered()
+                                         : mosquitto_loop(mosq_, 1000, 1);
         if (rc != MOSQ_ERR_SUCCESS) break;
         // A select per message was the largest single cost after the
         // reads themselves. While the last packet was a QoS 0 PUBLISH that
@@ -247,6 +268,9 @@ void MqttAdapter::LoopThread() {
         }
         if (rc != MOSQ_ERR_SUCCESS) break;
       }
+      // libmosquitto closed (or will close) the socket: its number may be
+      // reused by anything opened from now on.
+      read_buffer_.Reset(-1);
     }
     if (loop_exit_.load() || force_exit_.load()) break;
     const std::string why = DescribeError(rc);
@@ -265,6 +289,8 @@ void MqttAdapter::LoopThread() {
                  why, absl::FormatDuration(delay));
     stop_accepting_.WaitForNotificationWithTimeout(delay);
   }
+  read_buffer_.Reset(-1);
+  read_buffer_.Uninstall();
   absl::MutexLock lock(&mu_);
   loop_done_ = true;
 }
@@ -394,11 +420,17 @@ void MqttAdapter::OnMessage(const mosquitto_message& message) {
 }
 
 void MqttAdapter::Abandon(absl::string_view topic) {
-  // Called inside on_message: a DISCONNECT queued now goes out before the
-  // PUBACK libmosquitto queues after we return, and the connection closes
-  // right after it, so the PUBACK is never written and the broker keeps the
-  // message for the session. Queuing a second DISCONNECT is harmless.
+  // Called inside on_message. libmosquitto 2.0 queued this message's PUBACK
+  // before calling us and writes its queue, in order, after we return; a
+  // DISCONNECT queued now would go out behind that PUBACK. So the socket is
+  // cut here (shutdown: the kernel sends nothing more, later writes fail
+  // with EPIPE, SIGPIPE is ignored) and the broker keeps every unacknowledged
+  // message for the session. mosquitto_disconnect first marks the client as
+  // disconnecting, so libmosquitto treats the failure as our own exit, not
+  // as a lost connection to reconnect.
   mosquitto_disconnect(mosq_);
+  const int fd = mosquitto_socket(mosq_);
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
   counters_.abandoned_at_shutdown.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn(
       "mqtt: shutting down; left a message on '{}' unacknowledged for "
@@ -587,6 +619,10 @@ void MqttAdapter::CollectMetrics(metrics::MetricsWriter& out) const {
               load(c.connects));
   out.Counter("streamgate_mqtt_disconnects_total",
               "MQTT disconnections, clean or lost.", {}, load(c.disconnects));
+  out.Counter("streamgate_mqtt_socket_reads_total",
+              "read(2) calls on the broker socket (buffered: one serves "
+              "many packets).",
+              {}, static_cast<double>(read_buffer_.kernel_reads()));
   out.Gauge("streamgate_mqtt_connected",
             "1 while connected to the broker, else 0.", {},
             connected_.load(std::memory_order_relaxed) ? 1 : 0);

@@ -28,6 +28,9 @@
 // CONNACK. After a QoS 0 PUBLISH the loop reads the next packet with
 // mosquitto_loop_read directly (up to 64 in a row), saving the select per
 // message; it never does so with a PUBACK or anything else to write.
+// Without TLS, libmosquitto's reads of the broker socket are served from a
+// SocketReadBuffer (one read(2) for many packets instead of four per
+// packet); while it holds bytes the loop skips the select.
 //
 // Threading: Start/StopAccepting/Shutdown from one (main) thread;
 // counters() from any thread; everything else runs on the loop thread.
@@ -50,6 +53,7 @@
 #include "adapters/mqtt/config.h"
 #include "adapters/mqtt/event_payload.h"
 #include "adapters/mqtt/mqtt_counters.h"
+#include "adapters/mqtt/socket_read_buffer.h"
 #include "gateway/dead_letter/door_rejects.h"
 #include "gateway/ingest.h"
 
@@ -79,6 +83,8 @@ class MqttAdapter : public Adapter {
   void Shutdown(absl::Time deadline) override;
 
   const MqttCounters& counters() const { return counters_; }
+  // read(2) calls made on the broker socket so far (see SocketReadBuffer).
+  uint64_t socket_reads() const { return read_buffer_.kernel_reads(); }
 
   // Messages received, accepted, rejected by reason, connection state.
   void CollectMetrics(metrics::MetricsWriter& out) const override;
@@ -116,6 +122,8 @@ class MqttAdapter : public Adapter {
               absl::string_view payload);
 
   void LoopThread();
+  // One loop turn without a select, while read_buffer_ holds bytes.
+  int LoopBuffered();
   int ConnectOnce(bool first);
   absl::Duration NextBackoff();
   void FinishStart(absl::Status status);
@@ -141,6 +149,8 @@ class MqttAdapter : public Adapter {
   // Set by OnMessage when it took a QoS 0 PUBLISH and queued nothing to
   // send: the loop may then read the next packet without a select first.
   bool read_more_ = false;
+  // libmosquitto's reads of the broker socket, many packets per read(2).
+  SocketReadBuffer read_buffer_;
 
   std::atomic<bool> accepting_{false};
   std::atomic<bool> connected_{false};   // CONNACK success .. disconnect

@@ -142,6 +142,25 @@ std::string MosquittoBroker::Log() const {
   return text.str();
 }
 
+int MosquittoBroker::UnreadClosedConnections() const {
+  // /proc/net/tcp: "sl local_address rem_address st ...", addresses as
+  // hex IP:PORT, state 08 = CLOSE_WAIT.
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  int count = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    const size_t colon = local.find(':');
+    if (colon == std::string::npos) continue;
+    const int port = static_cast<int>(std::strtol(local.c_str() + colon + 1, nullptr, 16));
+    if (port == port_ && state == "08") ++count;
+  }
+  return count;
+}
+
 void MosquittoBroker::Kill() {
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);

@@ -30,6 +30,10 @@ class MosquittoBroker {
   const std::string& dir() const { return dir_; }
   std::string Log() const;  // the broker's output so far
 
+  // Connections a client has closed (or half-closed) whose end the broker
+  // has not read to the end yet (TCP CLOSE_WAIT on the broker's port).
+  int UnreadClosedConnections() const;
+
   void Kill();   // SIGKILL, no goodbye to clients
   void Stop();   // SIGTERM and wait
   absl::Status Restart();  // start again on the same port with the same config
