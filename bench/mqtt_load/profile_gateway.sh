@@ -8,6 +8,9 @@
 # (system calls) is measured separately with `perf stat` / /proc (see
 # bench/README.md). Usage:
 #   bench/mqtt_load/profile_gateway.sh BUILD_DIR [QOS=0] [MESSAGES=20000] [RATE=2000]
+# With PROFILER=syscalls the gateway runs natively instead and `perf stat`
+# counts its system calls per message (read, pselect6, futex, write) over
+# the same load (RATE 0 = unpaced).
 set -euo pipefail
 
 BUILD_DIR="$(realpath "$1")"
@@ -51,15 +54,29 @@ BROKER_PID=$!
   echo "  - {id: bench, subscribe_events: [\"*\"], sink: {type: file, path: $WORK/out.jsonl}}"
 } >"$WORK/gw.yaml"
 
-valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p" \
+PROFILER="${PROFILER:-callgrind}"
+if [[ "$PROFILER" == syscalls ]]; then
   "$GATEWAY" --config "$WORK/gw.yaml" >"$WORK/gateway.log" 2>&1 &
+else
+  valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p" \
+    "$GATEWAY" --config "$WORK/gw.yaml" >"$WORK/gateway.log" 2>&1 &
+fi
 GW_PID=$!
 for ((i = 0; i < 1200; i++)); do
   grep -q "mqtt: subscribed" "$WORK/gateway.log" && break
   kill -0 "$GW_PID" 2>/dev/null || { cat "$WORK/gateway.log"; exit 1; }
   sleep 0.1
 done
-callgrind_control -z "$GW_PID" >/dev/null
+PERF_PID=""
+if [[ "$PROFILER" == syscalls ]]; then
+  perf stat -x, -o "$WORK/perf.csv" -p "$GW_PID" -e syscalls:sys_enter_read \
+    -e syscalls:sys_enter_pselect6 -e syscalls:sys_enter_futex \
+    -e syscalls:sys_enter_write &
+  PERF_PID=$!
+  sleep 0.5
+else
+  callgrind_control -z "$GW_PID" >/dev/null
+fi
 "$LOAD" pub --port "$MQTT_PORT" --qos "$QOS" --messages "$N" --rate "$RATE" | sed -n 's/^RESULT //p'
 lines=0
 for ((i = 0; i < 600; i++)); do
@@ -67,9 +84,15 @@ for ((i = 0; i < 600; i++)); do
   [[ "$lines" -ge "$N" ]] && break
   sleep 0.2
 done
+echo "sink lines: $lines of $N published (QoS $QOS)"
+if [[ -n "$PERF_PID" ]]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+  awk -F, -v n="$lines" '$3 ~ /syscalls:/ { sub("syscalls:sys_enter_", "", $3);
+    printf "  %-10s %8d calls  %.3f per message\n", $3, $1, $1 / n }' "$WORK/perf.csv"
+  exit 0
+fi
 callgrind_control -d "$GW_PID" >/dev/null
 sleep 1
-echo "sink lines: $lines of $N published (QoS $QOS)"
 dump="$(ls -t "$WORK"/callgrind.out.*.* 2>/dev/null | head -n 1)"
 [[ -n "$dump" ]] || { echo "no callgrind dump" >&2; exit 1; }
 
