@@ -65,7 +65,9 @@ std::vector<int> Seqs(const FakeIngest& ingest) {
 }
 
 class MqttAdapterTest : public ::testing::Test {
- protected:
+ public:
+  int broker_port() const { return broker_->port(); }
+
   void SetUp() override {
     auto broker = MosquittoBroker::Start("max_queued_messages 5000\n");
     ASSERT_TRUE(broker.ok()) << broker.status();
@@ -429,60 +431,47 @@ TEST_F(MqttAdapterTest, PiledUpMessagesAreReadManyToASystemCall) {
   adapter->Shutdown(absl::Now() + absl::Seconds(5));
 }
 
-TEST_F(MqttAdapterTest, ShutdownWhileFullLeavesTheMessageForTheNextSession) {
+// Publishes `seqs` to a gateway whose queues stay full, shuts it down
+// while it waits for room, and checks that a successor with the same client
+// id gets every one of them again: none was acknowledged to the broker.
+void ShutdownWhileFullThenRestart(MqttAdapterTest& t, const std::string& client_id,
+                                  const std::vector<int>& seqs) {
   FakeIngest full_ingest;
   full_ingest.SetDevice(4, 1);
   full_ingest.SetResponder([](const FakeIngest::Call&) {
     return absl::ResourceExhaustedError("queue full");
   });
-  auto adapter = MakeAdapter(broker_->port(), full_ingest, "gw-leave");
+  auto adapter = MakeAdapter(t.broker_port(), full_ingest, client_id);
   ASSERT_TRUE(adapter->Start().ok());
-  auto pub = Publisher();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(i)).ok());
+  auto pub = t.Publisher();
+  ASSERT_NE(pub, nullptr);
+  for (int i : seqs) ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(i)).ok());
   ASSERT_TRUE(WaitFor([&] { return full_ingest.calls() >= 5; }));
   adapter->StopAccepting();
   adapter->Shutdown(absl::Now() + absl::Seconds(5));
   EXPECT_EQ(adapter->counters().abandoned_at_shutdown.load(), 1u);
   EXPECT_EQ(full_ingest.accepted(), 0u);
   adapter.reset();
-  ASSERT_TRUE(WaitForBrokerToDrop());
+  ASSERT_TRUE(t.WaitForBrokerToDrop());
 
   FakeIngest ingest;
   ingest.SetDevice(4, 1);
-  auto next = MakeAdapter(broker_->port(), ingest, "gw-leave");
+  auto next = MakeAdapter(t.broker_port(), ingest, client_id);
   ASSERT_TRUE(next->Start().ok());
-  ASSERT_TRUE(ingest.WaitForAccepted(3, kWait));
+  ASSERT_TRUE(ingest.WaitForAccepted(seqs.size(), kWait));
   next->Shutdown(absl::Now() + absl::Seconds(5));
-  EXPECT_EQ(Seqs(ingest), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(Seqs(ingest), seqs);
+}
+
+TEST_F(MqttAdapterTest, ShutdownWhileFullLeavesTheMessageForTheNextSession) {
+  ShutdownWhileFullThenRestart(*this, "gw-leave", {0, 1, 2});
 }
 
 // The message in hand is the only one: nothing else arrives to end the
 // connection before libmosquitto writes the PUBACK it queued ahead of the
 // callback, so only cutting the socket keeps that PUBACK from the broker.
 TEST_F(MqttAdapterTest, ShutdownWhileFullNeverAcknowledgesALoneMessage) {
-  FakeIngest full_ingest;
-  full_ingest.SetDevice(4, 1);
-  full_ingest.SetResponder([](const FakeIngest::Call&) {
-    return absl::ResourceExhaustedError("queue full");
-  });
-  auto adapter = MakeAdapter(broker_->port(), full_ingest, "gw-lone");
-  ASSERT_TRUE(adapter->Start().ok());
-  auto pub = Publisher();
-  ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(7)).ok());
-  ASSERT_TRUE(WaitFor([&] { return full_ingest.calls() >= 5; }));
-  adapter->StopAccepting();
-  adapter->Shutdown(absl::Now() + absl::Seconds(5));
-  EXPECT_EQ(adapter->counters().abandoned_at_shutdown.load(), 1u);
-  adapter.reset();
-  ASSERT_TRUE(WaitForBrokerToDrop());
-
-  FakeIngest ingest;
-  ingest.SetDevice(4, 1);
-  auto next = MakeAdapter(broker_->port(), ingest, "gw-lone");
-  ASSERT_TRUE(next->Start().ok());
-  ASSERT_TRUE(ingest.WaitForAccepted(1, kWait));
-  next->Shutdown(absl::Now() + absl::Seconds(5));
-  EXPECT_EQ(Seqs(ingest), (std::vector<int>{7}));
+  ShutdownWhileFullThenRestart(*this, "gw-lone", {7});
 }
 
 TEST_F(MqttAdapterTest, StartFailsClearlyWithoutBroker) {
