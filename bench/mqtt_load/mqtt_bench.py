@@ -6,6 +6,8 @@ load, each leg on a fresh mosquitto on a free 127.0.0.1 port:
   relay    mqtt_load pub -> mosquitto -> mqtt_load sub (plain libmosquitto
            subscriber, loop_start, max_packets 1): the broker's relay ceiling;
   gateway  mqtt_load pub -> mosquitto -> streamgate (mqtt:) -> file sink;
+  spool10, spoolsync  the gateway leg with the module spooled (fsync: 10 ms,
+           fsync: always) before the file sink;
   kinesis  mqtt_load pub -> mosquitto -> streamgate -> Kinesis sink ->
            streamgate-kinesis-null (when that binary exists);
   base     as gateway, but with another streamgate binary
@@ -159,7 +161,12 @@ def run_relay(args, work, qos, rate):
     }
 
 
-def gateway_config(args, path, mqtt_port, qos, sink_yaml):
+# Legs that end in a file sink, and the spool each one puts in front of it.
+FILE_LEGS = {"gateway": None, "base": None,
+             "spool10": "fsync: 10", "spoolsync": "fsync: always"}
+
+
+def gateway_config(args, path, mqtt_port, qos, sink_yaml, spool_dir=None, spool=None):
     with open(path, "w") as f:
         f.write('grpc: {listen: "127.0.0.1:%d"}\n' % free_port())
         f.write("devices:\n")
@@ -169,6 +176,8 @@ def gateway_config(args, path, mqtt_port, qos, sink_yaml):
                 "  qos: %d\n" % (mqtt_port, qos))
         f.write("modules:\n  - id: bench\n    subscribe_events: [\"*\"]\n")
         f.write("    sink: %s\n" % sink_yaml)
+        if spool:
+            f.write("    spool: {dir: %s, %s}\n" % (spool_dir, spool))
 
 
 def start_gateway(args, work, config, env=None, wrapper=(), binary=None):
@@ -217,7 +226,7 @@ def run_gateway(args, work, qos, rate, kind):
     gw = None
     try:
         env = dict(os.environ)
-        if kind in ("gateway", "base"):
+        if kind in FILE_LEGS:
             sink = os.path.join(work, "out.jsonl")
             sink_yaml = "{type: file, path: %s}" % sink
             counter = lambda: file_size(sink)
@@ -235,7 +244,8 @@ def run_gateway(args, work, qos, rate, kind):
             env.update(AWS_ACCESS_KEY_ID="AKIDBENCH", AWS_SECRET_ACCESS_KEY="bench-secret",
                        AWS_REGION="us-east-1")
         config = os.path.join(work, "gw.yaml")
-        gateway_config(args, config, broker.port, qos, sink_yaml)
+        gateway_config(args, config, broker.port, qos, sink_yaml,
+                       os.path.join(work, "spool"), FILE_LEGS.get(kind))
         gw, log, log_path = start_gateway(
             args, work, config, env,
             binary=args.baseline_gateway if kind == "base" else None)
@@ -250,7 +260,7 @@ def run_gateway(args, work, qos, rate, kind):
         gw_rc = gw.wait(timeout=60)
         gw = None
         log.close()
-        if kind in ("gateway", "base"):
+        if kind in FILE_LEGS:
             delivered = count_lines(sink)
             # The watcher saw bytes at its first change: in records,
             # about the same share of the file.
@@ -432,7 +442,9 @@ def main():
                 title(qos, rate), {"relay": "broker relay → plain subscriber",
                                    "gateway": "gateway → file sink",
                                    "base": "baseline gateway → file sink",
-                                   "kinesis": "gateway → Kinesis null"}[path],
+                                   "kinesis": "gateway → Kinesis null",
+                                   "spool10": "gateway → spool (fsync: 10) → file sink",
+                                   "spoolsync": "gateway → spool (fsync: always) → file sink"}[path],
                 rate_m, ratio, dp, cpu, med(qos, rate, path, "broker_us"), rss))
     return 1 if failed else 0
 
