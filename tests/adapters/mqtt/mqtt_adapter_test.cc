@@ -49,6 +49,14 @@ std::unique_ptr<MqttAdapter> MakeAdapter(int port, FakeIngest& ingest,
   return std::make_unique<MqttAdapter>(*config, ingest);
 }
 
+// Answers RESOURCE_EXHAUSTED (a full module queue) while `full` is set.
+FakeIngest::Responder FullWhile(const std::atomic<bool>& full) {
+  return [&full](const FakeIngest::Call&) {
+    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
+                       : absl::OkStatus();
+  };
+}
+
 std::string Seq(int i) {
   return absl::StrCat(R"({"eventType":"seq","eventData":{"i":)", i, "}}");
 }
@@ -318,10 +326,7 @@ TEST_F(MqttAdapterTest, BackpressureHoldsMessagesUntilThereIsRoom) {
   FakeIngest ingest;
   ingest.SetDevice(3, 1);
   std::atomic<bool> full{true};
-  ingest.SetResponder([&](const FakeIngest::Call&) {
-    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
-                       : absl::OkStatus();
-  });
+  ingest.SetResponder(FullWhile(full));
   auto adapter = MakeAdapter(broker_->port(), ingest, "gw-bp");
   ASSERT_TRUE(adapter->Start().ok());
   auto pub = Publisher();
@@ -352,10 +357,7 @@ TEST_F(MqttAdapterTest, BackToBackQos0AndQos1MessagesArriveOnceAndAreAcked) {
   FakeIngest ingest;
   ingest.SetDevice(6, 1);
   std::atomic<bool> full{true};
-  ingest.SetResponder([&](const FakeIngest::Call&) {
-    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
-                       : absl::OkStatus();
-  });
+  ingest.SetResponder(FullWhile(full));
   auto adapter = MakeAdapter(broker_->port(), ingest, "gw-burst");  // QoS 1
   ASSERT_TRUE(adapter->Start().ok());
   auto pub = Publisher();
@@ -409,10 +411,7 @@ TEST_F(MqttAdapterTest, PiledUpMessagesAreReadManyToASystemCall) {
   FakeIngest ingest;
   ingest.SetDevice(6, 1);
   std::atomic<bool> full{true};
-  ingest.SetResponder([&](const FakeIngest::Call&) {
-    return full.load() ? absl::ResourceExhaustedError("module m: queue full")
-                       : absl::OkStatus();
-  });
+  ingest.SetResponder(FullWhile(full));
   auto adapter = MakeAdapter(broker_->port(), ingest, "gw-reads",
                              "qos: 0\n");
   ASSERT_TRUE(adapter->Start().ok());
