@@ -17,9 +17,11 @@
 // (at-least-once: it may be repeated, never lost).
 //
 // Shutdown: StopAccepting queues a DISCONNECT and stops ingesting; a message
-// being retried is given up without a PUBACK (the DISCONNECT is queued ahead
-// of its PUBACK, which is therefore never written), so with clean_session
-// false the broker redelivers it to the next gateway with this client id.
+// being retried is given up without a PUBACK (libmosquitto queued that
+// PUBACK before the callback, so the adapter cuts the socket with
+// shutdown(2) before returning and it is never written), so with
+// clean_session false the broker redelivers it to the next gateway with
+// this client id.
 //
 // Reconnects: the adapter runs its own loop thread around mosquitto_loop
 // (max_packets 1, threaded mode) so that reconnect delays use exponential
