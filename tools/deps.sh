@@ -3,7 +3,7 @@
 # Every dependency of the build and the tests is listed here and nowhere else.
 
 BUILD_PACKAGES=(
-  cmake ninja-build pkg-config g++
+  cmake ninja-build pkg-config g++ ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libmosquitto-dev libmsgpack-cxx-dev libabsl-dev libcurl4-openssl-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libsimdjson-dev rapidjson-dev
@@ -70,6 +70,9 @@ sg_npm_install() {
 
 sg_build() {
   local build_dir="$1"; shift
+  # Paths under the parent folder hash relative to the build, so clones and
+  # worktrees of the project share ccache's cache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$SG_ROOT")}"
   local generator=()
   command -v ninja >/dev/null && generator=(-G Ninja)
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then

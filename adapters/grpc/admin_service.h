@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "adapters/grpc/api_key_auth.h"
-#include "gateway/config.h"
-#include "gateway/module_log.h"
+#include "gateway/core/config.h"
+#include "gateway/core/module_log.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/admin.grpc.pb.h"
 

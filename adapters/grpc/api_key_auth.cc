@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "gateway/logging.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 namespace {

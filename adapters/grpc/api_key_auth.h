@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "gateway/config.h"
+#include "gateway/core/config.h"
 #include "grpcpp/grpcpp.h"
 
 namespace streamgate {

@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "gateway/dead_letter/door_rejects.h"
-#include "gateway/ingest.h"
+#include "gateway/api/rejects.h"
+#include "gateway/api/ingest.h"
 #include "grpcpp/support/status.h"
 #include "streamgate/v1/gateway.pb.h"
 

@@ -9,7 +9,7 @@
 #include "adapters/grpc/publish_reactor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "gateway/logging.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 namespace {

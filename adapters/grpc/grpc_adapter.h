@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "adapters/adapter.h"
+#include "gateway/api/adapter.h"
 #include "adapters/grpc/api_key_auth.h"
 #include "adapters/grpc/tls_credentials.h"
-#include "gateway/config.h"
-#include "gateway/dead_letter/door_rejects.h"
-#include "gateway/ingest.h"
+#include "gateway/core/config.h"
+#include "gateway/api/rejects.h"
+#include "gateway/api/ingest.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.grpc.pb.h"
 

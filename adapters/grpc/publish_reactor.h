@@ -15,8 +15,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
-#include "gateway/dead_letter/door_rejects.h"
-#include "gateway/ingest.h"
+#include "gateway/api/rejects.h"
+#include "gateway/api/ingest.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.pb.h"
 

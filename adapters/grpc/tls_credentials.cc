@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/status_macros.h"
+#include "gateway/common/status_macros.h"
 #include "grpc/grpc.h"
 
 namespace streamgate {

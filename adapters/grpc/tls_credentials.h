@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/config.h"
+#include "gateway/core/config.h"
 #include "grpc/grpc_security.h"
 #include "grpcpp/security/server_credentials.h"
 

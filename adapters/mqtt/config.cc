@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/mqtt/mqtt_adapter.h"
-#include "gateway/status_macros.h"
+#include "gateway/common/status_macros.h"
 
 namespace streamgate {
 namespace {

@@ -12,9 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
-#include "adapters/adapter.h"
-#include "gateway/dead_letter/door_rejects.h"
-#include "gateway/ingest.h"
+#include "gateway/api/adapter.h"
+#include "gateway/api/rejects.h"
+#include "gateway/api/ingest.h"
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {

@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/mqtt/topic.h"
-#include "gateway/metrics/metrics_writer.h"
+#include "gateway/api/metrics_writer.h"
 #include "spdlog/spdlog.h"
 
 namespace streamgate {

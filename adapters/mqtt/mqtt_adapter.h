@@ -51,13 +51,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "adapters/adapter.h"
+#include "gateway/api/adapter.h"
 #include "adapters/mqtt/config.h"
 #include "adapters/mqtt/event_payload.h"
 #include "adapters/mqtt/mqtt_counters.h"
 #include "adapters/mqtt/socket_read_buffer.h"
-#include "gateway/dead_letter/door_rejects.h"
-#include "gateway/ingest.h"
+#include "gateway/api/rejects.h"
+#include "gateway/api/ingest.h"
 
 struct mosquitto;
 struct mosquitto_message;

@@ -4,8 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "gateway/status_macros.h"
-#include "gateway/yaml_fields.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/api/config_reader.h"
 
 namespace streamgate {
 namespace {

@@ -1,5 +1,5 @@
 // SpoolOptions: a module's `spool:` section, validated by the config loader
-// (gateway/config.cc). Plain value; not shared between threads.
+// (gateway/core/config.cc). Plain value; not shared between threads.
 #pragma once
 
 #include <cstdint>

@@ -17,8 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "gateway/metrics/metrics_writer.h"
-#include "gateway/logging.h"
+#include "gateway/api/metrics_writer.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 

@@ -39,7 +39,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/module_queue.h"
+#include "gateway/core/module_queue.h"
 #include "gateway/spool/checkpoint.h"
 #include "gateway/spool/segment_format.h"
 #include "gateway/spool/spool_options.h"

@@ -1,7 +1,7 @@
 #include "sinks/file/config.h"
 
-#include "gateway/status_macros.h"
-#include "gateway/yaml_fields.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/api/config_reader.h"
 #include "sinks/file/file_sink.h"
 
 namespace streamgate {

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate {
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/logging.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sinks/file/json_line.h"
-#include "gateway/logging.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 

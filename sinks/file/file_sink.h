@@ -4,14 +4,14 @@
 // fdatasync after each batch; rotation by size keeping N old files
 // (path.1 newest .. path.N oldest). A line never straddles two files.
 //
-// Threading: used by its module's worker thread only (see sinks/sink.h).
+// Threading: used by its module's worker thread only (see gateway/api/sink.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "sinks/file/fd_writer.h"
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate {
 

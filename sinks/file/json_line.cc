@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "gateway/json_text.h"
+#include "gateway/common/json_text.h"
 
 namespace streamgate {
 

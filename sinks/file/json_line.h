@@ -6,7 +6,7 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
-#include "gateway/record.h"
+#include "gateway/api/record.h"
 
 namespace streamgate {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/json_text.h"
+#include "gateway/common/json_text.h"
 #include "simdjson.h"
 
 namespace streamgate::kinesis {

@@ -6,8 +6,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "sinks/kinesis/aws/credentials_chain.h"
-#include "sinks/kinesis/endpoint.h"
+#include "sinks/aws/credentials_chain.h"
+#include "sinks/aws/endpoint.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "yaml-cpp/yaml.h"
 

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace YAML {
 class Node;

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "gateway/json_text.h"
-#include "gateway/logging.h"
+#include "gateway/common/json_text.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate::kinesis {
 

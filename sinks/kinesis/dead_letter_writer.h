@@ -1,6 +1,6 @@
 // DeadLetterWriter: where the Kinesis sink's given-up records go. One JSON
 // line per record, on a bounded, rotated DeadLetterFile
-// (gateway/dead_letter/dead_letter_file.h):
+// (gateway/common/dead_letter_file.h):
 //   {"time":..,"source":"kinesis","module":..,"reason":..,"attempts":N,
 //    "partitionKey":..,"bytes":N,"data":"<base64 of the record>"}
 // The file is the sink's own `sink.dead_letter_path` when set, else the
@@ -16,8 +16,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "gateway/dead_letter/dead_letter_file.h"
-#include "gateway/dead_letter/dead_letter_options.h"
+#include "gateway/common/dead_letter_file.h"
+#include "gateway/common/dead_letter_options.h"
 #include "sinks/kinesis/pending_record.h"
 
 namespace streamgate::kinesis {

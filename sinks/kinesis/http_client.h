@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "sinks/kinesis/aws/sigv4.h"
+#include "sinks/aws/sigv4.h"
 
 namespace streamgate::kinesis {
 

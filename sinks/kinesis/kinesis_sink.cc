@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/metrics/metrics_writer.h"
+#include "gateway/api/metrics_writer.h"
 #include "sinks/kinesis/codec.h"
 #include "spdlog/spdlog.h"
 

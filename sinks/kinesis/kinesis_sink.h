@@ -26,17 +26,17 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/metrics/histogram.h"
-#include "sinks/kinesis/aws/credentials_provider.h"
+#include "gateway/common/histogram.h"
+#include "sinks/aws/credentials_provider.h"
 #include "sinks/kinesis/batcher.h"
 #include "sinks/kinesis/config.h"
 #include "sinks/kinesis/counters.h"
 #include "sinks/kinesis/dead_letter_writer.h"
 #include "sinks/kinesis/http_client.h"
-#include "sinks/kinesis/log_limiter.h"
+#include "gateway/common/log_limiter.h"
 #include "sinks/kinesis/request_signer.h"
 #include "sinks/kinesis/retrier.h"
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate::kinesis {
 

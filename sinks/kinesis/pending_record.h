@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "gateway/record.h"
+#include "gateway/api/record.h"
 
 namespace streamgate::kinesis {
 

@@ -11,9 +11,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "sinks/kinesis/aws/credentials_provider.h"
-#include "sinks/kinesis/aws/sigv4.h"
-#include "sinks/kinesis/endpoint.h"
+#include "sinks/aws/credentials_provider.h"
+#include "sinks/aws/sigv4.h"
+#include "sinks/aws/endpoint.h"
 
 namespace streamgate::kinesis {
 

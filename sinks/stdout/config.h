@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate {
 

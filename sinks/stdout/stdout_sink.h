@@ -7,7 +7,7 @@
 #include <string>
 
 #include "sinks/file/fd_writer.h"
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate {
 

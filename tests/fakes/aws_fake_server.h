@@ -30,11 +30,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
-#include "sinks/kinesis/aws/clock.h"
-#include "sinks/kinesis/aws/credentials_chain.h"
-#include "sinks/kinesis/aws/environment.h"
-#include "sinks/kinesis/aws/http_client.h"
-#include "sinks/kinesis/aws/sts_client.h"
+#include "sinks/aws/clock.h"
+#include "sinks/aws/credentials_chain.h"
+#include "sinks/aws/environment.h"
+#include "sinks/aws/http_client.h"
+#include "sinks/aws/sts_client.h"
 
 extern char** environ;
 

@@ -18,7 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
-#include "gateway/ingest.h"
+#include "gateway/api/ingest.h"
 
 namespace streamgate {
 namespace testing {

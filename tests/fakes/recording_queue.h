@@ -9,7 +9,7 @@
 #include <cstddef>
 
 #include "absl/synchronization/mutex.h"
-#include "gateway/module_queue.h"
+#include "gateway/core/module_queue.h"
 
 namespace streamgate {
 namespace testing {

@@ -1,4 +1,4 @@
-// Fuzz target: the config loader (ParseConfig, gateway/config.h) and the
+// Fuzz target: the config loader (ParseConfig, gateway/core/config.h) and the
 // rest of start-up validation (Gateway::Create with the built-in sinks: each
 // sink factory and the MQTT section). Neither may throw, crash or accept an
 // inconsistent config.
@@ -21,9 +21,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "gateway/config.h"
-#include "gateway/gateway.h"
-#include "sinks/sink_registry.h"
+#include "gateway/core/config.h"
+#include "gateway/server/gateway.h"
+#include "gateway/api/sink_registry.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

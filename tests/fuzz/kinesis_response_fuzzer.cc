@@ -23,7 +23,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
 #include "simdjson.h"
-#include "gateway/json_text.h"
+#include "gateway/common/json_text.h"
 #include "sinks/kinesis/codec.h"
 #include "tests/fuzz/fuzz_check.h"
 

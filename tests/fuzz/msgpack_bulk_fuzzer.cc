@@ -1,4 +1,4 @@
-// Fuzz target: the MessagePack bulk-data decoder (gateway/msgpack_bulk.h),
+// Fuzz target: the MessagePack bulk-data decoder (gateway/core/msgpack_bulk.h),
 // which reads untrusted bytes from every gRPC PublishBulk call and every MQTT
 // bulkData message.
 //
@@ -17,7 +17,7 @@
 #include <msgpack.hpp>
 
 #include "absl/strings/string_view.h"
-#include "gateway/msgpack_bulk.h"
+#include "gateway/core/msgpack_bulk.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/msgpack_bulk.h"
+#include "gateway/core/msgpack_bulk.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -11,8 +11,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/grpc_adapter.h"
-#include "gateway/config.h"
-#include "gateway/logging.h"
+#include "gateway/core/config.h"
+#include "gateway/common/logging.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"

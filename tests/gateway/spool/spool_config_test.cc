@@ -2,7 +2,7 @@
 // that name the module, the field and the line.
 #include <string>
 
-#include "gateway/config.h"
+#include "gateway/core/config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

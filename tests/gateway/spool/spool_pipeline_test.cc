@@ -7,15 +7,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/config.h"
-#include "gateway/device_registry.h"
-#include "gateway/ingester.h"
-#include "gateway/module_worker.h"
-#include "gateway/router.h"
+#include "gateway/core/config.h"
+#include "gateway/core/device_registry.h"
+#include "gateway/core/ingester.h"
+#include "gateway/core/module_worker.h"
+#include "gateway/core/router.h"
 #include "gateway/spool/spool_queue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sinks/sink.h"
+#include "gateway/api/sink.h"
 #include "tests/gateway/spool/spool_test_util.h"
 
 namespace streamgate {

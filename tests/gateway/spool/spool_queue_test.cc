@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/metrics/metrics_writer.h"
+#include "gateway/api/metrics_writer.h"
 #include "gateway/spool/checkpoint.h"
 #include "gateway/spool/crc32c.h"
 #include "gmock/gmock.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sinks/sink_registry.h"
+#include "gateway/api/sink_registry.h"
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/json_text.h"
+#include "gateway/common/json_text.h"
 #include "gtest/gtest.h"
 
 namespace streamgate {

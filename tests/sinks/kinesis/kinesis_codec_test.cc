@@ -1,5 +1,5 @@
 // Codec: exact PutRecords request bytes (and the base64 and JSON string
-// writers it uses, from gateway/json_text.h); response parsing including
+// writers it uses, from gateway/common/json_text.h); response parsing including
 // partial failures and error bodies.
 #include "sinks/kinesis/codec.h"
 
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "gateway/json_text.h"
+#include "gateway/common/json_text.h"
 #include "gtest/gtest.h"
 
 namespace streamgate::kinesis {

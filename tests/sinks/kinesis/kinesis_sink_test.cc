@@ -23,7 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/dead_letter/dead_letter_file.h"
+#include "gateway/common/dead_letter_file.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "tests/sinks/kinesis/kinesis_test_support.h"

@@ -7,8 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "sinks/kinesis/dead_letter_writer.h"
-#include "sinks/kinesis/endpoint.h"
-#include "sinks/kinesis/log_limiter.h"
+#include "sinks/aws/endpoint.h"
+#include "gateway/common/log_limiter.h"
 
 namespace streamgate::kinesis {
 namespace {

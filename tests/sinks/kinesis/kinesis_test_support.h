@@ -20,12 +20,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "sinks/kinesis/aws/credentials_provider.h"
-#include "sinks/kinesis/endpoint.h"
+#include "sinks/aws/credentials_provider.h"
+#include "sinks/aws/endpoint.h"
 #include "sinks/kinesis/http_client.h"
 #include "sinks/kinesis/kinesis_api.h"
 #include "sinks/kinesis/request_signer.h"
-#include "sinks/kinesis/tail/stream_reader.h"
+#include "tools/tail/stream_reader.h"
 
 namespace streamgate::kinesis::testing {
 

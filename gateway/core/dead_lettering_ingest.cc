@@ -1,0 +1,97 @@
+#include "gateway/core/dead_lettering_ingest.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/numbers.h"
+#include "streamgate/v1/gateway.pb.h"
+
+namespace streamgate {
+namespace {
+
+void ToProto(const EventInput& in, v1::Event& out) {
+  out.set_event_type(std::string(in.event_type));
+  if (in.data_struct != nullptr) *out.mutable_event_data() = *in.data_struct;
+  if (in.timestamp) {
+    const absl::Duration since = *in.timestamp - absl::UnixEpoch();
+    const int64_t seconds = absl::ToInt64Seconds(since);
+    out.mutable_timestamp()->set_seconds(seconds);
+    out.mutable_timestamp()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(since - absl::Seconds(seconds))));
+  }
+  out.set_home_id(in.home_id);
+  if (in.origin_device_id) out.set_origin_device_id(*in.origin_device_id);
+  out.set_origin_device_class(std::string(in.origin_device_class));
+  out.set_origin_device_ip(std::string(in.origin_device_ip));
+}
+
+}  // namespace
+
+int64_t IndexNamed(absl::string_view message, absl::string_view name) {
+  if (!absl::ConsumePrefix(&message, name) ||
+      !absl::ConsumePrefix(&message, "[")) {
+    return -1;
+  }
+  const size_t close = message.find(']');
+  int64_t index = -1;
+  if (close == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, close), &index)) {
+    return -1;
+  }
+  return index;
+}
+
+absl::Status DeadLetteringIngest::PublishEvents(
+    absl::Span<const EventInput> events, const Caller& caller) {
+  absl::Status st = inner_.PublishEvents(events, caller);
+  if (st.code() != absl::StatusCode::kInvalidArgument) return st;
+  DoorReject r;
+  r.source = "grpc";
+  r.reason = st.message();
+  std::string data;
+  const int64_t i = events.size() == 1 ? 0 : IndexNamed(st.message(), "events");
+  r.rpc = events.size() == 1 ? "event" : "batch";
+  if (i >= 0 && static_cast<size_t>(i) < events.size()) {
+    v1::Event event;
+    ToProto(events[i], event);
+    event.SerializeToString(&data);
+    r.device = events[i].origin_device_id;
+  } else {
+    v1::EventBatch batch;
+    for (const EventInput& in : events) ToProto(in, *batch.add_events());
+    batch.SerializeToString(&data);
+  }
+  r.data = data;
+  rejects_.Rejected(r);
+  return st;
+}
+
+absl::Status DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
+                                              const Caller& caller) {
+  absl::Status st = inner_.PublishBulk(bulk, caller);
+  if (st.code() != absl::StatusCode::kInvalidArgument) return st;
+  DoorReject r;
+  r.source = "grpc";
+  r.reason = st.message();
+  r.rpc = "bulk_data";
+  r.device = bulk.device_id;
+  std::string data;
+  const int64_t i = IndexNamed(st.message(), "records");
+  if (bulk.msgpack_payload) {
+    r.data = *bulk.msgpack_payload;
+  } else if (i >= 0 && static_cast<size_t>(i) < bulk.records.size()) {
+    r.data = *bulk.records[i];
+  } else {
+    v1::BulkData proto;
+    proto.set_device_id(bulk.device_id);
+    proto.set_label(std::string(bulk.label));
+    for (const std::string* rec : bulk.records) proto.add_records(*rec);
+    proto.SerializeToString(&data);
+    r.data = data;
+  }
+  rejects_.Rejected(r);
+  return st;
+}
+
+}  // namespace streamgate

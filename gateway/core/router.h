@@ -1,0 +1,70 @@
+// Router: the compiled module table. Maps an event type or a bulk label to
+// the modules that take it ("*" handled without a lookup) and submits an
+// input's records to all of them all-or-nothing: every queue reserves first,
+// and if one is full none takes anything, so a client's retry duplicates
+// nothing.
+//
+// Threading: immutable after construction except the queues and counters,
+// which are thread-safe; Match* and Submit may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "gateway/core/config.h"
+#include "gateway/core/module_queue.h"
+#include "gateway/api/record.h"
+
+namespace streamgate {
+
+// Per-module counters, read by logs now and metrics later.
+struct ModuleStats {
+  std::atomic<uint64_t> accepted_records{0};
+  std::atomic<uint64_t> accepted_bytes{0};
+  std::atomic<uint64_t> rejected_full{0};
+};
+
+struct RoutedModule {
+  std::string id;
+  bool use_uuid = false;
+  ModuleQueue* queue = nullptr;  // owned by the Gateway
+  ModuleStats* stats = nullptr;
+};
+
+// One module's share of an input: records and their byte total.
+struct ModuleShare {
+  OutBatch records;
+  size_t bytes = 0;
+};
+
+class Router {
+ public:
+  // `modules[i]` corresponds to `configs[i]`.
+  Router(const std::vector<ModuleConfig>& configs,
+         std::vector<RoutedModule> modules);
+
+  // Indices of the modules an event type / a bulk label goes to.
+  const std::vector<int>& MatchEvent(absl::string_view event_type) const;
+  const std::vector<int>& MatchLabel(absl::string_view label) const;
+
+  const RoutedModule& module(int index) const { return modules_[index]; }
+  size_t size() const { return modules_.size(); }
+
+  // Queues shares[i] into module i for every non-empty share, or nothing:
+  // RESOURCE_EXHAUSTED naming the full module. `shares` is consumed on OK.
+  absl::Status Submit(std::vector<ModuleShare>& shares);
+
+ private:
+  std::vector<RoutedModule> modules_;
+  absl::flat_hash_map<std::string, std::vector<int>> by_event_;
+  std::vector<int> all_events_;  // modules with "*"
+  absl::flat_hash_map<std::string, std::vector<int>> by_label_;
+  std::vector<int> all_labels_;  // modules with bulk_data_label "*"
+};
+
+}  // namespace streamgate

@@ -1,0 +1,527 @@
+// Routing and ingest through the real Ingester, Router and MemoryQueues:
+// "*", lists, labels, fan-out, unmatched inputs, all-or-nothing on a full
+// queue, registry-filled fields, input errors naming the field (and the
+// batch index), record size limits and shutdown.
+#include "gateway/core/ingester.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "gtest/gtest.h"
+#include "tests/gateway/core/test_pipeline.h"
+
+namespace streamgate {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::TestPipeline;
+
+// The rendered bytes of Event("alarm") and friends, written out by hand.
+constexpr char kAlarmHome7[] =
+    R"({"eventType":"alarm","eventData":{},"timestamp":"2023-11-14T22:13:20Z","homeId":7})";
+
+EventInput Event(absl::string_view type, int64_t home_id = 7) {
+  EventInput e;
+  e.event_type = type;
+  e.home_id = home_id;
+  e.timestamp = absl::FromUnixSeconds(1700000000);
+  return e;
+}
+
+std::string MsgpackVersion() { return std::string("\xa3" "1.0", 4); }
+
+constexpr char kRouting[] = R"(
+modules:
+  - {id: all, subscribe_events: ["*"], sink: {type: stdout}}
+  - {id: alarms, subscribe_events: [alarm, fire], sink: {type: stdout}}
+  - {id: tele, bulk_data_label: telemetry, sink: {type: stdout}}
+  - {id: anylabel, bulk_data_label: "*", sink: {type: stdout}}
+)";
+
+struct Bulk {
+  std::vector<std::string> data;
+  std::vector<const std::string*> ptrs;
+  BulkInput input;
+  size_t accepted = 12345;
+
+  Bulk(int64_t device, absl::string_view label,
+       std::vector<std::string> records) : data(std::move(records)) {
+    for (const auto& d : data) ptrs.push_back(&d);
+    input.device_id = device;
+    input.label = label;
+    input.records = ptrs;
+    input.accepted_records = &accepted;
+  }
+};
+
+// --- routing ---------------------------------------------------------------
+
+TEST(IngesterRoutingTest, StarAndListedTypeFanOutSharingOneBuffer) {
+  TestPipeline p(kRouting);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("alarm")}, {}).ok());
+  OutBatch all = p.Drain(0), alarms = p.Drain(1);
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(*all[0].data, kAlarmHome7);
+  EXPECT_EQ(all[0].data.get(), alarms[0].data.get());  // one copy, shared
+  EXPECT_EQ(all[0].partition_key, "7");
+  EXPECT_THAT(p.DrainData(2), IsEmpty());
+  EXPECT_THAT(p.DrainData(3), IsEmpty());
+}
+
+TEST(IngesterRoutingTest, UnlistedTypeGoesOnlyToStar) {
+  TestPipeline p(kRouting);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("door")}, {}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ElementsAre(R"({"eventType":"door","eventData":{},"timestamp":"2023-11-14T22:13:20Z","homeId":7})"));
+  EXPECT_THAT(p.DrainData(1), IsEmpty());
+}
+
+TEST(IngesterRoutingTest, LabelAndStarLabelGetBulkEventModulesDoNot) {
+  TestPipeline p(kRouting);
+  Bulk b(42, "telemetry", {"r1", std::string("\x00\xff", 2)});
+  ASSERT_TRUE(p.ingester().PublishBulk(b.input, {}).ok());
+  EXPECT_EQ(b.accepted, 2u);
+  EXPECT_THAT(p.DrainData(2), ElementsAre("r1", std::string("\x00\xff", 2)));
+  OutBatch any = p.Drain(3);
+  ASSERT_EQ(any.size(), 2u);
+  EXPECT_EQ(any[1].partition_key, "42");
+  EXPECT_THAT(p.DrainData(0), IsEmpty());
+  EXPECT_THAT(p.DrainData(1), IsEmpty());
+
+  Bulk other(42, "logs", {"x"});
+  ASSERT_TRUE(p.ingester().PublishBulk(other.input, {}).ok());
+  EXPECT_THAT(p.DrainData(2), IsEmpty());
+  EXPECT_THAT(p.DrainData(3), ElementsAre("x"));
+}
+
+TEST(IngesterRoutingTest, BatchEventsGoToTheirOwnModulesInOrder) {
+  TestPipeline p(kRouting);
+  std::vector<EventInput> batch = {Event("fire", 1), Event("door", 2),
+                                   Event("alarm", 3)};
+  ASSERT_TRUE(p.ingester().PublishEvents(batch, {}).ok());
+  std::vector<std::string> all = p.DrainData(0);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_THAT(all[1], HasSubstr(R"("eventType":"door")"));
+  std::vector<std::string> alarms = p.DrainData(1);
+  ASSERT_EQ(alarms.size(), 2u);
+  EXPECT_THAT(alarms[0], HasSubstr(R"("homeId":1})"));
+  EXPECT_THAT(alarms[1], HasSubstr(R"("homeId":3})"));
+}
+
+TEST(IngesterRoutingTest, MsgpackRecordsForwardedByteForByte) {
+  TestPipeline p(kRouting);
+  const std::string payload =
+      MsgpackVersion() + std::string("\xc4\x02\x00\x01" "\xa3" "abc" "\xc4\x00", 10);
+  BulkInput b;
+  b.device_id = 9;
+  b.label = "telemetry";
+  b.msgpack_payload = payload;
+  size_t accepted = 0;
+  b.accepted_records = &accepted;
+  ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
+  EXPECT_EQ(accepted, 3u);
+  EXPECT_THAT(p.DrainData(2),
+              ElementsAre(std::string("\x00\x01", 2), "abc", ""));
+}
+
+TEST(IngesterRoutingTest, MsgpackEmptyListIsAcceptedAndQueuesNothing) {
+  TestPipeline p(kRouting);
+  const std::string payload = MsgpackVersion();
+  BulkInput b;
+  b.device_id = 9;
+  b.label = "telemetry";
+  b.msgpack_payload = payload;
+  size_t accepted = 77;
+  b.accepted_records = &accepted;
+  ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
+  EXPECT_EQ(accepted, 0u);
+  EXPECT_EQ(p.queue(2).depth(), 0u);
+}
+
+TEST(IngesterRoutingTest, NothingMatchedIsOkAndCounted) {
+  TestPipeline p(R"(
+modules:
+  - {id: a, subscribe_events: [alarm], bulk_data_label: telemetry, sink: {type: stdout}}
+)");
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("door")}, {}).ok());
+  EXPECT_EQ(p.ingester().stats().unrouted.load(), 1u);
+  EXPECT_EQ(p.ingester().stats().events_accepted.load(), 1u);
+  Bulk b(1, "logs", {"a", "b", "c"});
+  ASSERT_TRUE(p.ingester().PublishBulk(b.input, {}).ok());
+  EXPECT_EQ(b.accepted, 3u);
+  EXPECT_EQ(p.ingester().stats().unrouted.load(), 4u);
+  EXPECT_EQ(p.queue(0).depth(), 0u);
+  EXPECT_EQ(p.stats(0).accepted_records.load(), 0u);
+}
+
+TEST(IngesterRoutingTest, UnmatchedInputIsStillValidated) {
+  TestPipeline p(R"(
+modules:
+  - {id: a, subscribe_events: [alarm], sink: {type: stdout}}
+)");
+  EXPECT_EQ(p.ingester().PublishEvents({Event("door", 0)}, {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  BulkInput b;
+  b.device_id = 1;
+  b.label = "nobody";
+  const std::string bad = MsgpackVersion() + "\x01";
+  b.msgpack_payload = bad;
+  EXPECT_EQ(p.ingester().PublishBulk(b, {}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(IngesterRoutingTest, UnroutedEventsOfAPartlyRoutedBatchAreCounted) {
+  // Spec 2: an input no module matches is accepted and counted. In a batch
+  // where some events match and some do not, the unmatched ones must count.
+  TestPipeline p(R"(
+modules:
+  - {id: a, subscribe_events: [alarm], sink: {type: stdout}}
+)");
+  ASSERT_TRUE(
+      p.ingester().PublishEvents({Event("alarm"), Event("door"), Event("x")}, {}).ok());
+  EXPECT_EQ(p.queue(0).depth(), 1u);
+  EXPECT_EQ(p.ingester().stats().events_accepted.load(), 3u);
+  EXPECT_EQ(p.ingester().stats().unrouted.load(), 2u);
+}
+
+// --- backpressure ----------------------------------------------------------
+
+constexpr char kSmallQueue[] = R"(
+modules:
+  - {id: roomy, subscribe_events: [alarm], bulk_data_label: t, sink: {type: stdout}}
+  - id: tiny
+    subscribe_events: ["*"]
+    bulk_data_label: t
+    queue: {max_records: 1}
+    sink: {type: stdout}
+)";
+
+TEST(IngesterBackpressureTest, OneFullQueueRejectsEverywhere) {
+  TestPipeline p(kSmallQueue);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("door")}, {}).ok());  // fills tiny
+  ASSERT_EQ(p.queue(1).depth(), 1u);
+  absl::Status st = p.ingester().PublishEvents({Event("alarm")}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(st.message(), HasSubstr("tiny"));
+  EXPECT_EQ(p.queue(0).depth(), 0u);  // roomy got nothing
+  EXPECT_EQ(p.ingester().stats().exhausted.load(), 1u);
+  EXPECT_EQ(p.stats(1).rejected_full.load(), 1u);
+
+  Bulk b(3, "t", {"x"});
+  EXPECT_EQ(p.ingester().PublishBulk(b.input, {}).code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(b.accepted, 12345u);  // untouched on failure
+  EXPECT_EQ(p.queue(0).depth(), 0u);
+
+  // Once tiny drains, the same input goes through to both.
+  EXPECT_EQ(p.Drain(1).size(), 1u);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("alarm")}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(kAlarmHome7));
+  EXPECT_THAT(p.DrainData(1), ElementsAre(kAlarmHome7));
+}
+
+TEST(IngesterBackpressureTest, RefusedInputLeavesNoReservationBehind) {
+  TestPipeline p(R"(
+modules:
+  - id: roomy
+    subscribe_events: [alarm]
+    queue: {max_records: 2}
+    sink: {type: stdout}
+  - id: tiny
+    subscribe_events: ["*"]
+    queue: {max_records: 1}
+    sink: {type: stdout}
+)");
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("door")}, {}).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(p.ingester().PublishEvents({Event("alarm")}, {}).code(),
+              absl::StatusCode::kResourceExhausted);
+  }
+  // roomy still has room for 2: the refused calls cancelled their share.
+  p.Drain(1);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("alarm")}, {}).ok());
+  p.Drain(1);
+  ASSERT_TRUE(p.ingester().PublishEvents({Event("alarm")}, {}).ok());
+  EXPECT_EQ(p.queue(0).depth(), 2u);
+}
+
+// --- registry --------------------------------------------------------------
+
+constexpr char kRegistry[] = R"(
+devices:
+  - {id: 42, home_id: 7, class: thermostat}
+  - {id: 43, home_id: 8}
+modules:
+  - {id: all, subscribe_events: ["*"], sink: {type: stdout}}
+)";
+
+TEST(IngesterRegistryTest, HomeAndClassFilledFromTheRegistry) {
+  TestPipeline p(kRegistry);
+  EventInput e = Event("alarm", 0);
+  e.origin_device_id = 42;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ElementsAre(R"({"eventType":"alarm","eventData":{},"timestamp":"2023-11-14T22:13:20Z",)"
+                          R"("homeId":7,"originDeviceId":42,"originDeviceClass":"thermostat"})"));
+}
+
+TEST(IngesterRegistryTest, GivenHomeAndClassWin) {
+  TestPipeline p(kRegistry);
+  EventInput e = Event("alarm", 9);
+  e.origin_device_id = 42;
+  e.origin_device_class = "lamp";
+  e.origin_device_ip = "192.0.2.1";
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, Caller{"key-1", "ops"}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ElementsAre(R"({"eventType":"alarm","eventData":{},"timestamp":"2023-11-14T22:13:20Z",)"
+                          R"("homeId":9,"originDeviceId":42,"originDeviceClass":"lamp",)"
+                          R"("originDeviceIp":"192.0.2.1","originProjectKeyId":"key-1",)"
+                          R"("originProjectKeyName":"ops"})"));
+}
+
+TEST(IngesterRegistryTest, KnownDeviceWithoutClassHasNoClassKey) {
+  TestPipeline p(kRegistry);
+  EventInput e = Event("alarm", 0);
+  e.origin_device_id = 43;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ElementsAre(R"({"eventType":"alarm","eventData":{},"timestamp":"2023-11-14T22:13:20Z",)"
+                          R"("homeId":8,"originDeviceId":43})"));
+}
+
+TEST(IngesterRegistryTest, UnknownDeviceNeedsAHome) {
+  TestPipeline p(kRegistry);
+  EventInput e = Event("alarm", 0);
+  e.origin_device_id = 44;
+  absl::Status st = p.ingester().PublishEvents({e}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("home_id"));
+  e.home_id = 5;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ElementsAre(R"({"eventType":"alarm","eventData":{},"timestamp":"2023-11-14T22:13:20Z",)"
+                          R"("homeId":5,"originDeviceId":44})"));
+}
+
+TEST(IngesterRegistryTest, HomeEventNeedsAHome) {
+  TestPipeline p(kRegistry);
+  absl::Status st = p.ingester().PublishEvents({Event("alarm", 0)}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("home_id"));
+  EXPECT_EQ(p.ingester().stats().invalid.load(), 1u);
+}
+
+TEST(IngesterRegistryTest, DeviceHome) {
+  TestPipeline p(kRegistry);
+  EXPECT_EQ(p.ingester().DeviceHome(42), absl::optional<int64_t>(7));
+  EXPECT_EQ(p.ingester().DeviceHome(44), absl::nullopt);
+}
+
+TEST(IngesterRegistryTest, MissingTimestampIsStampedWithReceiveTime) {
+  TestPipeline p(kRegistry);
+  EventInput e = Event("alarm");
+  e.timestamp.reset();
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  const absl::Time after = absl::Now();
+  std::vector<std::string> got = p.DrainData(0);
+  ASSERT_EQ(got.size(), 1u);
+  const size_t at = got[0].find(R"("timestamp":")");
+  ASSERT_NE(at, std::string::npos);
+  const size_t start = at + 13, end = got[0].find('"', start);
+  absl::Time t;
+  std::string err;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, got[0].substr(start, end - start),
+                              &t, &err)) << err << " in " << got[0];
+  EXPECT_GE(t, absl::FromUnixSeconds(absl::ToUnixSeconds(before)));
+  EXPECT_LE(t, after);
+  EXPECT_EQ(got[0][end - 1], 'Z');
+}
+
+// --- input errors ----------------------------------------------------------
+
+TEST(IngesterErrorsTest, SingleEventErrorsNameTheField) {
+  TestPipeline p(kRegistry);
+  EXPECT_EQ(p.ingester().PublishEvents({Event("")}, {}).message(),
+            "event_type: must not be empty");
+  EventInput neg = Event("alarm");
+  neg.origin_device_id = -5;
+  absl::Status st = p.ingester().PublishEvents({neg}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("origin_device_id"));
+  neg.origin_device_id = 0;
+  EXPECT_THAT(p.ingester().PublishEvents({neg}, {}).message(),
+              HasSubstr("origin_device_id"));
+  EventInput old = Event("alarm");
+  old.timestamp = absl::FromUnixSeconds(-62135596801);  // year 0000
+  st = p.ingester().PublishEvents({old}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("timestamp"));
+  EventInput neg_home = Event("alarm", -1);
+  EXPECT_THAT(p.ingester().PublishEvents({neg_home}, {}).message(),
+              HasSubstr("home_id"));
+  EXPECT_EQ(p.queue(0).depth(), 0u);
+}
+
+TEST(IngesterErrorsTest, BatchErrorsNameTheIndexAndQueueNothing) {
+  TestPipeline p(kRegistry);
+  EXPECT_EQ(p.ingester().PublishEvents({Event("a"), Event("")}, {}).message(),
+            "events[1].event_type: must not be empty");
+  EventInput unknown = Event("a", 0);
+  unknown.origin_device_id = 99;
+  absl::Status st = p.ingester().PublishEvents({unknown, Event("a")}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("events[0].home_id"));
+  EventInput neg = Event("a");
+  neg.origin_device_id = -1;
+  EXPECT_THAT(
+      p.ingester().PublishEvents({Event("a"), Event("b"), neg}, {}).message(),
+      HasSubstr("events[2].origin_device_id"));
+  EXPECT_EQ(p.queue(0).depth(), 0u);
+  EXPECT_EQ(p.ingester().stats().events_accepted.load(), 0u);
+}
+
+TEST(IngesterErrorsTest, NonFiniteEventDataNamesIndexAndPath) {
+  TestPipeline p(kRegistry);
+  google::protobuf::Struct s;
+  (*s.mutable_fields())["a"].set_number_value(std::nan(""));
+  EventInput bad = Event("alarm");
+  bad.data_struct = &s;
+  EXPECT_EQ(p.ingester().PublishEvents({Event("alarm"), bad}, {}).message(),
+            "events[1].event_data.a: NaN is not valid JSON");
+  EXPECT_EQ(p.ingester().PublishEvents({bad}, {}).message(),
+            "event_data.a: NaN is not valid JSON");
+  EXPECT_EQ(p.queue(0).depth(), 0u);
+}
+
+TEST(IngesterErrorsTest, BulkErrorsNameTheField) {
+  TestPipeline p(kRouting);
+  Bulk zero(0, "telemetry", {"x"});
+  EXPECT_THAT(p.ingester().PublishBulk(zero.input, {}).message(),
+              HasSubstr("device_id"));
+  Bulk neg(-3, "telemetry", {"x"});
+  EXPECT_EQ(p.ingester().PublishBulk(neg.input, {}).code(),
+            absl::StatusCode::kInvalidArgument);
+  Bulk nolabel(3, "", {"x"});
+  EXPECT_THAT(p.ingester().PublishBulk(nolabel.input, {}).message(),
+              HasSubstr("label"));
+  EXPECT_EQ(p.queue(2).depth() + p.queue(3).depth(), 0u);
+}
+
+TEST(IngesterErrorsTest, RecordsAndMsgpackBothSet) {
+  TestPipeline p(kRouting);
+  Bulk b(3, "telemetry", {"x"});
+  const std::string payload = MsgpackVersion();
+  b.input.msgpack_payload = payload;
+  absl::Status st = p.ingester().PublishBulk(b.input, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("records"));
+  EXPECT_THAT(st.message(), HasSubstr("msgpack_payload"));
+  EXPECT_EQ(p.queue(2).depth(), 0u);
+}
+
+TEST(IngesterErrorsTest, BadMsgpackRejectsTheWholePayload) {
+  TestPipeline p(kRouting);
+  const std::string payload =
+      MsgpackVersion() + std::string("\xc4\x01" "a" "\xc4\x01" "b" "\x05", 7);
+  BulkInput b;
+  b.device_id = 3;
+  b.label = "telemetry";
+  b.msgpack_payload = payload;
+  absl::Status st = p.ingester().PublishBulk(b, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("msgpack_payload"));
+  EXPECT_EQ(p.queue(2).depth(), 0u);
+}
+
+// --- record size limit -----------------------------------------------------
+
+TEST(IngesterLimitTest, BulkRecordAtTheLimitPassesOneByteOverFails) {
+  TestPipeline p(R"(
+limits: {max_record_bytes: 100}
+modules:
+  - {id: t, bulk_data_label: t, sink: {type: stdout}}
+)");
+  Bulk exact(42, "t", {std::string(98, 'x')});  // 98 + "42" = 100
+  ASSERT_TRUE(p.ingester().PublishBulk(exact.input, {}).ok());
+  EXPECT_EQ(p.queue(0).depth(), 1u);
+  Bulk over(42, "t", {"small", std::string(99, 'x')});
+  absl::Status st = p.ingester().PublishBulk(over.input, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("records[1]"));
+  EXPECT_EQ(p.queue(0).depth(), 1u);  // "small" was not queued either
+}
+
+TEST(IngesterLimitTest, UnroutedOversizedRecordIsStillRejected) {
+  TestPipeline p(R"(
+limits: {max_record_bytes: 100}
+modules:
+  - {id: t, bulk_data_label: t, sink: {type: stdout}}
+)");
+  Bulk over(42, "nobody", {std::string(99, 'x')});
+  EXPECT_EQ(p.ingester().PublishBulk(over.input, {}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(IngesterLimitTest, UuidKeyCountsAgainstTheLimit) {
+  TestPipeline p(R"(
+limits: {max_record_bytes: 100}
+modules:
+  - {id: t, bulk_data_label: t, use_uuid: true, sink: {type: stdout}}
+)");
+  Bulk fits(42, "t", {std::string(64, 'x')});  // 64 + 36 = 100
+  ASSERT_TRUE(p.ingester().PublishBulk(fits.input, {}).ok());
+  Bulk over(42, "t", {std::string(65, 'x')});
+  absl::Status st = p.ingester().PublishBulk(over.input, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("records[0]"));
+  EXPECT_EQ(p.queue(0).depth(), 1u);
+}
+
+TEST(IngesterLimitTest, EventAtTheLimitPassesOneByteOverFails) {
+  const std::string json = kAlarmHome7;  // key "7" adds one byte
+  const std::string exact_cfg =
+      "limits: {max_record_bytes: " + std::to_string(json.size() + 1) +
+      "}\nmodules: [{id: a, subscribe_events: ['*'], sink: {type: stdout}}]\n";
+  TestPipeline exact(exact_cfg);
+  ASSERT_TRUE(exact.ingester().PublishEvents({Event("alarm")}, {}).ok());
+  EXPECT_THAT(exact.DrainData(0), ElementsAre(kAlarmHome7));
+
+  const std::string under_cfg =
+      "limits: {max_record_bytes: " + std::to_string(json.size()) +
+      "}\nmodules: [{id: a, subscribe_events: ['*'], sink: {type: stdout}}]\n";
+  TestPipeline under(under_cfg);
+  absl::Status st = under.ingester().PublishEvents({Event("alarm")}, {});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("event"));
+  EXPECT_THAT(st.message(), HasSubstr("exceeds"));
+  st = under.ingester().PublishEvents({Event("a", 1), Event("alarm")}, {});
+  EXPECT_THAT(st.message(), HasSubstr("events[1]"));
+  EXPECT_EQ(under.queue(0).depth(), 0u);
+}
+
+// --- shutdown --------------------------------------------------------------
+
+TEST(IngesterShutdownTest, UnavailableAfterStopAccepting) {
+  TestPipeline p(kRouting);
+  p.ingester().StopAccepting();
+  EXPECT_EQ(p.ingester().PublishEvents({Event("alarm")}, {}).code(),
+            absl::StatusCode::kUnavailable);
+  Bulk b(1, "telemetry", {"x"});
+  EXPECT_EQ(p.ingester().PublishBulk(b.input, {}).code(),
+            absl::StatusCode::kUnavailable);
+  // Even a bad input answers UNAVAILABLE: the door is shut first.
+  EXPECT_EQ(p.ingester().PublishEvents({Event("")}, {}).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(p.ingester().stats().unavailable.load(), 3u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(p.queue(i).depth(), 0u);
+}
+
+}  // namespace
+}  // namespace streamgate
