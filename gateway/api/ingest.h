@@ -4,20 +4,23 @@
 // queues them for every matching module all-or-nothing.
 //
 // Threading: every method is safe to call from many threads at once and never
-// blocks on I/O: it only validates, renders and enqueues.
+// blocks on I/O beyond a spool's commit: it validates, renders and enqueues.
 //
-// Status contract (the gRPC adapter maps these 1:1 to grpc::Status):
+// Result contract (the gRPC adapter maps status codes 1:1 to grpc::Status):
 //   OK                  accepted by every matching module (or none matched)
 //   INVALID_ARGUMENT    bad input; the message names the field
 //   RESOURCE_EXHAUSTED  a module queue is full; nothing was queued anywhere
 //   UNAVAILABLE         the gateway is shutting down
+//   other codes         a module's spool could not store the input (the
+//                       caller must not be acknowledged)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
@@ -46,6 +49,10 @@ struct EventInput {
   absl::optional<int64_t> origin_device_id;
   absl::string_view origin_device_class;  // registry class when empty
   absl::string_view origin_device_ip;
+  // The home of a device the registry does not know (MQTT's
+  // mqtt.default_home_id). Unset: such an event with home_id 0 is refused
+  // with IngestReason::kUnknownDevice.
+  absl::optional<int64_t> default_home_id;
 };
 
 // Bulk data of one device under one label: either explicit records or a
@@ -56,9 +63,35 @@ struct BulkInput {
   // Pointers, because protobuf's repeated bytes field stores them so.
   absl::Span<const std::string* const> records;
   absl::optional<absl::string_view> msgpack_payload;
-  // Out, optional: set to the number of records accepted (decoded ones for
-  // a MessagePack payload) when the call returns OK.
-  size_t* accepted_records = nullptr;
+  // Refuse (IngestReason::kUnknownDevice) a device the registry does not
+  // know. MQTT sets it unless mqtt.default_home_id is set; gRPC does not.
+  bool require_known_device = false;
+};
+
+// Why an input was refused, for adapters that count by reason.
+enum class IngestReason : uint8_t {
+  kAccepted,       // OK
+  kInvalid,        // INVALID_ARGUMENT: malformed or out-of-range input
+  kUnknownDevice,  // INVALID_ARGUMENT: device not in the registry
+  kTooLarge,       // INVALID_ARGUMENT: a record over max_record_bytes
+  kFull,           // RESOURCE_EXHAUSTED: a module's queue is full
+  kUnavailable,    // UNAVAILABLE: shutting down
+  kStoreFailed,    // a module's spool could not write or sync the input
+};
+
+struct IngestResult {
+  // OK, or the code and a message naming the field (the reason in words).
+  absl::Status status;
+  IngestReason reason = IngestReason::kAccepted;
+  // The item an INVALID_ARGUMENT is about (events[i] of a batch, records[i]
+  // of bulk data); -1 when it is about the input as a whole.
+  int64_t bad_index = -1;
+  // Records accepted when OK: events, or bulk records (decoded ones for a
+  // MessagePack payload).
+  size_t accepted = 0;
+
+  bool ok() const { return status.ok(); }
+  absl::string_view message() const { return status.message(); }
 };
 
 class Ingest {
@@ -67,14 +100,10 @@ class Ingest {
 
   // All-or-nothing: one bad event rejects all, and the message names its
   // index ("events[3].event_type: must not be empty").
-  virtual absl::Status PublishEvents(absl::Span<const EventInput> events,
+  virtual IngestResult PublishEvents(absl::Span<const EventInput> events,
                                      const Caller& caller) = 0;
-  virtual absl::Status PublishBulk(const BulkInput& bulk,
+  virtual IngestResult PublishBulk(const BulkInput& bulk,
                                    const Caller& caller) = 0;
-
-  // The registry's home for a device, used by adapters that must reject
-  // unknown devices before building an EventInput (MQTT).
-  virtual absl::optional<int64_t> DeviceHome(int64_t device_id) const = 0;
 };
 
 }  // namespace streamgate

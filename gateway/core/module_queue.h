@@ -1,36 +1,71 @@
 // ModuleQueue: the bounded buffer between ingest and one module's sink.
 // "Accepted" means "the queue took it"; the client's ack follows from that
-// alone. Producers reserve capacity first and commit after every module of an
-// input has reserved, so an input is queued everywhere or nowhere. Two
-// implementations: MemoryQueue (memory only) and SpoolQueue (gateway/spool/,
-// durable on disk; its commit can fail and its batches are released only
-// when the sink has settled them).
+// alone. Producers Reserve room first and Commit the reservation after every
+// module of an input has reserved, so an input is queued everywhere or
+// nowhere (a reservation dropped uncommitted gives its room back). The
+// consumer Pops a batch with its completion, which it runs with the sink's
+// DeliveryReport; a durable queue frees a batch's storage only then, and
+// only when nothing of it was left undelivered. Two implementations:
+// MemoryQueue (gateway/core/) and SpoolQueue (gateway/spool/, durable on
+// disk; its Commit can fail).
 //
 // Threading: any number of producers (ingest threads), one consumer (the
-// module's worker thread). A batch's done callback may run on any thread.
+// module's worker thread). A batch's done callback may run on any thread,
+// always before the queue is destroyed.
 #pragma once
 
 #include <cstddef>
 #include <utility>
 
-#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "gateway/api/record.h"
+#include "gateway/api/sink.h"
 
 namespace streamgate {
 
 namespace metrics {
 class MetricsWriter;  // gateway/api/metrics_writer.h
 }
+class ModuleQueue;
 
-// What PopBatch hands out: records, and the callback to run exactly once
-// when every one of them is delivered or dead-lettered (Sink::Deliver's
-// `done`), which lets a durable queue free their storage. It must run before
-// the queue is destroyed.
+// Room reserved in one queue for a known number of records and bytes.
+// Move-only; destroying it uncommitted gives the room back.
+class QueueReservation {
+ public:
+  QueueReservation() = default;
+  QueueReservation(QueueReservation&& other) noexcept { *this = std::move(other); }
+  QueueReservation& operator=(QueueReservation&& other) noexcept;
+  QueueReservation(const QueueReservation&) = delete;
+  QueueReservation& operator=(const QueueReservation&) = delete;
+  ~QueueReservation() { Release(); }
+
+  // False when the queue was full or closed.
+  explicit operator bool() const { return queue_ != nullptr; }
+
+  // Queues `records`, whose count and byte total (OutRecord::size()) are
+  // the reservation's. OK means queued (a spool: written, and synced when
+  // its fsync policy says so). On error the room is given back and the
+  // caller must not acknowledge the input.
+  absl::Status Commit(OutBatch records) &&;
+
+ private:
+  friend class ModuleQueue;
+  QueueReservation(ModuleQueue* queue, size_t records, size_t bytes)
+      : queue_(queue), records_(records), bytes_(bytes) {}
+  void Release();
+
+  ModuleQueue* queue_ = nullptr;
+  size_t records_ = 0;
+  size_t bytes_ = 0;
+};
+
+// What Pop hands out: records, and the completion to run exactly once with
+// the sink's report when every one of them is settled (Sink::Deliver's
+// `done`).
 struct QueueBatch {
   OutBatch records;
-  absl::AnyInvocable<void() &&> done;
+  DeliveryDone done;
 };
 
 class ModuleQueue {
@@ -38,41 +73,24 @@ class ModuleQueue {
   virtual ~ModuleQueue() = default;
 
   // Opens what the queue needs (a spool's directory and files, replaying
-  // what a previous run left). Called once, before the first TryReserve.
+  // what a previous run left). Called once, before the first Reserve.
   virtual absl::Status Start() { return absl::OkStatus(); }
 
-  // Reserves room for `records` records of `bytes` bytes in total; false
-  // when the queue is full or closed.
-  virtual bool TryReserve(size_t records, size_t bytes) = 0;
-  // Queues records whose room was reserved with the same totals.
-  virtual void Commit(OutBatch records, size_t bytes) = 0;
-  // Commit that can fail (a spool's write or fsync failed): on error the
-  // reservation is released and the caller must not acknowledge the input.
-  // OK means the records are queued (for a spool: written, and synced when
-  // its fsync policy says so).
-  virtual absl::Status TryCommit(OutBatch records, size_t bytes) {
-    Commit(std::move(records), bytes);
-    return absl::OkStatus();
-  }
-  // Gives back a reservation that will not be committed.
-  virtual void Cancel(size_t records, size_t bytes) = 0;
-
-  // Moves up to `max_records` queued records into `out` (cleared first),
-  // waiting up to `wait` for the first one. Returns false once the queue is
-  // closed and empty. Popped records count as delivered.
-  virtual bool Pop(OutBatch& out, size_t max_records, absl::Duration wait) = 0;
-
-  // Pop with a completion: the records stay accounted for (and, in a spool,
-  // on disk) until `out.done` runs. `out.done` is always set when this
-  // returns true, even for an empty batch.
-  virtual bool PopBatch(QueueBatch& out, size_t max_records,
-                        absl::Duration wait) {
-    out.done = [] {};
-    return Pop(out.records, max_records, wait);
+  // Room for `records` records of `bytes` bytes in total; an empty
+  // reservation when the queue is full or closed.
+  QueueReservation Reserve(size_t records, size_t bytes) {
+    if (!DoReserve(records, bytes)) return QueueReservation();
+    return QueueReservation(this, records, bytes);
   }
 
-  // Refuses further reservations; Pop drains what is left, then ends. A
-  // durable queue ends at once: what is left stays for the next start.
+  // Moves up to `max_records` queued records into `out.records` and sets
+  // `out.done`, waiting up to `wait` for the first record (an empty batch
+  // then). Returns false once the queue is closed and drained (a durable
+  // queue: closed; what is left stays for the next start).
+  virtual bool Pop(QueueBatch& out, size_t max_records,
+                   absl::Duration wait) = 0;
+
+  // Refuses further reservations; Pop drains what is left, then ends.
   virtual void Close() = 0;
 
   // Records queued and not yet popped.
@@ -84,6 +102,38 @@ class ModuleQueue {
   // Adds the queue's own metrics (a spool's size, fsyncs, recoveries) when
   // /metrics is scraped, from the scrape thread, without the module label.
   virtual void CollectMetrics(metrics::MetricsWriter& out) const {}
+
+ protected:
+  friend class QueueReservation;
+  // True when the room was taken.
+  virtual bool DoReserve(size_t records, size_t bytes) = 0;
+  // Queues records whose room was reserved; on error releases that room.
+  virtual absl::Status DoCommit(OutBatch records, size_t bytes) = 0;
+  // Gives back room that will not be committed.
+  virtual void DoCancel(size_t records, size_t bytes) = 0;
 };
+
+inline QueueReservation& QueueReservation::operator=(
+    QueueReservation&& other) noexcept {
+  if (this != &other) {
+    Release();
+    queue_ = std::exchange(other.queue_, nullptr);
+    records_ = other.records_;
+    bytes_ = other.bytes_;
+  }
+  return *this;
+}
+
+inline void QueueReservation::Release() {
+  if (queue_ != nullptr) std::exchange(queue_, nullptr)->DoCancel(records_, bytes_);
+}
+
+inline absl::Status QueueReservation::Commit(OutBatch records) && {
+  ModuleQueue* queue = std::exchange(queue_, nullptr);
+  if (queue == nullptr) {
+    return absl::FailedPreconditionError("commit of an empty reservation");
+  }
+  return queue->DoCommit(std::move(records), bytes_);
+}
 
 }  // namespace streamgate

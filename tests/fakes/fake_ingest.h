@@ -1,7 +1,8 @@
 // FakeIngest: a recording streamgate::Ingest for adapter tests. It keeps a
-// copy of every input it accepted, answers DeviceHome from a map the test
-// fills, and lets the test choose each call's status (to simulate full
-// queues or core-side rejections) through a responder function.
+// copy of every input it accepted, applies the registry rule for unknown
+// devices (IngestReason::kUnknownDevice) against a map the test fills, and
+// lets the test choose each call's status (to simulate full queues or
+// core-side rejections) through a responder function.
 //
 // Threading: all methods are safe from any thread (one mutex).
 #pragma once
@@ -56,7 +57,7 @@ class FakeIngest : public Ingest {
     responder_ = std::move(responder);
   }
 
-  absl::Status PublishEvents(absl::Span<const EventInput> events,
+  IngestResult PublishEvents(absl::Span<const EventInput> events,
                              const Caller& caller) override {
     std::vector<Event> copies;
     for (const EventInput& in : events) {
@@ -64,6 +65,17 @@ class FakeIngest : public Ingest {
       e.event_type = std::string(in.event_type);
       e.data_json = std::string(in.data_json);
       e.home_id = in.home_id;
+      if (e.home_id == 0 && in.origin_device_id) {
+        absl::optional<int64_t> home = Home(*in.origin_device_id);
+        if (!home) home = in.default_home_id;
+        if (!home) {
+          return Refused(absl::InvalidArgumentError(
+                             "home_id: required (device is not in the "
+                             "device registry)"),
+                         IngestReason::kUnknownDevice);
+        }
+        e.home_id = *home;
+      }
       e.origin_device_id = in.origin_device_id;
       e.has_timestamp = in.timestamp.has_value();
       e.caller_key_id = std::string(caller.key_id);
@@ -74,14 +86,21 @@ class FakeIngest : public Ingest {
     for (const Event& e : copies) {
       if (responder_) {
         absl::Status status = responder_(Call{&e, nullptr});
-        if (!status.ok()) return status;
+        if (!status.ok()) return Refused(status);
       }
     }
+    IngestResult ok;
+    ok.accepted = copies.size();
     for (Event& e : copies) events_.push_back(std::move(e));
-    return absl::OkStatus();
+    return ok;
   }
 
-  absl::Status PublishBulk(const BulkInput& in, const Caller&) override {
+  IngestResult PublishBulk(const BulkInput& in, const Caller&) override {
+    if (in.require_known_device && !Home(in.device_id)) {
+      return Refused(absl::InvalidArgumentError(
+                         "device_id: device is not in the device registry"),
+                     IngestReason::kUnknownDevice);
+    }
     Bulk b;
     b.device_id = in.device_id;
     b.label = std::string(in.label);
@@ -91,17 +110,12 @@ class FakeIngest : public Ingest {
     ++calls_;
     if (responder_) {
       absl::Status status = responder_(Call{nullptr, &b});
-      if (!status.ok()) return status;
+      if (!status.ok()) return Refused(status);
     }
+    IngestResult ok;
+    ok.accepted = b.msgpack_payload ? 1 : b.records.size();
     bulks_.push_back(std::move(b));
-    return absl::OkStatus();
-  }
-
-  absl::optional<int64_t> DeviceHome(int64_t device_id) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = devices_.find(device_id);
-    if (it == devices_.end()) return absl::nullopt;
-    return it->second;
+    return ok;
   }
 
   std::vector<Event> events() const {
@@ -130,6 +144,33 @@ class FakeIngest : public Ingest {
   }
 
  private:
+  absl::optional<int64_t> Home(int64_t device_id) const {
+    absl::MutexLock lock(&mu_);
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) return absl::nullopt;
+    return it->second;
+  }
+
+  static IngestResult Refused(absl::Status status,
+                              IngestReason reason = IngestReason::kInvalid) {
+    IngestResult r;
+    switch (status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+        reason = IngestReason::kFull;
+        break;
+      case absl::StatusCode::kUnavailable:
+        reason = IngestReason::kUnavailable;
+        break;
+      case absl::StatusCode::kInvalidArgument:
+        break;
+      default:
+        reason = IngestReason::kStoreFailed;
+    }
+    r.status = std::move(status);
+    r.reason = reason;
+    return r;
+  }
+
   mutable absl::Mutex mu_;
   std::map<int64_t, int64_t> devices_ ABSL_GUARDED_BY(mu_);
   Responder responder_ ABSL_GUARDED_BY(mu_);
