@@ -4,23 +4,26 @@
 Usage: /usr/bin/python3 golden_metrics_test.py STREAMGATE SOURCE_DIR [--update]
 
 Starts the real gateway (free 127.0.0.1 ports) with a metrics listener, a
-root dead_letter file and five modules of different kinds: two file sinks
-(one spooled), a stdout sink with use_uuid, and a Kinesis sink whose
-endpoint refuses connections (http://127.0.0.1:1, fake credentials in the
-environment, so it can never deliver). Sends a fixed set of gRPC inputs
-(unary events and bulk data, one Publish stream; valid, unrouted and
-invalid ones, every event with a fixed timestamp so record bytes are
-fixed), polls /metrics until everything has settled, then renders:
+root dead_letter file and five modules of different kinds: three file sinks
+(one spooled, one with queue bounds and rotation), a stdout sink with
+use_uuid, and a Kinesis sink whose endpoint refuses connections
+(http://127.0.0.1:1, fake credentials in the environment, so it can never
+deliver). Sends a fixed set of gRPC inputs (unary events and bulk data, one
+Publish stream; valid, unrouted and invalid ones, every event with a fixed
+timestamp so record bytes are fixed), polls /metrics until everything has
+settled (bounded: 20 s), then renders
 
   ## lines: the HTTP status and Content-Type of the scrape, and the outcome
      (status code and message) of every input, in order;
-  the scrape itself, normalised (below).
-The gateway's exit code after SIGTERM is not part of the golden text: with
-a Kinesis module that cannot deliver it is 0 or 1 by a race between the
-module's flush and the shutdown deadline (both end at the same instant).
+  the scrape itself, normalised (below), families and series in the order
+     the gateway writes them;
 
 and compares the text exactly with tests/e2e/golden/metrics.txt (a unified
 diff on mismatch). --update rewrites that file from this run.
+
+The gateway's exit code after SIGTERM is not part of the golden text: with
+a Kinesis module that cannot deliver it is 0 or 1 by a race between the
+module's flush and the shutdown deadline (both end at the same instant).
 
 Normalised (everything else, every HELP/TYPE line, family, label set and
 value, is kept verbatim):
@@ -312,7 +315,11 @@ def main():
         last = [None]
 
         def poll():
-            last[0] = scrape(mport)
+            try:
+                last[0] = scrape(mport)
+            except OSError as e:  # includes HTTP errors: compare what we got
+                last[0] = (getattr(e, "code", 0), "", "scrape failed: %s\n" % e)
+                return False
             return last[0][0] == 200 and settled(last[0][2])
         if not golden.wait_until(poll, SETTLE_TIMEOUT, step=0.1):
             print("WARNING: /metrics did not settle within %.0f s; comparing "
