@@ -39,6 +39,11 @@ class Adapter {
   // new calls UNAVAILABLE; MQTT: stop reading). Must not block long.
   virtual void StopAccepting() = 0;
 
+  // How long the gateway should keep answering "unavailable" after
+  // StopAccepting before Shutdown, so balancers and clients move away
+  // cleanly (gRPC: grpc.drain_grace_ms). The gateway waits the longest.
+  virtual absl::Duration DrainGrace() const { return absl::ZeroDuration(); }
+
   // Finishes in-flight calls and releases the transport by `deadline`.
   virtual void Shutdown(absl::Time deadline) = 0;
 

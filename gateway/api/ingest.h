@@ -91,6 +91,7 @@ struct IngestResult {
   size_t accepted = 0;
 
   bool ok() const { return status.ok(); }
+  absl::StatusCode code() const { return status.code(); }
   absl::string_view message() const { return status.message(); }
 };
 

@@ -1,6 +1,6 @@
 // SinkRegistry maps a `sink.type` to its factory. Filled once at start-up by
-// RegisterBuiltinSinks (one explicit list: static self-registration is
-// silently dropped by static libraries). Read-only afterwards, so safe to
+// RegisterBuiltinSinks (gateway/server/builtin.h: one explicit list, since
+// static self-registration is silently dropped by static libraries). Read-only afterwards, so safe to
 // share between threads.
 #pragma once
 
@@ -23,8 +23,5 @@ class SinkRegistry {
  private:
   std::map<std::string, std::unique_ptr<SinkFactory>> factories_;
 };
-
-// Registers file, stdout and (when built) kinesis.
-void RegisterBuiltinSinks(SinkRegistry& registry);
 
 }  // namespace streamgate

@@ -1,7 +1,10 @@
-// The gateway's YAML configuration: parsing and every rule of spec 2 checked
-// up front, so a bad config fails at start-up with one message naming the
-// module and field (and line). Sink and adapter sections are kept as YAML and
-// validated by their own factories. Plain values; not shared between threads.
+// The gateway's YAML configuration: the core's sections (modules, devices,
+// limits, metrics, dead_letter, log_level, shutdown) parsed with every rule
+// of spec 2 checked up front, so a bad config fails at start-up with one
+// message naming the module and field (and line). Sink sections and the
+// adapters' top-level sections are kept as YAML and validated by their own
+// factories. Duplicate keys anywhere are refused. Plain values; not shared
+// between threads.
 #pragma once
 
 #include <cstdint>
@@ -17,40 +20,6 @@
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {
-
-struct GrpcConfig {
-  std::string listen = "127.0.0.1:50051";
-  int64_t max_message_bytes = 4 << 20;
-  // Keepalive pings and maximum connection age let load balancers rebalance
-  // long-lived streams; 0 leaves gRPC's default.
-  int64_t keepalive_time_ms = 0;
-  int64_t keepalive_timeout_ms = 0;
-  int64_t max_connection_age_ms = 0;
-  int64_t max_connection_age_grace_ms = 0;
-  // On SIGTERM the server keeps answering UNAVAILABLE (health NOT_SERVING)
-  // this long before it closes, so balancers and clients move away cleanly.
-  int64_t drain_grace_ms = 500;
-  // Responses a Publish stream may have queued before it stops reading.
-  int64_t stream_window = 256;
-  // Memory bounds: concurrent calls per connection (HTTP/2
-  // MAX_CONCURRENT_STREAMS), and the gRPC ResourceQuota every connection's
-  // buffers draw from (past it gRPC shrinks read buffers and refuses new
-  // calls with RESOURCE_EXHAUSTED instead of growing).
-  int64_t max_concurrent_streams = 100;
-  int64_t memory_limit_bytes = 256 << 20;
-  // TLS: empty cert_file = plaintext. client_ca_file turns on mutual TLS.
-  // The files are re-read on SIGHUP (new connections use the new ones).
-  struct {
-    std::string cert_file, key_file, client_ca_file;
-  } tls;
-};
-
-// One API key: the key itself is never in the config, only its SHA-256.
-struct ApiKeyConfig {
-  std::string id;
-  std::string name;
-  std::string key_sha256;  // hex, lower-case
-};
 
 struct QueueConfig {
   int64_t max_records = 65536;
@@ -78,13 +47,14 @@ struct MetricsConfig {
 };
 
 struct GatewayConfig {
-  GrpcConfig grpc;
-  // Empty: calls are anonymous (trusted networks only).
-  std::vector<ApiKeyConfig> api_keys;
+  // Where the config came from (a path, or "<default>"), for errors.
+  std::string source;
+  // The whole document: adapters read their own sections from it
+  // (AdapterFactory::sections).
+  YAML::Node root;
   int64_t max_record_bytes = 1 << 20;  // data + partition key
   DeviceMap devices;
   std::vector<ModuleConfig> modules;
-  YAML::Node mqtt;  // null: no MQTT input
   std::string log_level = "info";
   MetricsConfig metrics;
   // dead_letter: {path, max_bytes, keep}: where inputs rejected at the door
@@ -97,9 +67,16 @@ struct GatewayConfig {
 // forwarding every event and every bulk label to stdout.
 const char* DefaultConfigYaml();
 
-// `source` names the text in errors (a path, or "<default>").
-absl::StatusOr<GatewayConfig> ParseConfig(const std::string& yaml_text,
-                                          const std::string& source);
-absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path);
+// `source` names the text in errors (a path, or "<default>");
+// `adapter_sections` are the top-level keys adapters own
+// (AdapterRegistry::Sections), left for their factories to check.
+absl::StatusOr<GatewayConfig> ParseConfig(
+    const std::string& yaml_text, const std::string& source,
+    const std::vector<std::string>& adapter_sections);
+absl::StatusOr<GatewayConfig> LoadConfigFile(
+    const std::string& path, const std::vector<std::string>& adapter_sections);
+
+// Parses one entry of `modules:` (gateway/core/module_config.cc).
+absl::Status ParseModule(const YAML::Node& node, size_t index, ModuleConfig& m);
 
 }  // namespace streamgate

@@ -31,11 +31,10 @@ class Ingester : public Ingest {
   Ingester(const DeviceRegistry& registry, Router& router,
            size_t max_record_bytes);
 
-  absl::Status PublishEvents(absl::Span<const EventInput> events,
+  IngestResult PublishEvents(absl::Span<const EventInput> events,
                              const Caller& caller) override;
-  absl::Status PublishBulk(const BulkInput& bulk,
+  IngestResult PublishBulk(const BulkInput& bulk,
                            const Caller& caller) override;
-  absl::optional<int64_t> DeviceHome(int64_t device_id) const override;
 
   // After this every publish returns UNAVAILABLE (shutdown).
   void StopAccepting() { draining_.store(true, std::memory_order_release); }
@@ -43,10 +42,11 @@ class Ingester : public Ingest {
   const IngestStats& stats() const { return stats_; }
 
  private:
-  absl::Status PublishEventsImpl(absl::Span<const EventInput> events,
+  IngestResult PublishEventsImpl(absl::Span<const EventInput> events,
                                  const Caller& caller);
-  absl::Status PublishBulkImpl(const BulkInput& bulk);
-  absl::Status Count(absl::Status status);
+  IngestResult PublishBulkImpl(const BulkInput& bulk);
+  IngestResult Count(IngestResult result);
+  IngestResult Draining();
 
   const DeviceRegistry& registry_;
   Router& router_;

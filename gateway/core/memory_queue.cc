@@ -13,7 +13,7 @@ constexpr absl::Duration kLinger = absl::Milliseconds(1);
 MemoryQueue::MemoryQueue(size_t max_records, size_t max_bytes)
     : max_records_(max_records), max_bytes_(max_bytes) {}
 
-bool MemoryQueue::TryReserve(size_t records, size_t bytes) {
+bool MemoryQueue::DoReserve(size_t records, size_t bytes) {
   absl::MutexLock lock(&mu_);
   if (closed_) return false;
   // An input larger than the whole queue would never fit: let it in when the
@@ -28,20 +28,25 @@ bool MemoryQueue::TryReserve(size_t records, size_t bytes) {
   return true;
 }
 
-void MemoryQueue::Commit(OutBatch records, size_t bytes) {
+absl::Status MemoryQueue::DoCommit(OutBatch records, size_t bytes) {
   absl::MutexLock lock(&mu_);
   for (OutRecord& r : records) items_.push_back(std::move(r));
   if (consumer_waiting_) ready_.Signal();
+  return absl::OkStatus();
 }
 
-void MemoryQueue::Cancel(size_t records, size_t bytes) {
+void MemoryQueue::DoCancel(size_t records, size_t bytes) {
   absl::MutexLock lock(&mu_);
   used_records_ -= records;
   used_bytes_ -= bytes;
 }
 
-bool MemoryQueue::Pop(OutBatch& out, size_t max_records, absl::Duration wait) {
+bool MemoryQueue::Pop(QueueBatch& batch, size_t max_records,
+                      absl::Duration wait) {
+  OutBatch& out = batch.records;
   out.clear();
+  // Popped records left the queue's accounting: nothing to release later.
+  batch.done = [](const DeliveryReport&) {};
   absl::MutexLock lock(&mu_);
   if (items_.empty() && !closed_) {
     const absl::Time deadline = absl::Now() + wait;

@@ -16,12 +16,15 @@ class MemoryQueue : public ModuleQueue {
  public:
   MemoryQueue(size_t max_records, size_t max_bytes);
 
-  bool TryReserve(size_t records, size_t bytes) override;
-  void Commit(OutBatch records, size_t bytes) override;
-  void Cancel(size_t records, size_t bytes) override;
-  bool Pop(OutBatch& out, size_t max_records, absl::Duration wait) override;
+  bool Pop(QueueBatch& batch, size_t max_records,
+           absl::Duration wait) override;
   void Close() override;
   size_t depth() const override;
+
+ protected:
+  bool DoReserve(size_t records, size_t bytes) override;
+  absl::Status DoCommit(OutBatch records, size_t bytes) override;
+  void DoCancel(size_t records, size_t bytes) override;
 
  private:
   const size_t max_records_;

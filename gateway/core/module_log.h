@@ -1,14 +1,13 @@
-// ModuleLogs: each module's recent log entries (time, level, message) in a
-// bounded in-memory ring, for the Admin service's GetModuleLog and the
-// module state in ListModules. Filled from spdlog: one process-wide sink on
-// the default logger hands every message to each live ModuleLogs, which
-// keeps it if the message names one of its modules — by its prefix
-// ("module 'ID': ..." or "module ID: ...") or, failing that, by a
-// "module 'ID'" anywhere in it (e.g. a gRPC rejection naming a full queue).
-// Only messages the logger's level lets through are seen.
+// ModuleLog: one module's logger and its recent-entry ring. Everything a
+// module, its queue and its sink log goes through the module's own spdlog
+// logger, which prints to the process's log sinks as "module 'ID': ..." and
+// keeps the newest entries in a bounded ring for the Admin service's
+// GetModuleLog and the module's state in ListModules. Attribution is by
+// logger, never by scanning message text, so nothing a client sends can
+// land in a module's log or change its state.
 //
-// Threading: thread-safe; each ring has its own lock. Construction attaches
-// to the dispatch sink and destruction detaches, from any thread.
+// Threading: thread-safe; the ring has its own lock, and spdlog loggers are
+// safe to share between threads.
 #pragma once
 
 #include <cstdint>
@@ -18,69 +17,44 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
-#include "spdlog/common.h"
+#include "gateway/api/gateway_status.h"
+#include "spdlog/logger.h"
 
 namespace streamgate {
 
-struct ModuleLogEntry {
-  absl::Time time;
-  spdlog::level::level_enum level = spdlog::level::info;
-  std::string message;
-};
-
-// One module's ring.
-class ModuleLogRing {
+class ModuleLog {
  public:
-  explicit ModuleLogRing(size_t capacity) : capacity_(capacity) {}
+  static constexpr size_t kDefaultCapacity = 1000;
 
-  void Add(ModuleLogEntry entry);
+  // The logger's level is the default logger's at construction; its lines
+  // go to the default logger's sinks as they are when a line is logged.
+  explicit ModuleLog(const std::string& module_id,
+                     size_t capacity = kDefaultCapacity);
+  ModuleLog(const ModuleLog&) = delete;
+  ModuleLog& operator=(const ModuleLog&) = delete;
+
+  const std::shared_ptr<spdlog::logger>& logger() const { return logger_; }
+
   // The newest `limit` entries at `min_level` or above, oldest first.
-  std::vector<ModuleLogEntry> Recent(spdlog::level::level_enum min_level,
-                                     size_t limit) const;
+  std::vector<LogEntry> Recent(spdlog::level::level_enum min_level,
+                               size_t limit) const;
   // The newest ERROR (or CRITICAL) entry, if any was logged.
-  absl::optional<ModuleLogEntry> LastError() const;
+  absl::optional<LogEntry> LastError() const;
   uint64_t errors_total() const;
+
+  // What the logger's sink calls for every line.
+  void Add(LogEntry entry);
 
  private:
   const size_t capacity_;
   mutable absl::Mutex mu_;
-  std::deque<ModuleLogEntry> entries_ ABSL_GUARDED_BY(mu_);
-  absl::optional<ModuleLogEntry> last_error_ ABSL_GUARDED_BY(mu_);
+  std::deque<LogEntry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::optional<LogEntry> last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t errors_total_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<spdlog::logger> logger_;  // last: its sink refers to this
 };
-
-class ModuleLogs {
- public:
-  static constexpr size_t kDefaultCapacity = 1000;
-
-  // Attaches to the default logger (installing the dispatch sink on first
-  // use).
-  explicit ModuleLogs(const std::vector<std::string>& module_ids,
-                      size_t capacity = kDefaultCapacity);
-  ~ModuleLogs();
-  ModuleLogs(const ModuleLogs&) = delete;
-  ModuleLogs& operator=(const ModuleLogs&) = delete;
-
-  // nullptr for an unknown module.
-  const ModuleLogRing* Find(absl::string_view module_id) const;
-
-  // Routes one message; what the dispatch sink calls.
-  void Route(absl::Time time, spdlog::level::level_enum level,
-             absl::string_view message);
-
-  // The module a message names, or "" (exposed for tests).
-  static absl::string_view ModuleNamed(absl::string_view message);
-
- private:
-  absl::flat_hash_map<std::string, std::unique_ptr<ModuleLogRing>> rings_;
-};
-
-// Parses "" (no minimum: trace), "trace|debug|info|warn|warning|error|critical" (any case).
-absl::optional<spdlog::level::level_enum> ParseLogLevel(absl::string_view text);
 
 }  // namespace streamgate

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 
 namespace streamgate {
 namespace {
@@ -52,19 +53,30 @@ const std::vector<int>& Router::MatchLabel(absl::string_view label) const {
   return it == by_label_.end() ? all_labels_ : it->second;
 }
 
+void Router::LogFull(const RoutedModule& m) {
+  uint64_t held_back = 0;
+  if (!full_log_.Allow(m.id, absl::Now(), held_back)) return;
+  spdlog::logger* log = m.logger ? m.logger : spdlog::default_logger_raw();
+  if (held_back > 0) {
+    log->warn("queue is full; inputs refused with RESOURCE_EXHAUSTED "
+              "({} more since the last line)", held_back);
+  } else {
+    log->warn("queue is full; inputs refused with RESOURCE_EXHAUSTED");
+  }
+}
+
 absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
-  size_t reserved = 0;
-  for (; reserved < shares.size(); ++reserved) {
-    ModuleShare& s = shares[reserved];
+  // Reserve everywhere first; a refused reservation drops the ones already
+  // held (their destructors give the room back), so nothing is queued.
+  std::vector<QueueReservation> held(shares.size());
+  for (size_t i = 0; i < shares.size(); ++i) {
+    ModuleShare& s = shares[i];
     if (s.records.empty()) continue;
-    const RoutedModule& m = modules_[reserved];
-    if (!m.queue->TryReserve(s.records.size(), s.bytes)) {
-      m.stats->rejected_full.fetch_add(1, std::memory_order_relaxed);
-      for (size_t j = 0; j < reserved; ++j) {
-        if (!shares[j].records.empty()) {
-          modules_[j].queue->Cancel(shares[j].records.size(), shares[j].bytes);
-        }
-      }
+    const RoutedModule& m = modules_[i];
+    held[i] = m.queue->Reserve(s.records.size(), s.bytes);
+    if (!held[i]) {
+      if (m.counters) ModuleCounters::Add(m.counters->rejected_full, 1);
+      LogFull(m);
       return absl::ResourceExhaustedError(absl::StrCat(
           "module '", m.id, "' queue is full; retry later"));
     }
@@ -75,27 +87,24 @@ absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
     const RoutedModule& m = modules_[i];
     const size_t records = s.records.size();
     const size_t bytes = s.bytes;
-    absl::Status st = m.queue->TryCommit(std::move(s.records), bytes);
+    absl::Status st = std::move(held[i]).Commit(std::move(s.records));
     s.records.clear();
     s.bytes = 0;
     if (!st.ok()) {
       // A durable queue could not store it (disk full, I/O error): the
       // caller is not acknowledged. Modules before this one already hold the
       // input, so a retry duplicates there (at-least-once); the reservations
-      // after it are given back.
-      for (size_t j = i + 1; j < shares.size(); ++j) {
-        if (!shares[j].records.empty()) {
-          modules_[j].queue->Cancel(shares[j].records.size(), shares[j].bytes);
-        }
-      }
+      // after it are given back as `held` goes.
       // Name the module once (a spool's errors already start with it).
       const std::string prefix = absl::StrCat("module '", m.id, "'");
       if (absl::StartsWith(st.message(), prefix)) return st;
       return absl::Status(st.code(),
                           absl::StrCat(prefix, ": ", st.message()));
     }
-    m.stats->accepted_records.fetch_add(records, std::memory_order_relaxed);
-    m.stats->accepted_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    if (m.counters) {
+      ModuleCounters::Add(m.counters->accepted_records, records);
+      ModuleCounters::Add(m.counters->accepted_bytes, bytes);
+    }
   }
   return absl::OkStatus();
 }

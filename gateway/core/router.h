@@ -17,23 +17,22 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "gateway/core/config.h"
+#include "gateway/common/log_limiter.h"
+#include "gateway/core/module_counters.h"
 #include "gateway/core/module_queue.h"
+#include "spdlog/logger.h"
 #include "gateway/api/record.h"
 
 namespace streamgate {
 
-// Per-module counters, read by logs now and metrics later.
-struct ModuleStats {
-  std::atomic<uint64_t> accepted_records{0};
-  std::atomic<uint64_t> accepted_bytes{0};
-  std::atomic<uint64_t> rejected_full{0};
-};
-
+// What the router needs of a module (gateway/core/module.h); tests route
+// into bare queues. Everything outlives the router.
 struct RoutedModule {
   std::string id;
   bool use_uuid = false;
-  ModuleQueue* queue = nullptr;  // owned by the Gateway
-  ModuleStats* stats = nullptr;
+  ModuleQueue* queue = nullptr;
+  ModuleCounters* counters = nullptr;
+  spdlog::logger* logger = nullptr;  // null: the default logger
 };
 
 // One module's share of an input: records and their byte total.
@@ -60,7 +59,12 @@ class Router {
   absl::Status Submit(std::vector<ModuleShare>& shares);
 
  private:
+  void LogFull(const RoutedModule& m);
+
   std::vector<RoutedModule> modules_;
+  // A full queue refuses every input until it drains: one line per module
+  // per interval, with the count held back.
+  kinesis::LogLimiter full_log_{absl::Seconds(10)};
   absl::flat_hash_map<std::string, std::vector<int>> by_event_;
   std::vector<int> all_events_;  // modules with "*"
   absl::flat_hash_map<std::string, std::vector<int>> by_label_;

@@ -11,11 +11,12 @@
 
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
-#include "gateway/core/config.h"
-#include "gateway/server/gateway.h"
-#include "gateway/api/sink_registry.h"
-#include "spdlog/sinks/stdout_sinks.h"
+#include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
+#include "gateway/core/config.h"
+#include "gateway/server/builtin.h"
+#include "gateway/server/server.h"
+#include "spdlog/sinks/stdout_sinks.h"
 
 namespace {
 
@@ -109,17 +110,29 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
                       spdlog::pattern_time_type::utc);
 
-  auto config = config_path.empty()
-                    ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
-                                              "<default>")
-                    : streamgate::LoadConfigFile(config_path);
-  if (!config.ok()) return Fail(std::string(config.status().message()));
-  if (!log_level.empty()) config->log_level = log_level;
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
-
   streamgate::SinkRegistry sinks;
   streamgate::RegisterBuiltinSinks(sinks);
-  auto gateway = streamgate::Gateway::Create(*std::move(config), sinks);
+  streamgate::AdapterRegistry adapters;
+  streamgate::RegisterBuiltinAdapters(adapters);
+  const std::vector<std::string> sections = adapters.Sections();
+
+  auto config =
+      config_path.empty()
+          ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
+                                    "<default>", sections)
+          : streamgate::LoadConfigFile(config_path, sections);
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (!log_level.empty()) config->log_level = log_level;
+  const auto level = streamgate::ParseLogLevel(config->log_level);
+  if (!level) {
+    std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
+                 streamgate::kLogLevelNames);
+    return 2;
+  }
+  spdlog::set_level(*level);
+
+  auto gateway =
+      streamgate::Server::Create(*std::move(config), sinks, adapters);
   if (!gateway.ok()) {
     return Fail(std::string(gateway.status().message()));
   }
@@ -149,7 +162,7 @@ int main(int argc, char** argv) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");
         continue;
       }
-      auto fresh = streamgate::LoadConfigFile(config_path);
+      auto fresh = streamgate::LoadConfigFile(config_path, sections);
       if (!fresh.ok()) {
         spdlog::error("SIGHUP: reload refused, keeping the current registry: {}",
                       fresh.status().message());

@@ -2,8 +2,9 @@
 // reservations on demand and keeps a ledger of reservations, commits and
 // cancellations, so a test can check that a refused input left no
 // reservation behind and committed nothing anywhere. Only the router's side
-// (TryReserve / Commit / Cancel) is meaningful; Pop just hands back what was
-// committed. Thread-safe (one mutex).
+// (Reserve / Commit / a dropped reservation) is meaningful; Pop just hands
+// back what was committed. It can also fail commits on demand (a spool that
+// cannot write). Thread-safe (one mutex).
 #pragma once
 
 #include <cstddef>
@@ -22,30 +23,16 @@ class RecordingQueue : public ModuleQueue {
     accepting_ = accepting;
   }
 
-  bool TryReserve(size_t records, size_t bytes) override {
+  // When set, every commit fails with this status (a spool's write error).
+  void set_commit_error(absl::Status error) {
     absl::MutexLock l(&mu_);
-    ++reserve_calls_;
-    if (!accepting_) return false;
-    reserved_records_ += records;
-    reserved_bytes_ += bytes;
-    return true;
+    commit_error_ = std::move(error);
   }
-  void Commit(OutBatch records, size_t bytes) override {
+
+  bool Pop(QueueBatch& out, size_t max_records, absl::Duration) override {
     absl::MutexLock l(&mu_);
-    reserved_records_ -= records.size();
-    reserved_bytes_ -= bytes;
-    committed_bytes_ += bytes;
-    for (OutRecord& r : records) committed_.push_back(std::move(r));
-  }
-  void Cancel(size_t records, size_t bytes) override {
-    absl::MutexLock l(&mu_);
-    ++cancel_calls_;
-    reserved_records_ -= records;
-    reserved_bytes_ -= bytes;
-  }
-  bool Pop(OutBatch& out, size_t max_records, absl::Duration) override {
-    absl::MutexLock l(&mu_);
-    out = std::move(committed_);
+    out.records = std::move(committed_);
+    out.done = [](const DeliveryReport&) {};
     committed_.clear();
     return true;
   }
@@ -55,6 +42,32 @@ class RecordingQueue : public ModuleQueue {
     return committed_.size();
   }
 
+ protected:
+  bool DoReserve(size_t records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    ++reserve_calls_;
+    if (!accepting_) return false;
+    reserved_records_ += records;
+    reserved_bytes_ += bytes;
+    return true;
+  }
+  absl::Status DoCommit(OutBatch records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    reserved_records_ -= records.size();
+    reserved_bytes_ -= bytes;
+    if (!commit_error_.ok()) return commit_error_;
+    committed_bytes_ += bytes;
+    for (OutRecord& r : records) committed_.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+  void DoCancel(size_t records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    ++cancel_calls_;
+    reserved_records_ -= records;
+    reserved_bytes_ -= bytes;
+  }
+
+ public:
   // Reserved but neither committed nor cancelled.
   long outstanding_records() const {
     absl::MutexLock l(&mu_);
@@ -84,6 +97,7 @@ class RecordingQueue : public ModuleQueue {
  private:
   mutable absl::Mutex mu_;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
+  absl::Status commit_error_ ABSL_GUARDED_BY(mu_);
   long reserved_records_ ABSL_GUARDED_BY(mu_) = 0;
   long reserved_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t committed_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,9 +1,9 @@
 // Fuzz target: the config loader (ParseConfig, gateway/core/config.h) and the
-// rest of start-up validation (Gateway::Create with the built-in sinks: each
+// rest of start-up validation (Server::Create with the built-in sinks: each
 // sink factory and the MQTT section). Neither may throw, crash or accept an
 // inconsistent config.
 //
-// Gateway::Create does no network I/O, but the MQTT section opens the files
+// Server::Create does no network I/O, but the MQTT section opens the files
 // it names (tls.*_file, password_file) to fail early; inputs naming any
 // "*_file" skip Create so a run never reads arbitrary paths (/dev/zero).
 //
@@ -22,11 +22,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "gateway/core/config.h"
-#include "gateway/server/gateway.h"
+#include "gateway/server/builtin.h"
+#include "gateway/server/server.h"
 #include "gateway/api/sink_registry.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
+
 
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -59,10 +61,6 @@ void CheckConfig(const streamgate::GatewayConfig& c) {
   }
   FUZZ_CHECK(c.max_record_bytes >= 1 && c.max_record_bytes <= (10 << 20),
              "limits.max_record_bytes is within range");
-  FUZZ_CHECK(c.grpc.listen.find(':') != std::string::npos,
-             "grpc.listen is HOST:PORT");
-  FUZZ_CHECK(c.grpc.max_message_bytes >= 1024 && c.grpc.stream_window >= 1,
-             "grpc limits are within range");
   FUZZ_CHECK(c.shutdown_timeout >= absl::ZeroDuration(),
              "shutdown timeout is not negative");
   for (const auto& [id, info] : c.devices) {
@@ -77,8 +75,9 @@ constexpr char kPasswordMarker[] = "Pw-marker-q7Zr";
 
 bool MarkPassword(streamgate::GatewayConfig& c) {
   try {
-    if (c.mqtt.IsMap() && c.mqtt["password"].IsScalar()) {
-      c.mqtt["password"] = kPasswordMarker;
+    YAML::Node mqtt = c.root["mqtt"];
+    if (mqtt.IsMap() && mqtt["password"].IsScalar()) {
+      mqtt["password"] = kPasswordMarker;
       return true;
     }
   } catch (...) {
@@ -94,8 +93,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     streamgate::RegisterBuiltinSinks(*r);
     return r;
   }();
+  static const streamgate::AdapterRegistry* adapters = [] {
+    auto* r = new streamgate::AdapterRegistry();
+    streamgate::RegisterBuiltinAdapters(*r);
+    return r;
+  }();
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto config = streamgate::ParseConfig(text, "<fuzz>");
+  auto config = streamgate::ParseConfig(text, "<fuzz>", adapters->Sections());
   if (!config.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(config.status()),
                "config errors are INVALID_ARGUMENT");
@@ -106,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (absl::StrContains(text, "_file")) return 0;  // see the header comment
   const bool marked =
       !absl::StrContains(text, kPasswordMarker) && MarkPassword(*config);
-  auto gateway = streamgate::Gateway::Create(std::move(*config), *sinks);
+  auto gateway =
+      streamgate::Server::Create(std::move(*config), *sinks, *adapters);
   if (!gateway.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(gateway.status()),
                "start-up validation errors are INVALID_ARGUMENT");

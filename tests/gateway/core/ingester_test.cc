@@ -47,7 +47,6 @@ struct Bulk {
   std::vector<std::string> data;
   std::vector<const std::string*> ptrs;
   BulkInput input;
-  size_t accepted = 12345;
 
   Bulk(int64_t device, absl::string_view label,
        std::vector<std::string> records) : data(std::move(records)) {
@@ -55,7 +54,6 @@ struct Bulk {
     input.device_id = device;
     input.label = label;
     input.records = ptrs;
-    input.accepted_records = &accepted;
   }
 };
 
@@ -85,8 +83,9 @@ TEST(IngesterRoutingTest, UnlistedTypeGoesOnlyToStar) {
 TEST(IngesterRoutingTest, LabelAndStarLabelGetBulkEventModulesDoNot) {
   TestPipeline p(kRouting);
   Bulk b(42, "telemetry", {"r1", std::string("\x00\xff", 2)});
-  ASSERT_TRUE(p.ingester().PublishBulk(b.input, {}).ok());
-  EXPECT_EQ(b.accepted, 2u);
+  IngestResult r = p.ingester().PublishBulk(b.input, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.accepted, 2u);
   EXPECT_THAT(p.DrainData(2), ElementsAre("r1", std::string("\x00\xff", 2)));
   OutBatch any = p.Drain(3);
   ASSERT_EQ(any.size(), 2u);
@@ -122,10 +121,9 @@ TEST(IngesterRoutingTest, MsgpackRecordsForwardedByteForByte) {
   b.device_id = 9;
   b.label = "telemetry";
   b.msgpack_payload = payload;
-  size_t accepted = 0;
-  b.accepted_records = &accepted;
-  ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
-  EXPECT_EQ(accepted, 3u);
+  IngestResult r = p.ingester().PublishBulk(b, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.accepted, 3u);
   EXPECT_THAT(p.DrainData(2),
               ElementsAre(std::string("\x00\x01", 2), "abc", ""));
 }
@@ -137,10 +135,9 @@ TEST(IngesterRoutingTest, MsgpackEmptyListIsAcceptedAndQueuesNothing) {
   b.device_id = 9;
   b.label = "telemetry";
   b.msgpack_payload = payload;
-  size_t accepted = 77;
-  b.accepted_records = &accepted;
-  ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
-  EXPECT_EQ(accepted, 0u);
+  IngestResult r = p.ingester().PublishBulk(b, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.accepted, 0u);
   EXPECT_EQ(p.queue(2).depth(), 0u);
 }
 
@@ -153,8 +150,9 @@ modules:
   EXPECT_EQ(p.ingester().stats().unrouted.load(), 1u);
   EXPECT_EQ(p.ingester().stats().events_accepted.load(), 1u);
   Bulk b(1, "logs", {"a", "b", "c"});
-  ASSERT_TRUE(p.ingester().PublishBulk(b.input, {}).ok());
-  EXPECT_EQ(b.accepted, 3u);
+  IngestResult r = p.ingester().PublishBulk(b.input, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.accepted, 3u);
   EXPECT_EQ(p.ingester().stats().unrouted.load(), 4u);
   EXPECT_EQ(p.queue(0).depth(), 0u);
   EXPECT_EQ(p.stats(0).accepted_records.load(), 0u);
@@ -206,7 +204,7 @@ TEST(IngesterBackpressureTest, OneFullQueueRejectsEverywhere) {
   TestPipeline p(kSmallQueue);
   ASSERT_TRUE(p.ingester().PublishEvents({Event("door")}, {}).ok());  // fills tiny
   ASSERT_EQ(p.queue(1).depth(), 1u);
-  absl::Status st = p.ingester().PublishEvents({Event("alarm")}, {});
+  IngestResult st = p.ingester().PublishEvents({Event("alarm")}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(st.message(), HasSubstr("tiny"));
   EXPECT_EQ(p.queue(0).depth(), 0u);  // roomy got nothing
@@ -214,9 +212,10 @@ TEST(IngesterBackpressureTest, OneFullQueueRejectsEverywhere) {
   EXPECT_EQ(p.stats(1).rejected_full.load(), 1u);
 
   Bulk b(3, "t", {"x"});
-  EXPECT_EQ(p.ingester().PublishBulk(b.input, {}).code(),
-            absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(b.accepted, 12345u);  // untouched on failure
+  IngestResult full = p.ingester().PublishBulk(b.input, {});
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.reason, IngestReason::kFull);
+  EXPECT_EQ(full.accepted, 0u);
   EXPECT_EQ(p.queue(0).depth(), 0u);
 
   // Once tiny drains, the same input goes through to both.
@@ -299,7 +298,7 @@ TEST(IngesterRegistryTest, UnknownDeviceNeedsAHome) {
   TestPipeline p(kRegistry);
   EventInput e = Event("alarm", 0);
   e.origin_device_id = 44;
-  absl::Status st = p.ingester().PublishEvents({e}, {});
+  IngestResult st = p.ingester().PublishEvents({e}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("home_id"));
   e.home_id = 5;
@@ -311,16 +310,47 @@ TEST(IngesterRegistryTest, UnknownDeviceNeedsAHome) {
 
 TEST(IngesterRegistryTest, HomeEventNeedsAHome) {
   TestPipeline p(kRegistry);
-  absl::Status st = p.ingester().PublishEvents({Event("alarm", 0)}, {});
+  IngestResult st = p.ingester().PublishEvents({Event("alarm", 0)}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("home_id"));
   EXPECT_EQ(p.ingester().stats().invalid.load(), 1u);
 }
 
-TEST(IngesterRegistryTest, DeviceHome) {
+TEST(IngesterRegistryTest, UnknownDeviceUsesTheDefaultHomeOrIsRefused) {
   TestPipeline p(kRegistry);
-  EXPECT_EQ(p.ingester().DeviceHome(42), absl::optional<int64_t>(7));
-  EXPECT_EQ(p.ingester().DeviceHome(44), absl::nullopt);
+  EventInput e = Event("alarm", 0);
+  e.origin_device_id = 44;  // not in the registry
+  IngestResult refused = p.ingester().PublishEvents({e}, {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.reason, IngestReason::kUnknownDevice);
+  EXPECT_EQ(refused.bad_index, 0);
+  e.default_home_id = 1001;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":1001)")));
+  e.origin_device_id = 42;  // known: the registry's home wins
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":7)")));
+
+  Bulk unknown(44, "x", {"r"});
+  unknown.input.require_known_device = true;
+  IngestResult bulk = p.ingester().PublishBulk(unknown.input, {});
+  EXPECT_EQ(bulk.reason, IngestReason::kUnknownDevice);
+  Bulk known(42, "x", {"r"});
+  known.input.require_known_device = true;
+  EXPECT_TRUE(p.ingester().PublishBulk(known.input, {}).ok());
+}
+
+TEST(IngesterRegistryTest, ResultNamesTheBadItemAndReason) {
+  TestPipeline p(kRegistry);
+  IngestResult r =
+      p.ingester().PublishEvents({Event("a"), Event("b"), Event("")}, {});
+  EXPECT_EQ(r.reason, IngestReason::kInvalid);
+  EXPECT_EQ(r.bad_index, 2);
+  EXPECT_EQ(r.accepted, 0u);
+  Bulk b(42, "x", {"ok", std::string(2 << 20, 'x')});
+  r = p.ingester().PublishBulk(b.input, {});
+  EXPECT_EQ(r.reason, IngestReason::kTooLarge);
+  EXPECT_EQ(r.bad_index, 1);
 }
 
 TEST(IngesterRegistryTest, MissingTimestampIsStampedWithReceiveTime) {
@@ -352,7 +382,7 @@ TEST(IngesterErrorsTest, SingleEventErrorsNameTheField) {
             "event_type: must not be empty");
   EventInput neg = Event("alarm");
   neg.origin_device_id = -5;
-  absl::Status st = p.ingester().PublishEvents({neg}, {});
+  IngestResult st = p.ingester().PublishEvents({neg}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("origin_device_id"));
   neg.origin_device_id = 0;
@@ -375,7 +405,7 @@ TEST(IngesterErrorsTest, BatchErrorsNameTheIndexAndQueueNothing) {
             "events[1].event_type: must not be empty");
   EventInput unknown = Event("a", 0);
   unknown.origin_device_id = 99;
-  absl::Status st = p.ingester().PublishEvents({unknown, Event("a")}, {});
+  IngestResult st = p.ingester().PublishEvents({unknown, Event("a")}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("events[0].home_id"));
   EventInput neg = Event("a");
@@ -419,7 +449,7 @@ TEST(IngesterErrorsTest, RecordsAndMsgpackBothSet) {
   Bulk b(3, "telemetry", {"x"});
   const std::string payload = MsgpackVersion();
   b.input.msgpack_payload = payload;
-  absl::Status st = p.ingester().PublishBulk(b.input, {});
+  IngestResult st = p.ingester().PublishBulk(b.input, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("records"));
   EXPECT_THAT(st.message(), HasSubstr("msgpack_payload"));
@@ -434,7 +464,7 @@ TEST(IngesterErrorsTest, BadMsgpackRejectsTheWholePayload) {
   b.device_id = 3;
   b.label = "telemetry";
   b.msgpack_payload = payload;
-  absl::Status st = p.ingester().PublishBulk(b, {});
+  IngestResult st = p.ingester().PublishBulk(b, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("msgpack_payload"));
   EXPECT_EQ(p.queue(2).depth(), 0u);
@@ -452,7 +482,7 @@ modules:
   ASSERT_TRUE(p.ingester().PublishBulk(exact.input, {}).ok());
   EXPECT_EQ(p.queue(0).depth(), 1u);
   Bulk over(42, "t", {"small", std::string(99, 'x')});
-  absl::Status st = p.ingester().PublishBulk(over.input, {});
+  IngestResult st = p.ingester().PublishBulk(over.input, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("records[1]"));
   EXPECT_EQ(p.queue(0).depth(), 1u);  // "small" was not queued either
@@ -478,7 +508,7 @@ modules:
   Bulk fits(42, "t", {std::string(64, 'x')});  // 64 + 36 = 100
   ASSERT_TRUE(p.ingester().PublishBulk(fits.input, {}).ok());
   Bulk over(42, "t", {std::string(65, 'x')});
-  absl::Status st = p.ingester().PublishBulk(over.input, {});
+  IngestResult st = p.ingester().PublishBulk(over.input, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(st.message(), HasSubstr("records[0]"));
   EXPECT_EQ(p.queue(0).depth(), 1u);
@@ -497,12 +527,14 @@ TEST(IngesterLimitTest, EventAtTheLimitPassesOneByteOverFails) {
       "limits: {max_record_bytes: " + std::to_string(json.size()) +
       "}\nmodules: [{id: a, subscribe_events: ['*'], sink: {type: stdout}}]\n";
   TestPipeline under(under_cfg);
-  absl::Status st = under.ingester().PublishEvents({Event("alarm")}, {});
+  IngestResult st = under.ingester().PublishEvents({Event("alarm")}, {});
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.reason, IngestReason::kTooLarge);
   EXPECT_THAT(st.message(), HasSubstr("event"));
   EXPECT_THAT(st.message(), HasSubstr("exceeds"));
   st = under.ingester().PublishEvents({Event("a", 1), Event("alarm")}, {});
   EXPECT_THAT(st.message(), HasSubstr("events[1]"));
+  EXPECT_EQ(st.bad_index, 1);
   EXPECT_EQ(under.queue(0).depth(), 0u);
 }
 

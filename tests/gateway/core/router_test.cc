@@ -15,6 +15,9 @@
 namespace streamgate {
 namespace {
 
+// The top-level sections the built-in adapters own.
+const std::vector<std::string> kTestAdapterSections = {"grpc", "api_keys", "mqtt"};
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -23,13 +26,13 @@ using testing::RecordingQueue;
 class RouterTest : public ::testing::Test {
  protected:
   void Build(const std::string& yaml) {
-    auto c = ParseConfig(yaml, "router.yaml");
+    auto c = ParseConfig(yaml, "router.yaml", kTestAdapterSections);
     ASSERT_TRUE(c.ok()) << c.status();
     config_ = std::move(*c);
     std::vector<RoutedModule> routed;
     for (const ModuleConfig& m : config_.modules) {
       queues_.push_back(std::make_unique<RecordingQueue>());
-      stats_.push_back(std::make_unique<ModuleStats>());
+      stats_.push_back(std::make_unique<ModuleCounters>());
       routed.push_back(
           RoutedModule{m.id, m.use_uuid, queues_.back().get(), stats_.back().get()});
     }
@@ -48,7 +51,7 @@ class RouterTest : public ::testing::Test {
 
   GatewayConfig config_;
   std::vector<std::unique_ptr<RecordingQueue>> queues_;
-  std::vector<std::unique_ptr<ModuleStats>> stats_;
+  std::vector<std::unique_ptr<ModuleCounters>> stats_;
   std::unique_ptr<Router> router_;
 };
 

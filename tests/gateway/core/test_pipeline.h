@@ -1,7 +1,7 @@
-// TestPipeline: the core's ingest path assembled as the Gateway does it
-// (config → DeviceRegistry, one MemoryQueue per module, Router, Ingester),
-// without sinks, workers or adapters, so tests can publish and then look at
-// exactly what each module's queue holds. Test-only; one thread.
+// TestPipeline: the core's Pipeline built from a config with null sinks
+// (tests/fakes/null_sink.h) and never started, so no worker takes records
+// out of the queues: tests publish through ingest and then look at exactly
+// what each module's queue holds. Test-only; one thread.
 #pragma once
 
 #include <memory>
@@ -10,52 +10,48 @@
 
 #include "absl/time/time.h"
 #include "gateway/core/config.h"
-#include "gateway/core/device_registry.h"
-#include "gateway/core/ingester.h"
-#include "gateway/core/memory_queue.h"
-#include "gateway/core/router.h"
+#include "gateway/core/pipeline.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/null_sink.h"
 
 namespace streamgate {
 namespace testing {
 
 class TestPipeline {
  public:
-  // `yaml` is a complete config; it must parse.
+  // `yaml` is a complete config; it must parse and build.
   explicit TestPipeline(const std::string& yaml) {
-    auto parsed = ParseConfig(yaml, "test.yaml");
+    RegisterNullSinks(sinks_);
+    auto parsed = ParseConfig(yaml, "test.yaml", {"grpc", "api_keys", "mqtt"});
     if (!parsed.ok()) {
       ADD_FAILURE() << parsed.status();
       parsed = ParseConfig(
           "modules: [{id: none, subscribe_events: ['-'], sink: {type: stdout}}]",
-          "fallback");
+          "fallback", {});
     }
     config_ = std::move(*parsed);
-    registry_ = std::make_unique<DeviceRegistry>(config_.devices);
-    std::vector<RoutedModule> routed;
-    for (const ModuleConfig& m : config_.modules) {
-      queues_.push_back(std::make_unique<MemoryQueue>(
-          static_cast<size_t>(m.queue.max_records),
-          static_cast<size_t>(m.queue.max_bytes)));
-      stats_.push_back(std::make_unique<ModuleStats>());
-      routed.push_back(
-          RoutedModule{m.id, m.use_uuid, queues_.back().get(), stats_.back().get()});
+    auto pipeline = Pipeline::Create(config_, sinks_);
+    if (!pipeline.ok()) {
+      ADD_FAILURE() << pipeline.status();
+      return;
     }
-    router_ = std::make_unique<Router>(config_.modules, std::move(routed));
-    ingester_ = std::make_unique<Ingester>(
-        *registry_, *router_, static_cast<size_t>(config_.max_record_bytes));
+    pipeline_ = *std::move(pipeline);
   }
 
-  Ingester& ingester() { return *ingester_; }
+  Ingester& ingester() { return pipeline_->ingester(); }
+  Pipeline& pipeline() { return *pipeline_; }
   const GatewayConfig& config() const { return config_; }
-  MemoryQueue& queue(int i) { return *queues_[i]; }
-  const ModuleStats& stats(int i) const { return *stats_[i]; }
+  ModuleQueue& queue(int i) { return pipeline_->modules()[i]->queue(); }
+  const ModuleCounters& stats(int i) const {
+    return pipeline_->modules()[i]->counters();
+  }
 
   // Takes everything queued for module `i`, without waiting.
   OutBatch Drain(int i) {
-    OutBatch out;
-    queues_[i]->Pop(out, 1 << 20, absl::ZeroDuration());
-    return out;
+    QueueBatch batch;
+    queue(i).Pop(batch, 1 << 20, absl::ZeroDuration());
+    if (batch.done) std::move(batch.done)(DeliveryReport{});
+    return std::move(batch.records);
   }
 
   // Record bytes of everything queued for module `i`.
@@ -66,12 +62,9 @@ class TestPipeline {
   }
 
  private:
+  SinkRegistry sinks_;
   GatewayConfig config_;
-  std::unique_ptr<DeviceRegistry> registry_;
-  std::vector<std::unique_ptr<MemoryQueue>> queues_;
-  std::vector<std::unique_ptr<ModuleStats>> stats_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<Ingester> ingester_;
+  std::unique_ptr<Pipeline> pipeline_;
 };
 
 }  // namespace testing

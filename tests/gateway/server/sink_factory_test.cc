@@ -1,12 +1,14 @@
-// Sink sections are validated by their factories (gateway/api/sink_registry.h), and
-// Gateway::Create reports their errors under the module's name. Create does
-// no I/O, so these tests touch no files or ports.
+// Sink sections are validated by their factories (gateway/api/sink_registry.h),
+// and Server::Create reports their errors under the config's source and the
+// module's name. Create does no I/O, so these tests touch no files or ports.
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gateway/core/config.h"
-#include "gateway/server/gateway.h"
+#include "gateway/api/config_reader.h"
+#include "gateway/server/builtin.h"
+#include "gateway/server/server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "gateway/api/sink_registry.h"
@@ -15,6 +17,9 @@
 namespace streamgate {
 namespace {
 
+// The top-level sections the built-in adapters own.
+const std::vector<std::string> kTestAdapterSections = {"grpc", "api_keys", "mqtt"};
+
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -22,14 +27,17 @@ using ::testing::StartsWith;
 
 class SinkFactoryTest : public ::testing::Test {
  protected:
-  void SetUp() override { RegisterBuiltinSinks(registry_); }
+  void SetUp() override {
+    RegisterBuiltinSinks(registry_);
+    RegisterBuiltinAdapters(adapters_);
+  }
 
   absl::StatusOr<std::unique_ptr<Sink>> Create(const std::string& type,
                                                const std::string& yaml) {
     const SinkFactory* f = registry_.Find(type);
     EXPECT_NE(f, nullptr) << type;
     if (f == nullptr) return absl::NotFoundError(type);
-    return f->Create(YAML::Load(yaml), SinkContext{"m"});
+    return f->Create(ConfigReader(YAML::Load(yaml), "sink"), SinkContext{"m"});
   }
 
   // Builds a gateway from a config whose only module has `sink`.
@@ -40,13 +48,14 @@ class SinkFactoryTest : public ::testing::Test {
         "  - id: mod1\n"
         "    subscribe_events: ['*']\n"
         "    sink: " + sink_yaml + "\n",
-        "test.yaml");
+        "test.yaml", kTestAdapterSections);
     if (!c.ok()) return c.status();
-    auto g = Gateway::Create(std::move(*c), registry_);
+    auto g = Server::Create(std::move(*c), registry_, adapters_);
     return g.status();
   }
 
   SinkRegistry registry_;
+  AdapterRegistry adapters_;
 };
 
 TEST_F(SinkFactoryTest, BuiltinTypesRegistered) {
@@ -96,25 +105,25 @@ TEST_F(SinkFactoryTest, StdoutSinkTakesNoOtherField) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("sink.path"));
 }
 
-TEST_F(SinkFactoryTest, GatewayNamesModuleForUnknownSinkType) {
+TEST_F(SinkFactoryTest, ServerNamesModuleForUnknownSinkType) {
   absl::Status st = CreateGateway("{type: kafka}");
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()),
-              AllOf(StartsWith("module 'mod1': sink.type: unknown type 'kafka'"),
+              AllOf(StartsWith("config test.yaml: module 'mod1': sink.type: unknown type 'kafka'"),
                     HasSubstr("file"), HasSubstr("stdout")));
 }
 
-TEST_F(SinkFactoryTest, GatewayNamesModuleForFileSinkErrors) {
+TEST_F(SinkFactoryTest, ServerNamesModuleForFileSinkErrors) {
   absl::Status st = CreateGateway("{type: file}");
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()),
-              StartsWith("module 'mod1': sink.path (line 5): required"));
+              StartsWith("config test.yaml: module 'mod1': sink.path (line 5): required"));
   st = CreateGateway("{type: file, path: /tmp/a, rotate: 5}");
   EXPECT_THAT(std::string(st.message()),
-              StartsWith("module 'mod1': sink.rotate (line 5): unknown field"));
+              StartsWith("config test.yaml: module 'mod1': sink.rotate (line 5): unknown field"));
 }
 
-TEST_F(SinkFactoryTest, GatewayCreateAcceptsAValidConfig) {
+TEST_F(SinkFactoryTest, ServerCreateAcceptsAValidConfig) {
   EXPECT_TRUE(CreateGateway("{type: stdout}").ok());
 }
 

@@ -9,6 +9,9 @@
 namespace streamgate {
 namespace {
 
+// The top-level sections the built-in adapters own.
+const std::vector<std::string> kTestAdapterSections = {"grpc", "api_keys", "mqtt"};
+
 using ::testing::HasSubstr;
 
 std::string Module(const std::string& spool) {
@@ -22,13 +25,13 @@ std::string Module(const std::string& spool) {
 TEST(SpoolConfigTest, NoSpoolMeansMemoryQueue) {
   auto c = ParseConfig(
       "modules: [{id: a, subscribe_events: ['*'], sink: {type: stdout}}]",
-      "t");
+      "t", kTestAdapterSections);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->modules[0].spool.has_value());
 }
 
 TEST(SpoolConfigTest, DefaultsAreFsyncAlwaysRejectAndQuarterSegments) {
-  auto c = ParseConfig(Module("{dir: /var/spool/sg/, max_bytes: 8388608}"), "t");
+  auto c = ParseConfig(Module("{dir: /var/spool/sg/, max_bytes: 8388608}"), "t", kTestAdapterSections);
   ASSERT_TRUE(c.ok()) << c.status();
   const SpoolOptions& s = *c->modules[0].spool;
   EXPECT_EQ(s.dir, "/var/spool/sg");
@@ -40,16 +43,16 @@ TEST(SpoolConfigTest, DefaultsAreFsyncAlwaysRejectAndQuarterSegments) {
 }
 
 TEST(SpoolConfigTest, FsyncIntervalAsNumberOrMap) {
-  auto a = ParseConfig(Module("{dir: /s, fsync: 10, when_full: block}"), "t");
+  auto a = ParseConfig(Module("{dir: /s, fsync: 10, when_full: block}"), "t", kTestAdapterSections);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_FALSE(a->modules[0].spool->fsync_always);
   EXPECT_EQ(a->modules[0].spool->fsync_interval_ms, 10);
   EXPECT_EQ(a->modules[0].spool->when_full, SpoolOptions::WhenFull::kBlock);
-  auto b = ParseConfig(Module("{dir: /s, fsync: {interval_ms: 25}}"), "t");
+  auto b = ParseConfig(Module("{dir: /s, fsync: {interval_ms: 25}}"), "t", kTestAdapterSections);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->modules[0].spool->fsync_interval_ms, 25);
   auto c = ParseConfig(Module("{dir: /s, fsync: always, segment_bytes: 65536}"),
-                       "t");
+                       "t", kTestAdapterSections);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->modules[0].spool->fsync_always);
   EXPECT_EQ(c->modules[0].spool->segment_bytes, 65536);
@@ -71,7 +74,7 @@ TEST(SpoolConfigTest, ErrorsNameModuleFieldAndLine) {
       {"/just/a/path", "module 'kin': spool"},
   };
   for (const Case& c : cases) {
-    auto r = ParseConfig(Module(c.spool), "t.yaml");
+    auto r = ParseConfig(Module(c.spool), "t.yaml", kTestAdapterSections);
     ASSERT_FALSE(r.ok()) << c.spool;
     EXPECT_THAT(r.status().message(), HasSubstr(c.want)) << c.spool;
   }
@@ -81,7 +84,7 @@ TEST(SpoolConfigTest, TwoModulesCannotShareADirectory) {
   auto r = ParseConfig(R"(modules:
   - {id: a, subscribe_events: ['*'], sink: {type: stdout}, spool: {dir: /s}}
   - {id: b, subscribe_events: ['*'], sink: {type: stdout}, spool: {dir: /s}}
-)", "t");
+)", "t", kTestAdapterSections);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("module 'b': spool.dir (line 3)"));
   EXPECT_THAT(r.status().message(), HasSubstr("spool of module 'a'"));

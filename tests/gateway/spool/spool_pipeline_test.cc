@@ -1,49 +1,27 @@
-// The spool in the pipeline: Router + Ingester publishing into SpoolQueues,
-// a "crash" (everything destroyed with nothing delivered), a restart, and
-// every acknowledged record coming out; and a ModuleWorker handing the
-// sink's done callback back to the spool.
+// The spool in the pipeline: the core's Pipeline publishing into spooled
+// modules whose sink never settles anything, a shutdown that leaves every
+// batch undelivered, a restart, and every acknowledged record coming out in
+// order; and the module's worker freeing spool storage only once the sink
+// settles a batch.
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gateway/core/config.h"
-#include "gateway/core/device_registry.h"
-#include "gateway/core/ingester.h"
-#include "gateway/core/module_worker.h"
-#include "gateway/core/router.h"
+#include "gateway/core/pipeline.h"
 #include "gateway/spool/spool_queue.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "gateway/api/sink.h"
+#include "tests/fakes/holding_sink.h"
 #include "tests/gateway/spool/spool_test_util.h"
 
 namespace streamgate {
 namespace {
 
-using testing::PopAll;
+using testing::HoldingSinkFactory;
 using testing::TempDir;
-
-struct Pipeline {
-  explicit Pipeline(const GatewayConfig& c) : registry(c.devices) {
-    std::vector<RoutedModule> routed;
-    for (const ModuleConfig& m : c.modules) {
-      queues.push_back(std::make_unique<SpoolQueue>(m.id, *m.spool));
-      EXPECT_TRUE(queues.back()->Start().ok());
-      stats.push_back(std::make_unique<ModuleStats>());
-      routed.push_back(RoutedModule{m.id, m.use_uuid, queues.back().get(),
-                                    stats.back().get()});
-    }
-    router = std::make_unique<Router>(c.modules, std::move(routed));
-    ingester = std::make_unique<Ingester>(registry, *router,
-                                          size_t{1} << 20);
-  }
-  DeviceRegistry registry;
-  std::vector<std::unique_ptr<SpoolQueue>> queues;
-  std::vector<std::unique_ptr<ModuleStats>> stats;
-  std::unique_ptr<Router> router;
-  std::unique_ptr<Ingester> ingester;
-};
 
 EventInput Event(absl::string_view type, int64_t home_id) {
   EventInput e;
@@ -53,109 +31,106 @@ EventInput Event(absl::string_view type, int64_t home_id) {
   return e;
 }
 
-TEST(SpoolPipelineTest, AcknowledgedRecordsSurviveACrashAndComeOutInOrder) {
+// The homeIds of rendered events, in order.
+std::vector<std::string> Homes(const std::vector<std::string>& data) {
+  std::vector<std::string> out;
+  for (const std::string& d : data) {
+    const size_t at = d.find("\"homeId\":");
+    size_t end = at + 9;
+    while (end < d.size() && d[end] >= '0' && d[end] <= '9') ++end;
+    out.push_back(d.substr(at + 9, end - at - 9));
+  }
+  return out;
+}
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return done();
+}
+
+struct Built {
+  SinkRegistry sinks;
+  HoldingSinkFactory* factory = nullptr;
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+void Build(const GatewayConfig& config, Built& b) {
+  auto factory = std::make_unique<HoldingSinkFactory>("stdout");
+  b.factory = factory.get();
+  b.sinks.Register(std::move(factory));
+  auto p = Pipeline::Create(config, b.sinks);
+  ASSERT_TRUE(p.ok()) << p.status();
+  b.pipeline = *std::move(p);
+  ASSERT_TRUE(b.pipeline->Start().ok());
+}
+
+TEST(SpoolPipelineTest, AcknowledgedRecordsSurviveAStopWithNothingDelivered) {
   TempDir t;
   auto config = ParseConfig(absl::StrCat(R"(modules:
   - {id: all, subscribe_events: ["*"], sink: {type: stdout},
      spool: {dir: )", t.path(), R"(/all, fsync: 5, segment_bytes: 8192}}
   - {id: alarms, subscribe_events: [alarm], sink: {type: stdout},
      spool: {dir: )", t.path(), R"(/alarms, fsync: always}}
-)"), "t");
+)"), "t", {});
   ASSERT_TRUE(config.ok()) << config.status();
   constexpr int kEvents = 500;
   std::vector<std::string> want_all, want_alarms;
   {
-    Pipeline p(*config);
+    Built b;
+    Build(*config, b);
     for (int i = 1; i <= kEvents; ++i) {
       const char* type = i % 3 == 0 ? "alarm" : "door";
-      ASSERT_TRUE(p.ingester->PublishEvents({Event(type, i)}, {}).ok()) << i;
+      ASSERT_TRUE(b.pipeline->ingest().PublishEvents({Event(type, i)}, {}).ok())
+          << i;
       want_all.push_back(absl::StrCat(i));
       if (i % 3 == 0) want_alarms.push_back(absl::StrCat(i));
     }
-    // Part of module 'all' popped but never completed: the crash loses the
-    // delivery, not the records.
-    QueueBatch b;
-    ASSERT_TRUE(p.queues[0]->PopBatch(b, kEvents / 2, absl::ZeroDuration()));
-    EXPECT_FALSE(b.records.empty());
+    // The sinks hold what they were given; the stop reports it undelivered.
+    EXPECT_TRUE(b.pipeline->Stop(absl::Now() + absl::Seconds(10)));
   }
-  Pipeline p(*config);
-  EXPECT_EQ(p.queues[0]->stats().replayed_records.load(),
+  Built b;
+  Build(*config, b);
+  auto& spool = dynamic_cast<SpoolQueue&>(b.pipeline->modules()[0]->queue());
+  EXPECT_EQ(spool.stats().replayed_records.load(),
             static_cast<uint64_t>(kEvents));
-  ASSERT_TRUE(p.ingester->PublishEvents({Event("alarm", 9999)}, {}).ok());
+  ASSERT_TRUE(b.pipeline->ingest().PublishEvents({Event("alarm", 9999)}, {}).ok());
   want_all.push_back("9999");
   want_alarms.push_back("9999");
-  std::vector<std::string> keys_all, keys_alarms;
-  for (int m = 0; m < 2; ++m) {
-    while (true) {
-      QueueBatch b;
-      ASSERT_TRUE(p.queues[m]->PopBatch(b, 64, absl::ZeroDuration()));
-      if (b.records.empty()) break;
-      for (const OutRecord& r : b.records) {
-        (m == 0 ? keys_all : keys_alarms).push_back(r.partition_key);
-        EXPECT_THAT(*r.data, ::testing::HasSubstr(
-                                 absl::StrCat("\"homeId\":", r.partition_key)));
-      }
-      std::move(b.done)();
-    }
-  }
-  EXPECT_EQ(keys_all, want_all);
-  EXPECT_EQ(keys_alarms, want_alarms);
+  const auto& modules = b.pipeline->modules();
+  ASSERT_TRUE(WaitFor([&] {
+    return modules[0]->counters().written_records.load() == want_all.size() &&
+           modules[1]->counters().written_records.load() == want_alarms.size();
+  }));
+  EXPECT_TRUE(b.pipeline->Stop(absl::Now() + absl::Seconds(10)));
+  EXPECT_EQ(Homes(b.factory->sink(0)->data()), want_all);
+  EXPECT_EQ(Homes(b.factory->sink(1)->data()), want_alarms);
 }
-
-// A sink that keeps each batch's done callback for the test to run.
-class HoldingSink : public Sink {
- public:
-  absl::Status Start() override { return absl::OkStatus(); }
-  void Write(OutBatch batch) override {}
-  void Deliver(OutBatch batch, BatchDone done) override {
-    absl::MutexLock l(&mu_);
-    records_ += batch.size();
-    done_.push_back(std::move(done));
-  }
-  absl::Status Flush(absl::Time) override { return absl::OkStatus(); }
-  void Close() override {}
-
-  size_t records() {
-    absl::MutexLock l(&mu_);
-    return records_;
-  }
-  void SettleAll() {
-    std::vector<BatchDone> done;
-    {
-      absl::MutexLock l(&mu_);
-      done.swap(done_);
-    }
-    for (auto& d : done) std::move(d)();
-  }
-
- private:
-  absl::Mutex mu_;
-  size_t records_ = 0;
-  std::vector<BatchDone> done_;
-};
 
 TEST(SpoolPipelineTest, WorkerFreesSpoolOnlyWhenTheSinkSettles) {
   TempDir t;
-  SpoolOptions o = testing::TestOptions(t.path());
-  o.segment_bytes = 4096;
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  HoldingSink sink;
-  ModuleWorker worker("m", q, sink);
-  worker.Start();
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(testing::Put(q, {std::string(400, 'a' + i % 26)}).ok());
+  auto config = ParseConfig(absl::StrCat(R"(modules:
+  - {id: m, subscribe_events: ["*"], sink: {type: stdout},
+     spool: {dir: )", t.path(), R"(/m, fsync: always, segment_bytes: 4096}}
+)"), "t", {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  Built b;
+  Build(*config, b);
+  auto& spool = dynamic_cast<SpoolQueue&>(b.pipeline->modules()[0]->queue());
+  for (int i = 1; i <= 30; ++i) {
+    ASSERT_TRUE(b.pipeline->ingest().PublishEvents({Event("x", i)}, {}).ok());
   }
-  for (int i = 0; i < 500 && sink.records() < 30; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(sink.records(), 30u);
-  EXPECT_GT(q.used_bytes(), 0u);
-  const size_t segments = testing::SegmentFiles(o.dir).size();
-  EXPECT_GE(segments, 3u);
-  sink.SettleAll();
-  EXPECT_EQ(q.used_bytes(), 0u);
-  EXPECT_TRUE(worker.Stop(absl::Now() + absl::Seconds(10)));
+  testing::HoldingSink* sink = b.factory->sink(0);
+  ASSERT_TRUE(WaitFor([&] { return sink->records() == 30; }));
+  EXPECT_GT(spool.used_bytes(), 0u);
+  EXPECT_GE(testing::SegmentFiles(t.path() + "/m").size(), 2u);
+  sink->SettleAll();
+  EXPECT_EQ(spool.used_bytes(), 0u);
+  EXPECT_EQ(b.pipeline->modules()[0]->counters().delivered.load(), 30u);
+  EXPECT_EQ(Homes(sink->data()).front(), "1");
+  EXPECT_TRUE(b.pipeline->Stop(absl::Now() + absl::Seconds(10)));
 }
 
 }  // namespace

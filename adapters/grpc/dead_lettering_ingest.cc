@@ -1,10 +1,7 @@
-#include "gateway/core/dead_lettering_ingest.h"
+#include "adapters/grpc/dead_lettering_ingest.h"
 
 #include <string>
 
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/numbers.h"
 #include "streamgate/v1/gateway.pb.h"
 
 namespace streamgate {
@@ -28,29 +25,15 @@ void ToProto(const EventInput& in, v1::Event& out) {
 
 }  // namespace
 
-int64_t IndexNamed(absl::string_view message, absl::string_view name) {
-  if (!absl::ConsumePrefix(&message, name) ||
-      !absl::ConsumePrefix(&message, "[")) {
-    return -1;
-  }
-  const size_t close = message.find(']');
-  int64_t index = -1;
-  if (close == absl::string_view::npos ||
-      !absl::SimpleAtoi(message.substr(0, close), &index)) {
-    return -1;
-  }
-  return index;
-}
-
-absl::Status DeadLetteringIngest::PublishEvents(
+IngestResult DeadLetteringIngest::PublishEvents(
     absl::Span<const EventInput> events, const Caller& caller) {
-  absl::Status st = inner_.PublishEvents(events, caller);
+  IngestResult st = inner_.PublishEvents(events, caller);
   if (st.code() != absl::StatusCode::kInvalidArgument) return st;
   DoorReject r;
   r.source = "grpc";
   r.reason = st.message();
   std::string data;
-  const int64_t i = events.size() == 1 ? 0 : IndexNamed(st.message(), "events");
+  const int64_t i = events.size() == 1 ? 0 : st.bad_index;
   r.rpc = events.size() == 1 ? "event" : "batch";
   if (i >= 0 && static_cast<size_t>(i) < events.size()) {
     v1::Event event;
@@ -67,9 +50,9 @@ absl::Status DeadLetteringIngest::PublishEvents(
   return st;
 }
 
-absl::Status DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
+IngestResult DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
                                               const Caller& caller) {
-  absl::Status st = inner_.PublishBulk(bulk, caller);
+  IngestResult st = inner_.PublishBulk(bulk, caller);
   if (st.code() != absl::StatusCode::kInvalidArgument) return st;
   DoorReject r;
   r.source = "grpc";
@@ -77,7 +60,7 @@ absl::Status DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
   r.rpc = "bulk_data";
   r.device = bulk.device_id;
   std::string data;
-  const int64_t i = IndexNamed(st.message(), "records");
+  const int64_t i = st.bad_index;
   if (bulk.msgpack_payload) {
     r.data = *bulk.msgpack_payload;
   } else if (i >= 0 && static_cast<size_t>(i) < bulk.records.size()) {

@@ -1,8 +1,10 @@
-// The one explicit list of built-in sink types.
+#include "gateway/server/builtin.h"
+
+#include "adapters/grpc/factory.h"
+#include "adapters/mqtt/factory.h"
 #include "sinks/file/config.h"
-#include "gateway/api/sink_registry.h"
-#include "sinks/stdout/config.h"
 #include "sinks/kinesis/config.h"
+#include "sinks/stdout/config.h"
 
 namespace streamgate {
 
@@ -10,6 +12,11 @@ void RegisterBuiltinSinks(SinkRegistry& registry) {
   registry.Register(MakeFileSinkFactory());
   registry.Register(MakeStdoutSinkFactory());
   registry.Register(MakeKinesisSinkFactory());
+}
+
+void RegisterBuiltinAdapters(AdapterRegistry& registry) {
+  registry.Register(MakeGrpcAdapterFactory());
+  registry.Register(MakeMqttAdapterFactory());
 }
 
 }  // namespace streamgate

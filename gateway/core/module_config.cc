@@ -1,0 +1,140 @@
+// ParseModule: one entry of `modules:` — id, subscriptions, sink (kept as
+// YAML for its factory), queue bounds and spool options. Pure.
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/api/config_reader.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/core/config.h"
+#include "gateway/spool/spool_config.h"
+
+namespace streamgate {
+namespace {
+
+bool ValidModuleId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+          c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ParseModule(const YAML::Node& node, size_t index,
+                         ModuleConfig& m) {
+  const std::string where = absl::StrCat("modules[", index, "]");
+  RETURN_IF_ERROR(RequireMap(node, where));
+  m.line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  ASSIGN_OR_RETURN(auto id, ReadString(node, "id", ""));
+  if (!id) return FieldError(node, where + ".id", "required");
+  if (!ValidModuleId(*id)) {
+    return FieldError(node["id"], where + ".id",
+                      absl::StrCat("'", *id,
+                                   "' must match [A-Za-z0-9_-]{1,64}"));
+  }
+  m.id = *id;
+  // From here on errors name the module by id.
+  auto err = [&](const YAML::Node& n, absl::string_view field,
+                 absl::string_view msg) {
+    absl::Status s = FieldError(n, field, msg);
+    return absl::InvalidArgumentError(
+        absl::StrCat("module '", m.id, "': ", s.message()));
+  };
+  auto wrap = [&](absl::Status s) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("module '", m.id, "': ", s.message()));
+  };
+  absl::Status keys = CheckKnownKeys(
+      node,
+      {"id", "description", "subscribe_events", "bulk_data_label", "use_uuid",
+       "sink", "queue", "spool"},
+      "");
+  if (!keys.ok()) return wrap(keys);
+
+  auto desc = ReadString(node, "description", "");
+  if (!desc.ok()) return wrap(desc.status());
+  m.description = desc->value_or("");
+
+  const YAML::Node subs = node["subscribe_events"];
+  if (subs.IsDefined() && !subs.IsNull()) {
+    if (!subs.IsSequence()) {
+      return err(subs, "subscribe_events", "must be a list of event types");
+    }
+    if (subs.size() == 0) {
+      return err(subs, "subscribe_events",
+                 "is empty (list event types, or \"*\" for every event)");
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < subs.size(); ++i) {
+      const YAML::Node t = subs[i];
+      const std::string field = absl::StrCat("subscribe_events[", i, "]");
+      if (!t.IsScalar() || t.Scalar().empty()) {
+        return err(t, field, "must be a non-empty event type");
+      }
+      if (!seen.insert(t.Scalar()).second) {
+        return err(t, field, absl::StrCat("'", t.Scalar(), "' listed twice"));
+      }
+      if (t.Scalar() == "*") {
+        m.all_events = true;
+      } else {
+        m.subscribe_events.push_back(t.Scalar());
+      }
+    }
+  }
+  auto label = ReadString(node, "bulk_data_label", "");
+  if (!label.ok()) return wrap(label.status());
+  if (*label) {
+    if ((*label)->empty()) {
+      return err(node["bulk_data_label"], "bulk_data_label",
+                 "must not be empty");
+    }
+    m.bulk_data_label = **label;
+  }
+  if (!m.all_events && m.subscribe_events.empty() && !m.bulk_data_label) {
+    return err(node, "subscribe_events",
+               "a module needs subscribe_events or bulk_data_label (or both)");
+  }
+  auto uuid = ReadBool(node, "use_uuid", "");
+  if (!uuid.ok()) return wrap(uuid.status());
+  m.use_uuid = uuid->value_or(false);
+
+  const YAML::Node sink = node["sink"];
+  if (!sink.IsDefined() || sink.IsNull()) {
+    return err(node, "sink", "required (e.g. {type: stdout})");
+  }
+  if (!sink.IsMap()) return err(sink, "sink", "must be a map with a type");
+  auto type = ReadString(sink, "type", "sink.");
+  if (!type.ok()) return wrap(type.status());
+  if (!*type || (*type)->empty()) {
+    return err(sink, "sink.type", "required (kinesis, file or stdout)");
+  }
+  m.sink_type = **type;
+  m.sink = sink;
+
+  const YAML::Node queue = node["queue"];
+  if (queue.IsDefined() && !queue.IsNull()) {
+    if (!queue.IsMap()) return err(queue, "queue", "must be a map");
+    absl::Status qk = CheckKnownKeys(queue, {"max_records", "max_bytes"}, "queue.");
+    if (!qk.ok()) return wrap(qk);
+    auto mr = ReadInt(queue, "max_records", "queue.", 1, 100000000);
+    if (!mr.ok()) return wrap(mr.status());
+    if (*mr) m.queue.max_records = **mr;
+    auto mb = ReadInt(queue, "max_bytes", "queue.", 1024, int64_t{1} << 40);
+    if (!mb.ok()) return wrap(mb.status());
+    if (*mb) m.queue.max_bytes = **mb;
+  }
+  const YAML::Node spool = node["spool"];
+  if (spool.IsDefined() && !spool.IsNull()) {
+    auto options = ParseSpoolOptions(spool);
+    if (!options.ok()) return wrap(options.status());
+    m.spool = std::move(*options);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace streamgate

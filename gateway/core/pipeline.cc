@@ -1,0 +1,124 @@
+#include "gateway/core/pipeline.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace streamgate {
+
+absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
+    const GatewayConfig& config, const SinkRegistry& sinks) {
+  std::unique_ptr<Pipeline> p(new Pipeline());
+  p->registry_ = std::make_unique<DeviceRegistry>(config.devices);
+  if (config.dead_letter) {
+    p->dead_letters_ = std::make_unique<DeadLetterFile>(*config.dead_letter);
+  }
+  std::vector<RoutedModule> routed;
+  for (const ModuleConfig& mc : config.modules) {
+    auto module = Module::Create(mc, sinks, p->dead_letters_.get());
+    if (!module.ok()) return module.status();
+    Module& m = **module;
+    routed.push_back(RoutedModule{mc.id, mc.use_uuid, &m.queue(),
+                                  &m.counters(), &m.logger()});
+    p->modules_.push_back(*std::move(module));
+  }
+  p->router_ = std::make_unique<Router>(config.modules, std::move(routed));
+  p->ingester_ = std::make_unique<Ingester>(
+      *p->registry_, *p->router_, static_cast<size_t>(config.max_record_bytes));
+  p->door_rejects_ = std::make_unique<DoorDeadLetters>(p->dead_letters_.get());
+  return p;
+}
+
+Pipeline::~Pipeline() = default;
+
+absl::Status Pipeline::Start() {
+  if (dead_letters_) {
+    if (auto st = dead_letters_->Open(); !st.ok()) return st;
+  }
+  for (auto& m : modules_) {
+    if (auto st = m->Start(); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::StopAccepting() {
+  stopping_.store(true, std::memory_order_release);
+  ingester_->StopAccepting();
+}
+
+bool Pipeline::Stop(absl::Time deadline) {
+  StopAccepting();
+  bool clean = true;
+  for (auto& m : modules_) clean &= m->Stop(deadline);
+  return clean;
+}
+
+void Pipeline::ReloadDevices(DeviceMap devices) {
+  registry_->Replace(std::move(devices));
+}
+
+std::vector<ModuleStatus> Pipeline::Modules() const {
+  std::vector<ModuleStatus> out;
+  out.reserve(modules_.size());
+  for (const auto& m : modules_) out.push_back(m->Status(stopping()));
+  return out;
+}
+
+absl::StatusOr<std::vector<LogEntry>> Pipeline::ModuleLog(
+    absl::string_view module_id, spdlog::level::level_enum min_level,
+    size_t limit) const {
+  for (const auto& m : modules_) {
+    if (m->id() == module_id) return m->log().Recent(min_level, limit);
+  }
+  return absl::NotFoundError(absl::StrCat("no module '", module_id, "'"));
+}
+
+void Pipeline::CollectMetrics(metrics::MetricsWriter& out) const {
+  for (const auto& m : modules_) m->CollectMetrics(out);
+  const IngestStats& ingest = ingester_->stats();
+  auto load = [](const std::atomic<uint64_t>& v) {
+    return static_cast<double>(v.load(std::memory_order_relaxed));
+  };
+  out.Counter("streamgate_ingest_events_accepted_total",
+              "Events accepted from any adapter (gRPC, MQTT).", {},
+              load(ingest.events_accepted));
+  out.Counter("streamgate_ingest_bulk_records_accepted_total",
+              "Bulk data records accepted from any adapter.", {},
+              load(ingest.bulk_records_accepted));
+  out.Counter("streamgate_ingest_unrouted_total",
+              "Accepted inputs that no module subscribes to.", {},
+              load(ingest.unrouted));
+  const char* kRejectedHelp =
+      "Publish calls refused by ingest, by reason (invalid: "
+      "INVALID_ARGUMENT, exhausted: RESOURCE_EXHAUSTED, unavailable: "
+      "shutting down).";
+  out.Counter("streamgate_ingest_rejected_total", kRejectedHelp,
+              {{"reason", "invalid"}}, load(ingest.invalid));
+  out.Counter("streamgate_ingest_rejected_total", kRejectedHelp,
+              {{"reason", "exhausted"}}, load(ingest.exhausted));
+  out.Counter("streamgate_ingest_rejected_total", kRejectedHelp,
+              {{"reason", "unavailable"}}, load(ingest.unavailable));
+}
+
+void Pipeline::CollectDoorMetrics(metrics::MetricsWriter& out) const {
+  const DoorRejectCounters& door = door_rejects_->counters();
+  const char* kRejectsHelp =
+      "Inputs rejected at the door and reported as dead letters, by source.";
+  out.Counter("streamgate_door_rejects_total", kRejectsHelp,
+              {{"source", "grpc"}}, door.grpc.load(std::memory_order_relaxed));
+  out.Counter("streamgate_door_rejects_total", kRejectsHelp,
+              {{"source", "mqtt"}}, door.mqtt.load(std::memory_order_relaxed));
+  if (dead_letters_) {
+    const DeadLetterCounters& d = dead_letters_->counters();
+    out.Counter("streamgate_dead_letter_lines_written_total",
+                "Lines written to the root dead-letter file.", {},
+                d.lines_written.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_lines_lost_total",
+                "Dead-letter lines that could not be written (disk full, "
+                "I/O error, over max_bytes).", {},
+                d.lines_lost.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_rotations_total",
+                "Rotations of the root dead-letter file.", {},
+                d.rotations.load(std::memory_order_relaxed));
+  }
+}
+
+}  // namespace streamgate
