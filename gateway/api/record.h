@@ -1,6 +1,7 @@
-// The value types that move through the pipeline: an ingested Record (one
-// rendered input, before routing) and an OutRecord (what one module's sink
-// delivers). Plain values; not thread-safe, moved between threads.
+// The value type that moves through the pipeline: an OutRecord, what one
+// module's sink delivers (the rendered bytes, shared across the modules an
+// input fans out to, and that module's partition key). Plain values; not
+// thread-safe, moved between threads.
 #pragma once
 
 #include <cstdint>
@@ -13,12 +14,6 @@ namespace streamgate {
 // Rendered bytes are immutable and shared by every module an input fans out
 // to, so fan-out copies a pointer, never the data.
 using RecordData = std::shared_ptr<const std::string>;
-
-enum class RecordKind : uint8_t {
-  kDeviceEvent,  // MODE event with originDeviceId; key = device id
-  kHomeEvent,    // MODE event without a device; key = home id
-  kBulk,         // one byte array of bulk data; key = device id
-};
 
 // What a sink delivers: the exact bytes and this module's partition key.
 struct OutRecord {
