@@ -1,21 +1,19 @@
-// The `mqtt:` section of the gateway config (issue 4) and the factory the core
-// calls to build the MQTT adapter from it. Parsing validates every field up
-// front (errors read "mqtt.<field> (line N): reason") and reads password_file,
-// but opens no connection, so `--check-config` can use it too. Secrets never
-// appear in an error message.
+// The `mqtt:` section of the gateway config (issue 4). Parsing reads it with
+// ConfigReader (gateway/api/config_reader.h), so booleans, integers and
+// unknown keys are worded as in every other section; errors read
+// "mqtt.<field> (line N): reason". It validates every field up front and
+// reads password_file, but opens no connection, so `--check-config` can use
+// it too. Secrets never appear in an error message.
 // Plain values and pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
-#include "gateway/api/adapter.h"
-#include "gateway/api/rejects.h"
-#include "gateway/api/ingest.h"
-#include "yaml-cpp/yaml.h"
+#include "gateway/api/config_reader.h"
 
 namespace streamgate {
 
@@ -23,24 +21,25 @@ struct MqttTlsConfig {
   std::string ca_file;
   std::string cert_file;  // client certificate; with key_file, or neither
   std::string key_file;
-  bool verify = true;     // broker certificate and host name
+  bool verify = true;  // broker certificate and host name
 };
 
 struct MqttConfig {
   std::string host;
-  int port = 1883;             // 8883 when tls is set and no port is given
-  std::string client_id;       // required unless clean_session is true
+  int port = 1883;        // 8883 when tls is set and no port is given
+  std::string client_id;  // required unless clean_session is true
   std::string username;
-  std::string password;        // from `password` or `password_file`
-  int protocol = 5;            // MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 (4)
+  std::string password;  // from `password` or `password_file`
+  int protocol = 5;      // MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 (4)
   int qos = 1;
   int keepalive_s = 60;
   bool clean_session = false;  // false: the broker queues while we are away
   // MQTT 5 Session Expiry Interval sent when clean_session is false: how long
   // the broker keeps the queue of a gateway that does not come back.
   uint32_t session_expiry_s = 7 * 24 * 3600;
-  std::string shared_group;    // non-empty: subscribe via $share/{group}/
+  std::string shared_group;  // non-empty: subscribe via $share/{group}/
   absl::optional<MqttTlsConfig> tls;
+  // The home of devices the registry does not know; unset: they are refused.
   absl::optional<int64_t> default_home_id;
   // Reconnect backoff: doubles from min to max, with jitter.
   int64_t reconnect_min_ms = 250;
@@ -52,15 +51,13 @@ struct MqttConfig {
   // client and logs it). Bounds the memory one message can take. MQTT
   // 3.1.1 has no such field: only the broker's message_size_limit bounds it.
   uint32_t max_packet_bytes = 8 << 20;
+
+  // "host:port", for log lines and errors.
+  std::string broker() const { return absl::StrCat(host, ":", port); }
 };
 
-// Validates `mqtt_section` (a map) and reads password_file.
-absl::StatusOr<MqttConfig> ParseMqttConfig(const YAML::Node& mqtt_section);
-
-// ParseMqttConfig + the adapter, without any I/O on the network. `ingest`
-// and `rejects` (the gateway's dead letters) must outlive the adapter.
-absl::StatusOr<std::unique_ptr<Adapter>> CreateMqttAdapter(
-    const YAML::Node& mqtt_section, Ingest& ingest,
-    DoorRejects& rejects = NoDoorRejects::Instance());
+// Validates the `mqtt` section (its reader's path is "mqtt") and reads
+// password_file.
+absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& mqtt);
 
 }  // namespace streamgate

@@ -13,7 +13,7 @@
 //
 // What a buffering caller must know: bytes held here are no longer visible
 // to select/poll on the socket. The owner must check buffered() before it
-// waits for readability (MqttAdapter reads directly while buffered() > 0).
+// waits for readability (MqttSession reads directly while buffered() > 0).
 //
 // Threading: a buffer belongs to the one thread that Install()ed it; only
 // that thread's reads are ever served from it. kernel_reads() may be read

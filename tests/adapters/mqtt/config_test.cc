@@ -7,19 +7,22 @@
 #include <fstream>
 #include <string>
 
+#include "gateway/api/config_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/fakes/fake_ingest.h"
 
 namespace streamgate {
 namespace {
 
 using ::testing::HasSubstr;
 
-// The section under a leading "mqtt:" line, so YAML lines match the file.
+// The section under a leading "mqtt:" line, so YAML lines match the file;
+// opened as the factory opens it.
 absl::StatusOr<MqttConfig> Parse(const std::string& body) {
-  YAML::Node root = YAML::Load("mqtt:\n" + body);
-  return ParseMqttConfig(root["mqtt"]);
+  const ConfigReader root(YAML::Load("mqtt:\n" + body), "");
+  absl::StatusOr<ConfigReader> section = root.Section("mqtt", false);
+  if (!section.ok()) return section.status();
+  return ParseMqttConfig(*section);
 }
 
 std::string Error(const std::string& body) {
@@ -114,7 +117,11 @@ TEST(MqttConfigTest, SectionMustBeAMap) {
 
 TEST(MqttConfigTest, UnknownFieldWithLine) {
   EXPECT_EQ(Error(std::string(kMinimal) + "  hots: x\n"),
-            "mqtt.hots (line 4): unknown field");
+            "mqtt.hots (line 4): unknown field (expected one of: host, port, "
+            "client_id, username, password, password_file, protocol, qos, "
+            "keepalive_s, clean_session, session_expiry_s, shared_group, "
+            "default_home_id, tls, reconnect_min_ms, reconnect_max_ms, "
+            "connect_timeout_ms, max_packet_bytes)");
 }
 
 TEST(MqttConfigTest, HostRequired) {
@@ -124,9 +131,9 @@ TEST(MqttConfigTest, HostRequired) {
 
 TEST(MqttConfigTest, PortRange) {
   EXPECT_EQ(Error(std::string(kMinimal) + "  port: 70000\n"),
-            "mqtt.port (line 4): must be an integer in 1..65535");
-  EXPECT_THAT(Error(std::string(kMinimal) + "  port: abc\n"),
-              HasSubstr("mqtt.port (line 4)"));
+            "mqtt.port (line 4): must be between 1 and 65535, got 70000");
+  EXPECT_EQ(Error(std::string(kMinimal) + "  port: abc\n"),
+            "mqtt.port (line 4): must be an integer");
   EXPECT_THAT(Error(std::string(kMinimal) + "  port: 0\n"), HasSubstr("mqtt.port"));
 }
 
@@ -181,12 +188,26 @@ TEST(MqttConfigTest, Qos) {
 
 TEST(MqttConfigTest, Keepalive) {
   EXPECT_THAT(Error(std::string(kMinimal) + "  keepalive_s: 2\n"),
-              HasSubstr("mqtt.keepalive_s (line 4): must be an integer in 5..65535"));
+              HasSubstr("mqtt.keepalive_s (line 4): must be between 5 and "
+                        "65535, got 2"));
 }
 
 TEST(MqttConfigTest, CleanSessionIsBool) {
   EXPECT_EQ(Error(std::string(kMinimal) + "  clean_session: maybe\n"),
             "mqtt.clean_session (line 4): must be true or false");
+}
+
+// Every boolean takes the same YAML words as every other section's.
+TEST(MqttConfigTest, BooleansTakeTheSharedYamlWords) {
+  TempFile ca("ca");
+  auto c = Parse("  host: h\n  clean_session: on\n  tls:\n    ca_file: " +
+                 ca.path() + "\n    verify: off\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->clean_session);
+  EXPECT_FALSE(c->tls->verify);
+  c = Parse(std::string(kMinimal) + "  clean_session: No\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->clean_session);
 }
 
 TEST(MqttConfigTest, SharedGroup) {
@@ -220,25 +241,14 @@ TEST(MqttConfigTest, TlsRules) {
               HasSubstr("mqtt.tls.verify (line 6)"));
   EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
                     "\n    cafile: x\n"),
-              HasSubstr("mqtt.tls.cafile (line 6): unknown field"));
+              HasSubstr("mqtt.tls.cafile (line 6): unknown field (expected "
+                        "one of: ca_file, cert_file, key_file, verify)"));
 }
 
 TEST(MqttConfigTest, ReconnectBounds) {
   EXPECT_THAT(Error(std::string(kMinimal) +
                     "  reconnect_min_ms: 500\n  reconnect_max_ms: 100\n"),
               HasSubstr("mqtt.reconnect_max_ms (line 5)"));
-}
-
-TEST(MqttConfigTest, CreateMqttAdapterValidatesWithoutConnecting) {
-  testing::FakeIngest ingest;
-  // Port 1 on loopback has no broker: Create must still succeed (no I/O).
-  YAML::Node ok = YAML::Load("mqtt:\n  host: 127.0.0.1\n  port: 1\n  client_id: g\n");
-  auto adapter = CreateMqttAdapter(ok["mqtt"], ingest);
-  ASSERT_TRUE(adapter.ok()) << adapter.status();
-  EXPECT_EQ((*adapter)->name(), "mqtt");
-  YAML::Node bad = YAML::Load("mqtt:\n  host: 127.0.0.1\n  qos: 9\n  client_id: g\n");
-  EXPECT_THAT(std::string(CreateMqttAdapter(bad["mqtt"], ingest).status().message()),
-              HasSubstr("mqtt.qos (line 3)"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/mqtt/mqtt_adapter.h"
+#include "gateway/api/config_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/adapters/mqtt/test_publisher.h"
@@ -93,7 +94,7 @@ class MqttTlsTest : public ::testing::Test {
     YAML::Node node = YAML::Load(absl::StrCat(
         "host: 127.0.0.1\nport: ", broker_->port(),
         "\nclient_id: gw-tls\nconnect_timeout_ms: 5000\ntls:\n", tls_yaml));
-    auto config = ParseMqttConfig(node);
+    auto config = ParseMqttConfig(ConfigReader(node, "mqtt"));
     EXPECT_TRUE(config.ok()) << config.status();
     return std::make_unique<MqttAdapter>(*config, ingest);
   }

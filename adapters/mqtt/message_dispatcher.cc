@@ -1,0 +1,158 @@
+#include "adapters/mqtt/message_dispatcher.h"
+
+#include <string>
+
+#include "absl/types/span.h"
+#include "adapters/mqtt/topic.h"
+#include "gateway/common/log_text.h"
+#include "spdlog/spdlog.h"
+
+namespace streamgate {
+namespace {
+
+// Longest topic text quoted in a log line (topics may be 64 KiB).
+constexpr size_t kMaxLoggedTopic = 200;
+
+// The reject reason (log line, dead letter) of a device the registry does
+// not know, worded as before Ingest took over the rule.
+constexpr absl::string_view kUnknownDevice =
+    "device is not in the registry and no default_home_id is set";
+
+MqttCounters::Counter& EventCounter(MqttCounters& counters,
+                                    EventRejection why) {
+  switch (why) {
+    case EventRejection::kInvalidJson:
+      return counters.rejected_invalid_json;
+    case EventRejection::kNotObject:
+      return counters.rejected_not_object;
+    case EventRejection::kEventType:
+      return counters.rejected_event_type;
+    case EventRejection::kEventData:
+      return counters.rejected_event_data;
+    case EventRejection::kNone:
+      break;
+  }
+  return counters.failed_other;  // out of memory, internal errors
+}
+
+}  // namespace
+
+MessageDispatcher::MessageDispatcher(const MqttConfig& config, Ingest& ingest,
+                                     DoorRejects& rejects,
+                                     MqttCounters& counters,
+                                     Backpressure& backpressure)
+    : config_(config),
+      ingest_(ingest),
+      rejects_(rejects),
+      counters_(counters),
+      backpressure_(backpressure) {}
+
+bool MessageDispatcher::Dispatch(absl::string_view topic,
+                                 absl::string_view payload) {
+  auto parsed = ParseDeviceTopic(topic);
+  if (!parsed.ok()) {
+    Reject(counters_.rejected_bad_topic, 0, topic, parsed.status().message(),
+           payload);
+    return true;
+  }
+  if (parsed->kind == DeviceTopic::Kind::kEvent) {
+    return HandleEvent(topic, parsed->device_id, payload);
+  }
+  return HandleBulk(topic, parsed->device_id, parsed->label, payload);
+}
+
+bool MessageDispatcher::HandleEvent(absl::string_view topic, int64_t device_id,
+                                    absl::string_view payload) {
+  // The payload is checked before Ingest consults the registry, so a bad
+  // payload from an unknown device counts as the bad payload.
+  EventRejection why = EventRejection::kNone;
+  absl::StatusOr<EventPayload> parsed = event_parser_.Parse(payload, &why);
+  if (!parsed.ok()) {
+    Reject(EventCounter(counters_, why), device_id, topic,
+           parsed.status().message(), payload);
+    return true;
+  }
+  EventInput event;
+  event.event_type = parsed->event_type;
+  event.data_json = parsed->data_json;
+  event.origin_device_id = device_id;
+  event.home_id = 0;  // from the registry, else default_home_id
+  event.default_home_id = config_.default_home_id;
+  const absl::optional<IngestResult> result = backpressure_.Publish([&] {
+    return ingest_.PublishEvents(absl::MakeConstSpan(&event, 1), Caller{});
+  });
+  if (!result) return false;
+  Settle(*result, counters_.events_accepted, counters_.rejected_event_by_ingest,
+         device_id, topic, payload);
+  return true;
+}
+
+bool MessageDispatcher::HandleBulk(absl::string_view topic, int64_t device_id,
+                                   absl::string_view label,
+                                   absl::string_view payload) {
+  BulkInput bulk;
+  bulk.device_id = device_id;
+  bulk.label = label;
+  bulk.msgpack_payload = payload;
+  bulk.require_known_device = !config_.default_home_id.has_value();
+  const absl::optional<IngestResult> result = backpressure_.Publish(
+      [&] { return ingest_.PublishBulk(bulk, Caller{}); });
+  if (!result) return false;
+  Settle(*result, counters_.bulk_accepted, counters_.rejected_bulk_by_ingest,
+         device_id, topic, payload);
+  return true;
+}
+
+void MessageDispatcher::Settle(const IngestResult& result,
+                               MqttCounters::Counter& accepted,
+                               MqttCounters::Counter& refused,
+                               int64_t device_id, absl::string_view topic,
+                               absl::string_view payload) {
+  if (result.ok()) {
+    accepted.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  switch (result.reason) {
+    case IngestReason::kUnknownDevice:
+      Reject(counters_.rejected_unknown_device, device_id, topic,
+             kUnknownDevice, payload);
+      return;
+    case IngestReason::kInvalid:
+    case IngestReason::kTooLarge:
+      Reject(refused, device_id, topic, result.message(), payload);
+      return;
+    case IngestReason::kAccepted:  // not OK, yet no reason: count as other
+    case IngestReason::kFull:      // Backpressure waits these out
+    case IngestReason::kUnavailable:
+    case IngestReason::kStoreFailed:
+      break;
+  }
+  Reject(counters_.failed_other, device_id, topic, result.status.ToString(),
+         payload);
+}
+
+void MessageDispatcher::Reject(MqttCounters::Counter& counter,
+                               int64_t device_id, absl::string_view topic,
+                               absl::string_view reason,
+                               absl::string_view payload) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+  DoorReject dead;
+  dead.source = "mqtt";
+  dead.reason = reason;
+  dead.topic = topic;
+  if (device_id > 0) dead.device = device_id;
+  dead.data = payload;
+  rejects_.Rejected(dead);
+  // Topics and reasons quote what the device sent: one line each, always.
+  const std::string logged_topic = EscapeForLog(topic, kMaxLoggedTopic);
+  const std::string logged_reason = EscapeForLog(reason);
+  if (device_id > 0) {
+    spdlog::error("mqtt: rejected message from device {} on '{}': {}",
+                  device_id, logged_topic, logged_reason);
+  } else {
+    spdlog::error("mqtt: rejected message from device ? on '{}': {}",
+                  logged_topic, logged_reason);
+  }
+}
+
+}  // namespace streamgate
