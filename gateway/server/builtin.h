@@ -1,6 +1,7 @@
 // The one explicit list of built-in sink types and adapters (static
 // self-registration is silently dropped by static libraries). The only code,
 // with server.cc and main.cc, that names concrete sinks and adapters.
+// Threading: call once at start-up, before the registries are shared.
 #pragma once
 
 #include "gateway/api/adapter_registry.h"
