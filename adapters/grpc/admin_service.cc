@@ -1,8 +1,11 @@
 #include "adapters/grpc/admin_service.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/grpc/convert.h"
+#include "gateway/common/log_text.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace streamgate {
@@ -20,11 +23,6 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(rest));
 }
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
-
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
                                  grpc::Status status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -32,56 +30,57 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-}  // namespace
+// NOT_FOUND in the words the Admin API has always used; other errors as
+// the core gave them.
+grpc::ServerUnaryReactor* ModuleLogError(grpc::CallbackServerContext* context,
+                                         const absl::Status& status,
+                                         const std::string& module_id) {
+  if (status.code() != absl::StatusCode::kNotFound) {
+    return Finish(context, ToGrpcStatus(status));
+  }
+  return Finish(context, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                      absl::StrCat("no module '", module_id,
+                                                   "'")));
+}
 
-AdminService::AdminService(const std::vector<ModuleConfig>& modules,
-                           CountersFn counters, const ModuleLogs& logs,
-                           const std::atomic<bool>& stopping,
-                           const ApiKeyAuthenticator& auth)
-    : modules_(modules),
-      counters_(std::move(counters)),
-      logs_(logs),
-      stopping_(stopping),
-      auth_(auth) {}
+void FillModule(const ModuleStatus& s, v1::ModuleInfo* m) {
+  m->set_id(s.id);
+  m->set_description(s.description);
+  m->set_sink_type(s.sink_type);
+  for (const std::string& e : s.subscribe_events) m->add_subscribe_events(e);
+  if (s.bulk_data_label) m->set_bulk_data_label(*s.bulk_data_label);
+  m->set_use_uuid(s.use_uuid);
+
+  v1::ModuleCounters* c = m->mutable_counters();
+  c->set_records_accepted(s.records_accepted);
+  c->set_bytes_accepted(s.bytes_accepted);
+  c->set_records_rejected_full(s.records_rejected_full);
+  c->set_queue_depth(s.queue_depth);
+  c->set_records_written(s.records_written);
+  c->set_records_delivered(s.records_delivered);
+  c->set_records_dead_lettered(s.records_dead_lettered);
+  c->set_records_retried(s.records_retried);
+  // Kept for older clients: what they showed as DELIVERED.
+  c->set_records_settled(s.records_delivered + s.records_dead_lettered);
+  c->set_errors_logged(s.errors_logged);
+
+  m->set_state(s.state);
+  if (s.last_error) {
+    m->set_last_error(s.last_error->message);
+    SetTime(s.last_error->time, m->mutable_last_error_time());
+  }
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* AdminService::ListModules(
     grpc::CallbackServerContext* context, const v1::ListModulesRequest*,
     v1::ListModulesResponse* response) {
   if (auto caller = auth_.Authenticate(*context); !caller.ok()) {
-    return Finish(context, ToGrpc(caller.status()));
+    return Finish(context, ToGrpcStatus(caller.status()));
   }
-  const absl::Time now = absl::Now();
-  for (size_t i = 0; i < modules_.size(); ++i) {
-    const ModuleConfig& mc = modules_[i];
-    v1::ModuleInfo* m = response->add_modules();
-    m->set_id(mc.id);
-    m->set_description(mc.description);
-    m->set_sink_type(mc.sink_type);
-    if (mc.all_events) m->add_subscribe_events("*");
-    for (const std::string& e : mc.subscribe_events) m->add_subscribe_events(e);
-    if (mc.bulk_data_label) m->set_bulk_data_label(*mc.bulk_data_label);
-    m->set_use_uuid(mc.use_uuid);
-
-    const ModuleCountersSnapshot c = counters_(i);
-    v1::ModuleCounters* pc = m->mutable_counters();
-    pc->set_records_accepted(c.records_accepted);
-    pc->set_bytes_accepted(c.bytes_accepted);
-    pc->set_records_rejected_full(c.records_rejected_full);
-    pc->set_queue_depth(c.queue_depth);
-    pc->set_records_written(c.records_written);
-    pc->set_records_settled(c.records_settled);
-
-    std::string state = "running";
-    if (const ModuleLogRing* ring = logs_.Find(mc.id)) {
-      pc->set_errors_logged(ring->errors_total());
-      if (auto last = ring->LastError()) {
-        m->set_last_error(last->message);
-        SetTime(last->time, m->mutable_last_error_time());
-        if (now - last->time < kFailingWindow) state = "failing";
-      }
-    }
-    if (stopping_.load(std::memory_order_acquire)) state = "stopped";
-    m->set_state(state);
+  for (const ModuleStatus& s : status_.Modules()) {
+    FillModule(s, response->add_modules());
   }
   return Finish(context, grpc::Status::OK);
 }
@@ -91,27 +90,30 @@ grpc::ServerUnaryReactor* AdminService::GetModuleLog(
     const v1::GetModuleLogRequest* request,
     v1::GetModuleLogResponse* response) {
   if (auto caller = auth_.Authenticate(*context); !caller.ok()) {
-    return Finish(context, ToGrpc(caller.status()));
+    return Finish(context, ToGrpcStatus(caller.status()));
   }
-  const ModuleLogRing* ring = logs_.Find(request->module_id());
-  if (ring == nullptr) {
-    return Finish(context,
-                  grpc::Status(grpc::StatusCode::NOT_FOUND,
-                               absl::StrCat("no module '", request->module_id(),
-                                            "'")));
-  }
-  auto level = ParseLogLevel(request->min_level());
+  const auto level = ParseLogLevel(request->min_level());
   if (!level) {
+    // An unknown module is reported first, whatever the level (limit 0
+    // asks only whether the module exists).
+    if (auto known = status_.ModuleLog(request->module_id(),
+                                       spdlog::level::trace, 0);
+        !known.ok()) {
+      return ModuleLogError(context, known.status(), request->module_id());
+    }
     return Finish(context,
                   grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                absl::StrCat("min_level: unknown level '",
-                                            request->min_level(),
-                                            "' (trace, debug, info, warn, "
-                                            "error, critical)")));
+                                            request->min_level(), "' (",
+                                            kLogLevelNames, ")")));
   }
   const size_t limit =
       request->limit() == 0 ? kDefaultLimit : request->limit();
-  for (const ModuleLogEntry& e : ring->Recent(*level, limit)) {
+  auto entries = status_.ModuleLog(request->module_id(), *level, limit);
+  if (!entries.ok()) {
+    return ModuleLogError(context, entries.status(), request->module_id());
+  }
+  for (const LogEntry& e : *entries) {
     v1::LogEntry* out = response->add_entries();
     SetTime(e.time, out->mutable_time());
     const auto name = spdlog::level::to_string_view(e.level);

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "gateway/core/config.h"
+#include "adapters/grpc/grpc_config.h"
 #include "grpcpp/grpcpp.h"
 
 namespace streamgate {
@@ -27,7 +27,8 @@ struct AuthenticatedCaller {
 
 class ApiKeyAuthenticator {
  public:
-  // `keys` must have been validated (64 hex chars each), as ParseConfig does.
+  // `keys` must have been validated (64 hex chars each), as
+  // ParseGrpcAdapterConfig does.
   explicit ApiKeyAuthenticator(std::vector<ApiKeyConfig> keys);
 
   // True when any key is configured (every call must then carry one).

@@ -1,84 +1,70 @@
-// GrpcAdapter: the gRPC server — the public Gateway service (callback API:
-// unary calls answered inline, one PublishReactor per stream), the standard
-// health service and server reflection. It translates only; all validation
-// and routing happen in Ingest. Every Gateway call is authenticated with the
-// ApiKeyAuthenticator first (a stream once, at its start); the caller's key
-// id and name are the only source of the events' origin project key fields.
-// With grpc.tls set it serves TLS (mutual with client_ca_file) and Reload
-// (SIGHUP) re-reads the certificate files for new connections.
+// GrpcAdapter: the gRPC server — the public Gateway service
+// (GatewayService), the Admin service (AdminService, reading the gateway
+// through GatewayStatus), the standard health service and server
+// reflection, all on one port. It owns the services and the
+// ApiKeyAuthenticator every Gateway and Admin call is checked with. With
+// grpc.tls set it serves TLS (mutual with client_ca_file) and Reload
+// (SIGHUP) re-reads the certificate files for new connections. Built by
+// GrpcAdapterFactory (adapters/grpc/factory.h); the server may name this
+// class for port() and drain_grace().
 //
-// Threading: Start/StopAccepting/Shutdown from the main thread; handlers run
-// on gRPC's callback threads and never block.
+// Threading: Start/StopAccepting/Shutdown/Reload from the main thread;
+// handlers run on gRPC's callback threads and never block; CollectMetrics
+// from the scrape thread (atomics only).
 #pragma once
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "gateway/api/adapter.h"
+#include "absl/time/time.h"
+#include "adapters/grpc/admin_service.h"
 #include "adapters/grpc/api_key_auth.h"
+#include "adapters/grpc/gateway_service.h"
+#include "adapters/grpc/grpc_config.h"
+#include "adapters/grpc/reject_log.h"
 #include "adapters/grpc/tls_credentials.h"
-#include "gateway/core/config.h"
-#include "gateway/api/rejects.h"
-#include "gateway/api/ingest.h"
+#include "gateway/api/adapter.h"
 #include "grpcpp/grpcpp.h"
-#include "streamgate/v1/gateway.grpc.pb.h"
 
 namespace streamgate {
 
-class GatewayService : public v1::Gateway::CallbackService {
- public:
-  // `rejects` hears of inputs refused before they reach `ingest`.
-  GatewayService(Ingest& ingest, const ApiKeyAuthenticator& auth,
-                 size_t stream_window, DoorRejects& rejects)
-      : ingest_(ingest),
-        auth_(auth),
-        stream_window_(stream_window),
-        rejects_(rejects) {}
-
-  grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* context,
-                                         const v1::Event* request,
-                                         v1::PublishResponse* response) override;
-  grpc::ServerUnaryReactor* PublishBulkData(
-      grpc::CallbackServerContext* context, const v1::BulkData* request,
-      v1::PublishResponse* response) override;
-  grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse>* Publish(
-      grpc::CallbackServerContext* context) override;
-
-  const ApiKeyAuthenticator& auth() const { return auth_; }
-
- private:
-  Ingest& ingest_;
-  const ApiKeyAuthenticator& auth_;
-  const size_t stream_window_;
-  DoorRejects& rejects_;
-};
-
 class GrpcAdapter : public Adapter {
  public:
-  // `extra_services` (e.g. the Admin service) are served on the same port;
-  // they must outlive the adapter, as must `auth` (extra services should
-  // check it the same way), and `rejects` (told of inputs refused before
-  // Ingest: a bad timestamp, an empty stream item).
-  GrpcAdapter(const GrpcConfig& config, Ingest& ingest,
-              const ApiKeyAuthenticator& auth,
-              std::vector<grpc::Service*> extra_services = {},
-              DoorRejects& rejects = NoDoorRejects::Instance());
+  // `context` (ingest, door rejects, gateway status) must outlive the
+  // adapter. Nothing touches the network before Start.
+  GrpcAdapter(GrpcAdapterConfig config, const AdapterContext& context);
   ~GrpcAdapter() override;
 
   std::string name() const override { return "grpc"; }
+  // Reads the TLS files (errors name the field), binds grpc.listen and
+  // starts serving. Also routes libprotobuf's own log lines into spdlog
+  // (RouteProtobufLogToSpdlog), once per process.
   absl::Status Start() override;
+  // Health NOT_SERVING; calls keep being answered (Ingest says UNAVAILABLE
+  // once the gateway stops accepting).
   void StopAccepting() override;
   void Shutdown(absl::Time deadline) override;
   // Re-reads the TLS certificate files (no-op without TLS).
   void Reload() override;
+  // streamgate_grpc_unparsable_requests_total{rpc}.
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
+  // The bound port once started (grpc.listen may ask for port 0).
   int port() const { return port_; }
+  // grpc.drain_grace_ms: how long the server should keep answering after
+  // StopAccepting before it calls Shutdown, so balancers move away.
+  absl::Duration drain_grace() const {
+    return absl::Milliseconds(config_.grpc.drain_grace_ms);
+  }
+  const ApiKeyAuthenticator& auth() const { return auth_; }
+  const RejectLog& reject_log() const { return reject_log_; }
 
  private:
-  const GrpcConfig config_;
-  GatewayService service_;
-  std::vector<grpc::Service*> extra_services_;
+  const GrpcAdapterConfig config_;
+  const ApiKeyAuthenticator auth_;
+  RejectLog reject_log_;
+  GatewayService gateway_;
+  AdminService admin_;
   std::unique_ptr<ReloadableTlsCredentials> tls_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -1,91 +1,53 @@
 #include "adapters/grpc/publish_reactor.h"
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "adapters/grpc/convert.h"
+#include <utility>
+
+#include "adapters/grpc/request_parser.h"
+#include "adapters/grpc/stream_item.h"
 
 namespace streamgate {
-namespace {
-
-absl::optional<int64_t> DeviceOf(const v1::Event& event) {
-  if (!event.has_origin_device_id()) return absl::nullopt;
-  return event.origin_device_id();
-}
-
-}  // namespace
 
 PublishReactor::PublishReactor(Ingest& ingest, size_t window,
-                               AuthenticatedCaller caller, DoorRejects& rejects)
+                               AuthenticatedCaller caller, DoorRejects& rejects,
+                               RejectLog& log, std::string peer)
     : ingest_(ingest),
       rejects_(rejects),
+      log_(log),
       window_(window),
-      caller_(std::move(caller)) {
-  StartRead(&request_);
+      caller_(std::move(caller)),
+      peer_(std::move(peer)) {
+  StartRead(&read_);
 }
 
-v1::PublishResponse PublishReactor::Handle(const v1::PublishRequest& req) {
+v1::PublishResponse PublishReactor::Handle() {
   v1::PublishResponse resp;
-  resp.set_id(req.id());
-  absl::Status st;
-  uint32_t records = 0;
-  switch (req.item_case()) {
-    case v1::PublishRequest::kEvent: {
-      scratch_.resize(1);
-      st = ToEventInput(req.event(), "event.", scratch_[0]);
-      if (!st.ok()) {
-        ReportRefused(rejects_, st, "event", req.event(),
-                      DeviceOf(req.event()));
-      } else {
-        st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
-        if (st.code() == absl::StatusCode::kInvalidArgument) {
-          st = absl::InvalidArgumentError(absl::StrCat("event.", st.message()));
-        }
-      }
-      records = 1;
-      break;
-    }
-    case v1::PublishRequest::kBatch: {
-      const auto& events = req.batch().events();
-      scratch_.resize(events.size());
-      for (int i = 0; i < events.size() && st.ok(); ++i) {
-        st = ToEventInput(events[i], absl::StrCat("batch.events[", i, "]."),
-                          scratch_[i]);
-        if (!st.ok()) {
-          ReportRefused(rejects_, st, "batch", events[i], DeviceOf(events[i]));
-        }
-      }
-      if (st.ok()) {
-        st = ingest_.PublishEvents(scratch_, Caller{caller_.key_id, caller_.key_name});
-        if (!st.ok() && st.code() == absl::StatusCode::kInvalidArgument &&
-            !absl::StartsWith(st.message(), "batch.")) {
-          st = absl::InvalidArgumentError(absl::StrCat("batch.", st.message()));
-        }
-      }
-      records = static_cast<uint32_t>(events.size());
-      break;
-    }
-    case v1::PublishRequest::kBulkData: {
-      size_t accepted = 0;
-      BulkInput in = ToBulkInput(req.bulk_data());
-      in.accepted_records = &accepted;
-      st = ingest_.PublishBulk(in, Caller{caller_.key_id, caller_.key_name});
-      if (st.code() == absl::StatusCode::kInvalidArgument) {
-        st = absl::InvalidArgumentError(absl::StrCat("bulk_data.", st.message()));
-      }
-      records = static_cast<uint32_t>(accepted);
-      break;
-    }
-    case v1::PublishRequest::ITEM_NOT_SET:
-      st = absl::InvalidArgumentError(
-          "item: one of event, bulk_data or batch is required");
-      ReportRefused(rejects_, st, "publish", req, absl::nullopt);
-      break;
+  absl::Status parsed = ParseRequest(read_, request_);
+  if (!parsed.ok()) {
+    // The id is field 1; an item whose bytes do not parse may still carry
+    // it, and without it the client cannot tell which item failed.
+    const uint64_t id = PeekVarintField(read_, 1).value_or(0);
+    read_.Clear();
+    log_.Unparsable(GatewayRpc::kPublish, peer_, parsed.message());
+    resp.set_id(id);
+    resp.set_code(static_cast<int32_t>(parsed.code()));
+    resp.set_message(std::string(parsed.message()));
+    return resp;
   }
-  resp.set_code(static_cast<int32_t>(st.code()));
-  if (st.ok()) {
-    resp.set_records(records);
+  read_.Clear();
+  resp.set_id(request_.id());
+  const ItemOutcome out = HandlePublishItem(
+      request_, ingest_, rejects_, Caller{caller_.key_id, caller_.key_name},
+      scratch_);
+  resp.set_code(static_cast<int32_t>(out.status.code()));
+  if (out.status.ok()) {
+    resp.set_records(out.records);
   } else {
-    resp.set_message(std::string(st.message()));
+    resp.set_message(std::string(out.status.message()));
+    // Logged as a unary call's rejection is: input the client must fix.
+    if (out.status.code() == absl::StatusCode::kInvalidArgument) {
+      log_.StreamItemRejected(peer_, request_.id(), out.kind, out.reason,
+                              out.status.message());
+    }
   }
   return resp;
 }
@@ -97,15 +59,23 @@ void PublishReactor::OnReadDone(bool ok) {
     MaybeFinishLocked();
     return;
   }
-  v1::PublishResponse resp = Handle(request_);
+  grpc::ByteBuffer bytes;
+  const bool serialized = SerializeResponse(Handle(), bytes).ok();
   absl::MutexLock lock(&mu_);
-  pending_.push_back(std::move(resp));
+  if (!serialized) {
+    // Only a message over 2 GiB fails; end the stream rather than answer
+    // out of order.
+    broken_ = true;
+    MaybeFinishLocked();
+    return;
+  }
+  pending_.push_back(std::move(bytes));
   MaybeWriteLocked();
   if (broken_) return;
   if (pending_.size() >= window_) {
     read_paused_ = true;  // resumed by OnWriteDone at half the window
   } else {
-    StartRead(&request_);
+    StartRead(&read_);
   }
 }
 
@@ -129,7 +99,7 @@ void PublishReactor::OnWriteDone(bool ok) {
   MaybeWriteLocked();
   if (read_paused_ && pending_.size() <= window_ / 2) {
     read_paused_ = false;
-    StartRead(&request_);
+    StartRead(&read_);
   }
   MaybeFinishLocked();
 }

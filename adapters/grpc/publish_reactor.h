@@ -1,33 +1,40 @@
-// PublishReactor: one per Publish stream (gRPC callback API). Each request is
-// ingested inside OnReadDone (ingest never blocks) and answered with one
-// response carrying its id. Responses queue in a bounded window: when it is
-// full the reactor stops reading until writes drain to half, so a client
-// that does not read its acks cannot grow server memory. Writes with more
-// responses queued behind them carry buffer_hint, so a burst costs one flush.
+// PublishReactor: one per Publish stream (gRPC callback API, raw method:
+// requests and responses are grpc::ByteBuffer). Each request is parsed here
+// (ParseRequest: a request that does not parse is answered INVALID_ARGUMENT
+// with the reason, under the id it carries when that can be read) and
+// handled inside OnReadDone (ingest never blocks), then answered with one
+// response carrying its id. Rejected items are logged through RejectLog.
+// Responses queue in a bounded window: when it is full the reactor stops
+// reading until writes drain to half, so a client that does not read its
+// acks cannot grow server memory. Writes with more responses queued behind
+// them carry buffer_hint, so a burst costs one flush.
 //
 // Threading: gRPC may run OnReadDone and OnWriteDone concurrently on its
 // callback threads; the shared state is under mu_. Deletes itself in OnDone.
 #pragma once
 
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
-#include "gateway/api/rejects.h"
+#include "adapters/grpc/reject_log.h"
 #include "gateway/api/ingest.h"
+#include "gateway/api/rejects.h"
 #include "grpcpp/grpcpp.h"
 #include "streamgate/v1/gateway.pb.h"
 
 namespace streamgate {
 
 class PublishReactor
-    : public grpc::ServerBidiReactor<v1::PublishRequest, v1::PublishResponse> {
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  // `caller` was authenticated at stream start; every item is its.
+  // `caller` was authenticated at stream start; every item is its. The
+  // references outlive the stream (the adapter's server waits for it).
   PublishReactor(Ingest& ingest, size_t window, AuthenticatedCaller caller,
-                 DoorRejects& rejects);
+                 DoorRejects& rejects, RejectLog& log, std::string peer);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -35,20 +42,24 @@ class PublishReactor
   void OnCancel() override {}
 
  private:
-  v1::PublishResponse Handle(const v1::PublishRequest& request);
-  // Starts the next write if none is in flight. Requires mu_.
+  v1::PublishResponse Handle();
+  // Starts the next write if none is in flight.
   void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Ingest& ingest_;
   DoorRejects& rejects_;
+  RejectLog& log_;
   const size_t window_;
   const AuthenticatedCaller caller_;
-  v1::PublishRequest request_;  // only touched by the single outstanding read
+  const std::string peer_;
+  // Only touched by the single outstanding read and its OnReadDone.
+  grpc::ByteBuffer read_;
+  v1::PublishRequest request_;  // reused: keeps its allocations
   std::vector<EventInput> scratch_;
 
   absl::Mutex mu_;
-  std::deque<v1::PublishResponse> pending_ ABSL_GUARDED_BY(mu_);
+  std::deque<grpc::ByteBuffer> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;

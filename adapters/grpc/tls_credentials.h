@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/core/config.h"
+#include "adapters/grpc/grpc_config.h"
 #include "grpc/grpc_security.h"
 #include "grpcpp/security/server_credentials.h"
 
@@ -26,7 +26,7 @@ namespace streamgate {
 
 class ReloadableTlsCredentials {
  public:
-  using TlsFiles = decltype(GrpcConfig::tls);
+  using TlsFiles = GrpcConfig::Tls;
 
   // Reads and validates the files; errors name the field
   // ("grpc.tls.key_file: /path: ...").

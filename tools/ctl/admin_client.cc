@@ -100,16 +100,10 @@ absl::Status AdminClient::Explain(const grpc::Status& status,
   }
 }
 
-absl::StatusOr<std::string> AdminClient::Modules() {
-  grpc::ClientContext context;
-  Prepare(context);
-  v1::ListModulesResponse response;
-  grpc::Status st = stub_->ListModules(&context, v1::ListModulesRequest(),
-                                       &response);
-  if (!st.ok()) return Explain(st, "");
+std::string FormatModules(const v1::ListModulesResponse& response) {
   std::vector<std::vector<std::string>> rows = {
-      {"MODULE", "SINK", "STATE", "ACCEPTED", "DELIVERED", "QUEUED",
-       "REJECTED", "ERRORS", "SUBSCRIBES"}};
+      {"MODULE", "SINK", "STATE", "ACCEPTED", "DELIVERED", "DEAD-LETTERED",
+       "QUEUED", "REJECTED", "ERRORS", "SUBSCRIBES"}};
   std::string errors;
   for (const v1::ModuleInfo& m : response.modules()) {
     std::vector<std::string> subs;
@@ -124,10 +118,12 @@ absl::StatusOr<std::string> AdminClient::Modules() {
     const v1::ModuleCounters& c = m.counters();
     rows.push_back({m.id(), m.sink_type(), m.state(),
                     absl::StrCat(c.records_accepted()),
-                    absl::StrCat(c.records_settled()),
+                    absl::StrCat(c.records_delivered()),
+                    absl::StrCat(c.records_dead_lettered()),
                     absl::StrCat(c.queue_depth()),
                     absl::StrCat(c.records_rejected_full()),
-                    absl::StrCat(c.errors_logged()), absl::StrJoin(subs, "; ")});
+                    absl::StrCat(c.errors_logged()),
+                    absl::StrJoin(subs, "; ")});
     if (!m.last_error().empty()) {
       absl::StrAppend(&errors, m.id(), " last error at ",
                       FormatTime(m.last_error_time().seconds(),
@@ -138,6 +134,16 @@ absl::StatusOr<std::string> AdminClient::Modules() {
   std::string out = Table(rows);
   if (!errors.empty()) absl::StrAppend(&out, "\n", errors);
   return out;
+}
+
+absl::StatusOr<std::string> AdminClient::Modules() {
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::ListModulesResponse response;
+  grpc::Status st = stub_->ListModules(&context, v1::ListModulesRequest(),
+                                       &response);
+  if (!st.ok()) return Explain(st, "");
+  return FormatModules(response);
 }
 
 absl::StatusOr<std::string> AdminClient::Logs(const std::string& module_id,

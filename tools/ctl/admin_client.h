@@ -29,7 +29,8 @@ class AdminClient {
   static absl::StatusOr<std::unique_ptr<AdminClient>> Create(
       const ClientOptions& options);
 
-  // The module table, or an error explaining what went wrong.
+  // The module table (FormatModules), or an error explaining what went
+  // wrong.
   absl::StatusOr<std::string> Modules();
   // One line per entry: "TIME LEVEL MESSAGE".
   absl::StatusOr<std::string> Logs(const std::string& module_id,
@@ -49,5 +50,12 @@ class AdminClient {
 
 // Formats a protobuf Timestamp as 2024-05-01T12:00:00.123Z.
 std::string FormatTime(int64_t seconds, int32_t nanos);
+
+// The `modules` table: one row per module under a header starting with
+// MODULE, columns two or more spaces apart. DELIVERED counts records stored
+// at the destination only; DEAD-LETTERED those given up (as /metrics'
+// streamgate_module_records_delivered_total and _dead_lettered_total).
+// Modules with a last error follow after a blank line.
+std::string FormatModules(const v1::ListModulesResponse& response);
 
 }  // namespace streamgate::ctl

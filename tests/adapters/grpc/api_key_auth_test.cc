@@ -1,7 +1,8 @@
-// ApiKeyAuthenticator: the header rules, hashing, the api_keys config
-// validation, and real gRPC calls (unary and stream) against a GrpcAdapter
-// that must reject without a valid key and pass the key's id and name, and
-// nothing else, to Ingest. Also checks the key never reaches the log.
+// ApiKeyAuthenticator: the header rules, hashing, and real gRPC calls (unary
+// and stream, Gateway and Admin) against a GrpcAdapter that must reject
+// without a valid key and pass the key's id and name, and nothing else, to
+// Ingest. Also checks the key never reaches the log. The api_keys config
+// checks are in grpc_config_test.cc.
 #include "adapters/grpc/api_key_auth.h"
 
 #include <memory>
@@ -11,13 +12,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/grpc_adapter.h"
-#include "gateway/core/config.h"
 #include "gateway/common/logging.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "spdlog/sinks/ostream_sink.h"
+#include "streamgate/v1/admin.grpc.pb.h"
 #include "streamgate/v1/gateway.grpc.pb.h"
+#include "tests/fakes/fake_gateway_status.h"
 
 namespace streamgate {
 namespace {
@@ -92,98 +94,24 @@ TEST(ApiKeyAuthenticator, AcceptsUpperCaseConfiguredHash) {
   EXPECT_TRUE(Check(auth, "Bearer s3cr3t-key-value-42").ok());
 }
 
-// --- config validation -----------------------------------------------------
-
-constexpr char kModules[] =
-    "modules:\n  - {id: m, subscribe_events: [\"*\"], sink: {type: stdout}}\n";
-const std::string kHash(64, 'a');
-
-std::string ConfigError(const std::string& head) {
-  auto c = ParseConfig(head + kModules, "t.yaml");
-  return c.ok() ? "OK" : std::string(c.status().message());
-}
-
-TEST(ApiKeysConfig, ParsesKeysAndTls) {
-  auto c = ParseConfig(
-      "api_keys:\n"
-      "  - {id: k1, name: One, key_sha256: " + kHash + "}\n"
-      "  - {id: k2, name: Two, key_sha256: " + std::string(64, 'B') + "}\n"
-      "grpc:\n  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: /ca.pem}\n" +
-          kModules,
-      "t.yaml");
-  ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->api_keys.size(), 2u);
-  EXPECT_EQ(c->api_keys[0].id, "k1");
-  EXPECT_EQ(c->api_keys[0].name, "One");
-  EXPECT_EQ(c->api_keys[0].key_sha256, kHash);
-  EXPECT_EQ(c->api_keys[1].key_sha256, std::string(64, 'b'));  // lower-cased
-  EXPECT_EQ(c->grpc.tls.cert_file, "/c.pem");
-  EXPECT_EQ(c->grpc.tls.key_file, "/k.pem");
-  EXPECT_EQ(c->grpc.tls.client_ca_file, "/ca.pem");
-}
-
-TEST(ApiKeysConfig, NoKeysNoTlsByDefault) {
-  auto c = ParseConfig(kModules, "t.yaml");
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_TRUE(c->api_keys.empty());
-  EXPECT_TRUE(c->grpc.tls.cert_file.empty());
-}
-
-TEST(ApiKeysConfig, ErrorsNameTheFieldAndLine) {
-  EXPECT_EQ(ConfigError("api_keys:\n  - {name: One, key_sha256: " + kHash + "}\n"),
-            "config t.yaml: api_keys[0].id (line 2): required");
-  EXPECT_EQ(ConfigError("api_keys:\n  - {id: k, key_sha256: " + kHash + "}\n"),
-            "config t.yaml: api_keys[0].name (line 2): required");
-  EXPECT_THAT(ConfigError("api_keys:\n  - {id: k, name: n}\n"),
-              HasSubstr("api_keys[0].key_sha256 (line 2): required"));
-  EXPECT_THAT(
-      ConfigError("api_keys:\n  - {id: k, name: n, key_sha256: my-plain-key}\n"),
-      HasSubstr("api_keys[0].key_sha256 (line 2): must be 64 hex characters"));
-  EXPECT_THAT(ConfigError("api_keys:\n  - {id: k, name: n, key_sha256: " +
-                          std::string(63, 'a') + "}\n"),
-              HasSubstr("api_keys[0].key_sha256 (line 2)"));
-  EXPECT_THAT(ConfigError("api_keys:\n  - {id: k, name: n, key_sha256: " +
-                          std::string(63, 'a') + "g}\n"),
-              HasSubstr("api_keys[0].key_sha256 (line 2)"));
-  EXPECT_THAT(ConfigError("api_keys:\n"
-                          "  - {id: k, name: n, key_sha256: " + kHash + "}\n"
-                          "  - {id: k, name: m, key_sha256: " +
-                          std::string(64, 'c') + "}\n"),
-              HasSubstr("api_keys[1].id (line 3): key id 'k' is used twice"));
-  EXPECT_THAT(ConfigError("api_keys:\n  - {id: k, name: n, key_sha256: " + kHash +
-                          ", key: x}\n"),
-              HasSubstr("api_keys[0].key"));
-  EXPECT_THAT(ConfigError("api_keys: {id: k}\n"), HasSubstr("api_keys (line 1)"));
-  // The plain key must never be echoed back in the error.
-  EXPECT_THAT(ConfigError("api_keys:\n  - {id: k, name: n, key_sha256: my-plain-key}\n"),
-              Not(HasSubstr("my-plain-key")));
-}
-
-TEST(GrpcTlsConfig, ErrorsNameTheField) {
-  EXPECT_THAT(ConfigError("grpc:\n  tls: {key_file: /k.pem}\n"),
-              HasSubstr("grpc.tls.cert_file (line 2): required"));
-  EXPECT_THAT(ConfigError("grpc:\n  tls: {cert_file: /c.pem}\n"),
-              HasSubstr("grpc.tls.key_file (line 2): required"));
-  EXPECT_THAT(ConfigError("grpc:\n  tls: {cert_file: /c.pem, key_file: /k, ca: x}\n"),
-              HasSubstr("grpc.tls.ca"));
-}
-
 // --- real calls through the adapter -----------------------------------------
 
 // Records the Caller of every accepted input.
 class CallerRecorder : public Ingest {
  public:
-  absl::Status PublishEvents(absl::Span<const EventInput>,
+  IngestResult PublishEvents(absl::Span<const EventInput> events,
                              const Caller& caller) override {
     Record(caller);
-    return absl::OkStatus();
+    IngestResult r;
+    r.accepted = events.size();
+    return r;
   }
-  absl::Status PublishBulk(const BulkInput& bulk, const Caller& caller) override {
-    if (bulk.accepted_records) *bulk.accepted_records = bulk.records.size();
+  IngestResult PublishBulk(const BulkInput& bulk, const Caller& caller) override {
     Record(caller);
-    return absl::OkStatus();
+    IngestResult r;
+    r.accepted = bulk.records.size();
+    return r;
   }
-  absl::optional<int64_t> DeviceHome(int64_t) const override { return 1; }
 
   std::vector<std::pair<std::string, std::string>> calls() {
     absl::MutexLock lock(&mu_);
@@ -212,10 +140,12 @@ class AdapterAuthTest : public ::testing::Test {
   }
 
   void StartAdapter(std::vector<ApiKeyConfig> keys) {
-    auth_ = std::make_unique<ApiKeyAuthenticator>(std::move(keys));
-    GrpcConfig config;
-    config.listen = "127.0.0.1:0";
-    adapter_ = std::make_unique<GrpcAdapter>(config, ingest_, *auth_);
+    GrpcAdapterConfig config;
+    config.grpc.listen = "127.0.0.1:0";
+    config.api_keys = std::move(keys);
+    adapter_ = std::make_unique<GrpcAdapter>(
+        std::move(config),
+        AdapterContext{ingest_, NoDoorRejects::Instance(), status_});
     ASSERT_TRUE(adapter_->Start().ok());
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", adapter_->port()),
                                    grpc::InsecureChannelCredentials());
@@ -265,7 +195,7 @@ class AdapterAuthTest : public ::testing::Test {
   std::shared_ptr<spdlog::sinks::ostream_sink_mt> log_sink_;
   std::shared_ptr<spdlog::logger> previous_;
   CallerRecorder ingest_;
-  std::unique_ptr<ApiKeyAuthenticator> auth_;
+  testing::FakeGatewayStatus status_;
   std::unique_ptr<GrpcAdapter> adapter_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Gateway::Stub> stub_;
@@ -282,6 +212,16 @@ TEST_F(AdapterAuthTest, EveryRpcNeedsAValidKey) {
     EXPECT_EQ(item, -1);  // rejected before any item was handled
   }
   EXPECT_TRUE(ingest_.calls().empty());
+  // The Admin service on the same port checks the same keys.
+  auto admin = v1::Admin::NewStub(channel_);
+  v1::ListModulesResponse modules;
+  EXPECT_EQ(
+      admin->ListModules(Context(nullptr).get(), {}, &modules).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      admin->ListModules(Context("Bearer another-key").get(), {}, &modules)
+          .error_code(),
+      grpc::StatusCode::OK);
 
   EXPECT_EQ(PublishEvent("Bearer s3cr3t-key-value-42"), grpc::StatusCode::OK);
   EXPECT_EQ(PublishBulk("Bearer another-key"), grpc::StatusCode::OK);

@@ -17,6 +17,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "streamgate/v1/gateway.grpc.pb.h"
+#include "tests/fakes/fake_gateway_status.h"
+#include "tests/fakes/fake_ingest.h"
 
 namespace streamgate {
 namespace {
@@ -73,11 +75,13 @@ class TlsTest : public ::testing::Test {
   }
 
   absl::Status Start(const std::string& cert, const std::string& key) {
-    GrpcConfig config;
-    config.listen = "127.0.0.1:0";
-    config.tls.cert_file = cert;
-    config.tls.key_file = key;
-    adapter_ = std::make_unique<GrpcAdapter>(config, ingest_, auth_);
+    GrpcAdapterConfig config;
+    config.grpc.listen = "127.0.0.1:0";
+    config.grpc.tls.cert_file = cert;
+    config.grpc.tls.key_file = key;
+    adapter_ = std::make_unique<GrpcAdapter>(
+        std::move(config),
+        AdapterContext{ingest_, NoDoorRejects::Instance(), status_});
     return adapter_->Start();
   }
 
@@ -100,18 +104,8 @@ class TlsTest : public ::testing::Test {
     return stub->PublishBulkData(&ctx, b, &r).error_code();
   }
 
-  class NullIngest : public Ingest {
-   public:
-    absl::Status PublishEvents(absl::Span<const EventInput>,
-                               const Caller&) override {
-      return absl::OkStatus();
-    }
-    absl::Status PublishBulk(const BulkInput&, const Caller&) override {
-      return absl::OkStatus();
-    }
-    absl::optional<int64_t> DeviceHome(int64_t) const override { return 1; }
-  } ingest_;
-  ApiKeyAuthenticator auth_{{}};
+  testing::FakeIngest ingest_;
+  testing::FakeGatewayStatus status_;
   std::unique_ptr<GrpcAdapter> adapter_;
 };
 
