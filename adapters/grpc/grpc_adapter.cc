@@ -16,7 +16,8 @@ GrpcAdapter::GrpcAdapter(GrpcAdapterConfig config,
                          const AdapterContext& context)
     : config_(std::move(config)),
       auth_(config_.api_keys),
-      gateway_(context.ingest, auth_,
+      ingest_(context.ingest, context.rejects),
+      gateway_(ingest_, auth_,
                static_cast<size_t>(config_.grpc.stream_window),
                context.rejects, reject_log_),
       admin_(context.status, auth_) {}

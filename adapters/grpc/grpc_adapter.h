@@ -6,7 +6,8 @@
 // grpc.tls set it serves TLS (mutual with client_ca_file) and Reload
 // (SIGHUP) re-reads the certificate files for new connections. Built by
 // GrpcAdapterFactory (adapters/grpc/factory.h); the server may name this
-// class for port() and drain_grace().
+// class for port(). Ingest's INVALID_ARGUMENT refusals are reported as door
+// rejects with the offending item's bytes (DeadLetteringIngest).
 //
 // Threading: Start/StopAccepting/Shutdown/Reload from the main thread;
 // handlers run on gRPC's callback threads and never block; CollectMetrics
@@ -19,6 +20,7 @@
 #include "absl/time/time.h"
 #include "adapters/grpc/admin_service.h"
 #include "adapters/grpc/api_key_auth.h"
+#include "adapters/grpc/dead_lettering_ingest.h"
 #include "adapters/grpc/gateway_service.h"
 #include "adapters/grpc/grpc_config.h"
 #include "adapters/grpc/reject_log.h"
@@ -53,7 +55,7 @@ class GrpcAdapter : public Adapter {
   int port() const { return port_; }
   // grpc.drain_grace_ms: how long the server should keep answering after
   // StopAccepting before it calls Shutdown, so balancers move away.
-  absl::Duration drain_grace() const {
+  absl::Duration DrainGrace() const override {
     return absl::Milliseconds(config_.grpc.drain_grace_ms);
   }
   const ApiKeyAuthenticator& auth() const { return auth_; }
@@ -62,6 +64,7 @@ class GrpcAdapter : public Adapter {
  private:
   const GrpcAdapterConfig config_;
   const ApiKeyAuthenticator auth_;
+  DeadLetteringIngest ingest_;  // the context's Ingest, reporting refusals
   RejectLog reject_log_;
   GatewayService gateway_;
   AdminService admin_;

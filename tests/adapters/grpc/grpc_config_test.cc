@@ -194,7 +194,7 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
   auto* grpc = dynamic_cast<GrpcAdapter*>(adapter->get());
   ASSERT_NE(grpc, nullptr);
   EXPECT_EQ(grpc->port(), 0);  // built, not started
-  EXPECT_EQ(grpc->drain_grace(), absl::Milliseconds(500));
+  EXPECT_EQ(grpc->DrainGrace(), absl::Milliseconds(500));
   EXPECT_FALSE(grpc->auth().enabled());
 
   adapter = factory->Create(
@@ -205,7 +205,7 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
       context);
   ASSERT_TRUE(adapter.ok()) << adapter.status();
   grpc = dynamic_cast<GrpcAdapter*>(adapter->get());
-  EXPECT_EQ(grpc->drain_grace(), absl::Milliseconds(20));
+  EXPECT_EQ(grpc->DrainGrace(), absl::Milliseconds(20));
   EXPECT_TRUE(grpc->auth().enabled());
 
   adapter = factory->Create(
