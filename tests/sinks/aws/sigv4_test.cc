@@ -30,7 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char kSuiteDir[] = STREAMGATE_SHARED_DIR "/testdata/aws-sigv4-suite/v4";
+const char kSuiteDir[] = STREAMGATE_TESTDATA_DIR "/aws-sigv4-suite/v4";
 constexpr size_t kMinSuiteCases = 30;
 
 std::string ReadFile(const fs::path& path) {
