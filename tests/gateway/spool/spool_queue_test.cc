@@ -71,7 +71,7 @@ class RecordingWriter : public metrics::MetricsWriter {
 TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
   TempDir t;
   SpoolOptions o = TestOptions(t.path());
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  std::vector<testing::PendingBatch> pending;
   {
     SpoolQueue q("m", o);
     ASSERT_TRUE(q.Start().ok());
@@ -91,14 +91,14 @@ TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
     q.CollectMetrics(held);
     EXPECT_EQ(held.values["streamgate_module_spool_bytes"],
               w.values["streamgate_module_spool_bytes"]);
-    std::move(pending[0])();  // the first 4 settle
+    pending[0].Deliver();  // the first 4 settle
     RecordingWriter less;
     q.CollectMetrics(less);
     EXPECT_LT(less.values["streamgate_module_spool_bytes"],
               w.values["streamgate_module_spool_bytes"]);
     EXPECT_GT(less.values["streamgate_module_spool_bytes"], 0);
   }
-  pending.clear();  // never run: their records are replayed
+  pending.clear();  // never settled: their records are replayed
   SpoolQueue q("m", o);
   ASSERT_TRUE(q.Start().ok());
   RecordingWriter w;
@@ -125,7 +125,7 @@ TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
   ASSERT_TRUE(Put(q, {"a", "bb", std::string("c\0c", 3)}).ok());
   EXPECT_EQ(q.depth(), 3u);
   QueueBatch b;
-  ASSERT_TRUE(q.PopBatch(b, 100, absl::ZeroDuration()));
+  ASSERT_TRUE(q.Pop(b, 100, absl::ZeroDuration()));
   ASSERT_EQ(b.records.size(), 3u);
   EXPECT_EQ(*b.records[0].data, "a");
   EXPECT_EQ(b.records[0].partition_key, "k0");
@@ -133,7 +133,7 @@ TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
   EXPECT_EQ(b.records[2].partition_key, "k2");
   EXPECT_EQ(q.depth(), 0u);
   EXPECT_GT(q.used_bytes(), 0u);  // on disk until delivered
-  std::move(b.done)();
+  testing::Delivered(std::move(b.done), 3);
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
@@ -144,12 +144,12 @@ TEST(SpoolQueueTest, PopWaitsForACommitFromAnotherThread) {
   std::thread producer([&] { ASSERT_TRUE(Put(q, {"late"}).ok()); });
   QueueBatch b;
   for (int i = 0; i < 100 && b.records.empty(); ++i) {
-    ASSERT_TRUE(q.PopBatch(b, 10, absl::Seconds(1)));
+    ASSERT_TRUE(q.Pop(b, 10, absl::Seconds(1)));
   }
   producer.join();
   ASSERT_EQ(b.records.size(), 1u);
   EXPECT_EQ(*b.records[0].data, "late");
-  std::move(b.done)();
+  testing::Delivered(std::move(b.done), 1);
 }
 
 TEST(SpoolQueueTest, RestartReplaysUndeliveredInOrderAndNotTheDelivered) {
@@ -168,15 +168,15 @@ TEST(SpoolQueueTest, RestartReplaysUndeliveredInOrderAndNotTheDelivered) {
     EXPECT_EQ(q.depth(), 0u);
     EXPECT_EQ(q.stats().replayed_records.load(), 0u);
     PutRange(q, "s", 0, 100);
-    std::vector<absl::AnyInvocable<void() &&>> pending;
+    std::vector<testing::PendingBatch> pending;
     // Batches of 10: complete the first four, pop two more and leave them
     // undelivered, leave the rest unread.
     for (int i = 0; i < 6; ++i) {
       QueueBatch b;
-      ASSERT_TRUE(q.PopBatch(b, 10, absl::ZeroDuration()));
+      ASSERT_TRUE(q.Pop(b, 10, absl::ZeroDuration()));
       ASSERT_EQ(b.records.size(), 10u);
-      if (i < 4) std::move(b.done)();
-      else pending.push_back(std::move(b.done));
+      if (i < 4) testing::Delivered(std::move(b.done), 10);
+      else pending.push_back(testing::PendingBatch{std::move(b.done), 10});
     }
     // Destroyed with batches in flight: like a crash for those records.
     pending.clear();  // never called
@@ -188,6 +188,43 @@ TEST(SpoolQueueTest, RestartReplaysUndeliveredInOrderAndNotTheDelivered) {
   std::vector<std::string> want = Range("s", 40, 100);
   for (const std::string& s : Range("new", 0, 3)) want.push_back(s);
   EXPECT_THAT(PopAll(q), ElementsAreArray(want));
+}
+
+// A batch settles only when its report has nothing undelivered; one that
+// does (the sink closed before storing it) stays for the next start, and
+// with it every later batch (the watermark cannot pass it). Dead-lettered
+// records are settled.
+TEST(SpoolQueueTest, BatchWithUndeliveredRecordsIsKeptForTheNextStart) {
+  TempDir t;
+  SpoolOptions o = TestOptions(t.path());
+  {
+    SpoolQueue q("m", o);
+    ASSERT_TRUE(q.Start().ok());
+    PutRange(q, "r", 0, 20);
+    std::vector<QueueBatch> batches(4);
+    for (QueueBatch& b : batches) {
+      ASSERT_TRUE(q.Pop(b, 5, absl::ZeroDuration()));
+      ASSERT_EQ(b.records.size(), 5u);
+    }
+    const uint64_t held = q.used_bytes();
+    DeliveryReport dead_lettered;
+    dead_lettered.dead_lettered = 5;
+    std::move(batches[0].done)(dead_lettered);
+    EXPECT_LT(q.used_bytes(), held);
+    const uint64_t after_first = q.used_bytes();
+    DeliveryReport partly;
+    partly.delivered = 2;
+    partly.undelivered = 3;
+    std::move(batches[1].done)(partly);
+    EXPECT_EQ(q.used_bytes(), after_first);  // not freed
+    testing::Delivered(std::move(batches[2].done), 5);
+    testing::Delivered(std::move(batches[3].done), 5);
+    EXPECT_EQ(q.used_bytes(), after_first);  // held behind batch 1
+  }
+  SpoolQueue q("m", o);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(q.stats().replayed_records.load(), 15u);
+  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 5, 20)));
 }
 
 TEST(SpoolQueueTest, CrashWithoutCheckpointReplaysEverythingUndelivered) {
@@ -325,15 +362,15 @@ TEST(SpoolQueueTest, SegmentsRotateAndGoOnlyWhenEveryRecordCompleted) {
   EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
   // Pop in batches of 4 and complete them in reverse order: nothing may be
   // deleted until the first batch completes.
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  std::vector<testing::PendingBatch> pending;
   std::vector<std::string> got = PopAll(q, 4, &pending);
   ASSERT_EQ(got.size(), 40u);
   for (int i = 0; i < 40; ++i) EXPECT_EQ(got[i], absl::StrCat(i, payload));
-  for (size_t i = pending.size() - 1; i >= 1; --i) std::move(pending[i])();
+  for (size_t i = pending.size() - 1; i >= 1; --i) pending[i].Deliver();
   EXPECT_EQ(q.segment_count(), segments);
   absl::SleepFor(absl::Milliseconds(50));  // give the deleter a chance
   EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
-  std::move(pending[0])();
+  pending[0].Deliver();
   // Every sealed segment is delivered now; the one being written stays.
   EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
   // (counted just after the unlink)
@@ -351,14 +388,14 @@ TEST(SpoolQueueTest, CompletingALaterBatchDoesNotFreeAnEarlierSegment) {
   const std::string payload(1000, 'x');
   for (int i = 0; i < 12; ++i) ASSERT_TRUE(Put(q, {payload}).ok());
   QueueBatch first, rest;
-  ASSERT_TRUE(q.PopBatch(first, 1, absl::ZeroDuration()));
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  ASSERT_TRUE(q.Pop(first, 1, absl::ZeroDuration()));
+  std::vector<testing::PendingBatch> pending;
   EXPECT_EQ(PopAll(q, 1000, &pending).size(), 11u);
-  for (auto& d : pending) std::move(d)();
+  for (auto& p : pending) p.Deliver();
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_GE(SegmentFiles(o.dir).size(), 3u);
   // A restart now replays the first record's segment (at-least-once).
-  std::move(first.done)();
+  testing::Delivered(std::move(first.done), 1);
   EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
 }
 
@@ -374,20 +411,24 @@ TEST(SpoolQueueTest, FullSpoolRefusesUntilDelivered) {
   while (Put(q, {payload}).ok()) ++accepted;
   EXPECT_GE(accepted, 90);
   EXPECT_LE(q.used_bytes(), static_cast<uint64_t>(o.max_bytes));
-  EXPECT_FALSE(q.TryReserve(1, payload.size()));  // still full
+  EXPECT_FALSE(q.Reserve(1, payload.size()));  // still full
   EXPECT_EQ(PopAll(q).size(), static_cast<size_t>(accepted));
-  EXPECT_TRUE(q.TryReserve(1, payload.size()));
-  q.Cancel(1, payload.size());
+  {
+    QueueReservation r = q.Reserve(1, payload.size());
+    EXPECT_TRUE(r);
+  }  // dropped uncommitted: the room comes back
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
-TEST(SpoolQueueTest, CancelReleasesTheReservation) {
+TEST(SpoolQueueTest, DroppedReservationGivesItsRoomBack) {
   TempDir t;
   SpoolQueue q("m", TestOptions(t.path()));
   ASSERT_TRUE(q.Start().ok());
-  ASSERT_TRUE(q.TryReserve(3, 300));
-  EXPECT_GT(q.used_bytes(), 300u);
-  q.Cancel(3, 300);
+  {
+    QueueReservation r = q.Reserve(3, 300);
+    ASSERT_TRUE(r);
+    EXPECT_GT(q.used_bytes(), 300u);
+  }
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
@@ -444,9 +485,8 @@ TEST(SpoolQueueTest, UnusableDirectoryFailsStartClearlyAndRefusesInputs) {
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.message(), HasSubstr("module 'kin': spool"));
   EXPECT_THAT(st.message(), HasSubstr(o.dir));
-  EXPECT_FALSE(q.TryReserve(1, 10));
-  OutBatch b{testing::Rec("k", "v")};
-  EXPECT_FALSE(q.TryCommit(std::move(b), 2).ok());
+  EXPECT_FALSE(q.Reserve(1, 10));
+  EXPECT_FALSE(Put(q, {"v"}).ok());
   EXPECT_EQ(q.depth(), 0u);
 }
 
@@ -505,9 +545,9 @@ TEST(SpoolQueueTest, CloseEndsPopAtOnceAndKeepsTheRest) {
     ASSERT_TRUE(q.Start().ok());
     PutRange(q, "r", 0, 4);
     q.Close();
-    EXPECT_FALSE(q.TryReserve(1, 1));
+    EXPECT_FALSE(q.Reserve(1, 1));
     QueueBatch b;
-    EXPECT_FALSE(q.PopBatch(b, 10, absl::Seconds(5)));
+    EXPECT_FALSE(q.Pop(b, 10, absl::Seconds(5)));
   }
   SpoolQueue q("m", o);
   ASSERT_TRUE(q.Start().ok());
@@ -516,8 +556,9 @@ TEST(SpoolQueueTest, CloseEndsPopAtOnceAndKeepsTheRest) {
 
 TEST(SpoolQueueTest, CheckpointRoundTripsAndRejectsDamage) {
   TempDir t;
-  ASSERT_TRUE(spool::WriteCheckpoint(t.path(), {7, 1234}).ok());
-  auto cp = spool::ReadCheckpoint(t.path());
+  spool::SpoolEnv& env = *spool::DefaultSpoolEnv();
+  ASSERT_TRUE(spool::WriteCheckpoint(env, t.path(), {7, 1234}).ok());
+  auto cp = spool::ReadCheckpoint(env, t.path());
   ASSERT_TRUE(cp.has_value());
   EXPECT_EQ(cp->segment, 7u);
   EXPECT_EQ(cp->offset, 1234u);
@@ -527,7 +568,7 @@ TEST(SpoolQueueTest, CheckpointRoundTripsAndRejectsDamage) {
     f.seekp(10);
     f.put('\x55');
   }
-  EXPECT_FALSE(spool::ReadCheckpoint(t.path()).has_value());
+  EXPECT_FALSE(spool::ReadCheckpoint(env, t.path()).has_value());
 }
 
 }  // namespace

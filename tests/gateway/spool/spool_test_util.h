@@ -1,10 +1,12 @@
 // Helpers for the spool tests: a temporary directory removed at the end,
-// spool options for tests, and appending / popping records by their text.
+// spool options for tests, and committing / popping / settling records by
+// their text.
 // Test-only; one thread unless a test says otherwise.
 #pragma once
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -22,9 +24,9 @@ namespace testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() /
-                        "streamgate-spool-XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "streamgate-spool-XXXXXX")
+            .string();
     path_ = mkdtemp(tmpl.data());
   }
   ~TempDir() {
@@ -59,10 +61,9 @@ inline absl::Status Put(ModuleQueue& q, const std::vector<std::string>& data) {
     batch.push_back(Rec(absl::StrCat("k", i), data[i]));
     bytes += batch.back().size();
   }
-  if (!q.TryReserve(batch.size(), bytes)) {
-    return absl::ResourceExhaustedError("TryReserve refused");
-  }
-  return q.TryCommit(std::move(batch), bytes);
+  QueueReservation r = q.Reserve(batch.size(), bytes);
+  if (!r) return absl::ResourceExhaustedError("Reserve refused");
+  return std::move(r).Commit(std::move(batch));
 }
 
 // Commits records "<prefix><i>" for i in [from, to), one input each.
@@ -73,21 +74,36 @@ inline void PutRange(ModuleQueue& q, const std::string& prefix, int from,
   }
 }
 
-// Pops everything readable now; completes each batch unless told not to
-// (the done callbacks are then returned through `pending`).
+// Runs a batch's completion as a sink does once all `n` records of it are
+// delivered (n = 0 for an empty batch).
+inline void Delivered(DeliveryDone done, uint64_t n) {
+  DeliveryReport report;
+  report.delivered = n;
+  std::move(done)(report);
+}
+
+// A popped batch whose completion the test runs later.
+struct PendingBatch {
+  DeliveryDone done;
+  uint64_t records = 0;
+  void Deliver() { Delivered(std::move(done), records); }
+};
+
+// Pops everything readable now; reports each batch delivered unless told
+// not to (the batches are then returned through `pending`).
 inline std::vector<std::string> PopAll(
     ModuleQueue& q, size_t max_records = 1 << 20,
-    std::vector<absl::AnyInvocable<void() &&>>* pending = nullptr) {
+    std::vector<PendingBatch>* pending = nullptr) {
   std::vector<std::string> out;
   while (true) {
     QueueBatch b;
-    if (!q.PopBatch(b, max_records, absl::ZeroDuration())) break;
+    if (!q.Pop(b, max_records, absl::ZeroDuration())) break;
     const bool empty = b.records.empty();
     for (const OutRecord& r : b.records) out.push_back(*r.data);
     if (pending != nullptr && !empty) {
-      pending->push_back(std::move(b.done));
+      pending->push_back(PendingBatch{std::move(b.done), b.records.size()});
     } else {
-      std::move(b.done)();
+      Delivered(std::move(b.done), b.records.size());
     }
     if (empty && q.depth() == 0) break;
   }
