@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/spool/spool_queue.h"
 #include "gtest/gtest.h"
 
@@ -115,6 +116,20 @@ inline std::vector<std::string> Range(const std::string& prefix, int from,
   std::vector<std::string> v;
   for (int i = from; i < to; ++i) v.push_back(absl::StrCat(prefix, i));
   return v;
+}
+
+// Waits (bounded) until `pred` holds; for effects of the background thread.
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return pred();
+}
+
+inline uint64_t FileSize(const std::string& path) {
+  return std::filesystem::file_size(path);
 }
 
 // Segment files in the spool directory, sorted.
