@@ -29,6 +29,11 @@ absl::Status LogWriter::IoError(const absl::Status& cause,
   return absl::UnavailableError(message);
 }
 
+absl::Status LogWriter::SealedUnsyncedError() const {
+  return absl::DataLossError(absl::StrCat(
+      context_.where, ": segment sealed before it could be synced"));
+}
+
 absl::Status LogWriter::StartLocked(std::unique_ptr<Directory> dir,
                                     uint64_t seq) {
   dir_ = std::move(dir);
@@ -74,7 +79,7 @@ absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
     *sealed = true;
     absl::Status st = RotateLocked();
     if (!st.ok()) {
-      AbandonLocked();  // the next append retries the rotation
+      AbandonLocked();  // the next append opens the next segment
       return st;
     }
   }
@@ -130,10 +135,7 @@ void LogWriter::AbandonLocked() {
     // Its bytes can no longer be synced here: refuse those still waiting
     // rather than let a sync of the next file answer for them.
     synced_total_ = appended_total_;
-    ResolveLocked(
-        appended_total_,
-        absl::DataLossError(absl::StrCat(
-            context_.where, ": segment sealed before it could be synced")));
+    ResolveLocked(appended_total_, SealedUnsyncedError());
   }
 }
 
@@ -151,10 +153,7 @@ void LogWriter::SyncOnceLocked() {
     // Sealed before it could be synced (AbandonLocked has answered those
     // waiting then): nothing is left that a sync could cover.
     synced_total_ = appended_total_;
-    ResolveLocked(
-        appended_total_,
-        absl::DataLossError(absl::StrCat(
-            context_.where, ": segment sealed before it could be synced")));
+    ResolveLocked(appended_total_, SealedUnsyncedError());
     return;
   }
   sync_in_progress_ = true;

@@ -92,6 +92,8 @@ class LogWriter {
   // a full disk (RESOURCE_EXHAUSTED) and making others UNAVAILABLE.
   absl::Status IoError(const absl::Status& cause, absl::string_view what,
                        uint64_t seq) const;
+  // For committers whose bytes were in a segment sealed unsynced.
+  absl::Status SealedUnsyncedError() const;
 
   const SpoolContext& context_;
   absl::Mutex& mu_;

@@ -3,7 +3,7 @@
 // directory sync and an exclusive lock. The spool does every file operation
 // through one, so tests can inject failing syncs, failing writes and power
 // loss (tests/fakes/fault_spool_env.h); production uses the POSIX one
-// (DefaultSpoolEnv(), posix_spool_env.h). Modelled on LevelDB's Env.
+// (DefaultSpoolEnv(), posix_spool_env.cc). Modelled on LevelDB's Env.
 //
 // Errors carry the system's text only (strerror, e.g. "No space left on
 // device") and a code: RESOURCE_EXHAUSTED for a full disk or quota
