@@ -1,10 +1,5 @@
 #include "gateway/spool/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -28,20 +23,18 @@ uint64_t GetU64(const char* p) {
   return v;
 }
 
-absl::Status Errno(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+absl::Status FileError(const std::string& path, const absl::Status& st) {
+  return absl::InternalError(absl::StrCat(path, ": ", st.message()));
 }
 
 }  // namespace
 
-absl::optional<Position> ReadCheckpoint(const std::string& dir) {
-  const std::string path = dir + "/checkpoint";
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::nullopt;
+absl::optional<Position> ReadCheckpoint(SpoolEnv& env, const std::string& dir) {
+  auto file = env.NewReadableFile(dir + "/checkpoint");
+  if (!file.ok()) return absl::nullopt;
   char b[kBytes + 1];
-  const ssize_t n = read(fd, b, sizeof b);
-  close(fd);
-  if (n != static_cast<ssize_t>(kBytes)) return absl::nullopt;
+  auto n = (*file)->Read(0, sizeof b, b);
+  if (!n.ok() || *n != kBytes) return absl::nullopt;
   if (std::memcmp(b, kMagic, 8) != 0) return absl::nullopt;
   uint32_t stored = 0;
   for (int i = 0; i < 4; ++i) {
@@ -52,7 +45,8 @@ absl::optional<Position> ReadCheckpoint(const std::string& dir) {
   return Position{GetU64(b + 8), GetU64(b + 16)};
 }
 
-absl::Status WriteCheckpoint(const std::string& dir, const Position& pos) {
+absl::Status WriteCheckpoint(SpoolEnv& env, const std::string& dir,
+                             const Position& pos) {
   char b[kBytes];
   std::memcpy(b, kMagic, 8);
   PutU64(b + 8, pos.segment);
@@ -60,19 +54,16 @@ absl::Status WriteCheckpoint(const std::string& dir, const Position& pos) {
   const uint32_t crc = Crc32c(b, 24);
   for (int i = 0; i < 4; ++i) b[24 + i] = static_cast<char>(crc >> (8 * i));
   const std::string tmp = dir + "/checkpoint.tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0644);
-  if (fd < 0) return Errno(tmp);
-  const bool ok = write(fd, b, kBytes) == static_cast<ssize_t>(kBytes) &&
-                  fdatasync(fd) == 0;
-  const int err = errno;
-  close(fd);
-  if (!ok) {
-    errno = err;
-    return Errno(tmp);
+  {
+    auto file = env.NewWritableFile(tmp, SpoolEnv::OpenMode::kCreateOrTruncate);
+    if (!file.ok()) return FileError(tmp, file.status());
+    absl::Status st = (*file)->Write(0, absl::string_view(b, kBytes));
+    if (st.ok()) st = (*file)->Sync();
+    if (!st.ok()) return FileError(tmp, st);
   }
-  if (rename(tmp.c_str(), (dir + "/checkpoint").c_str()) != 0) {
-    return Errno(dir + "/checkpoint");
+  const std::string path = dir + "/checkpoint";
+  if (absl::Status st = env.Rename(tmp, path); !st.ok()) {
+    return FileError(path, st);
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,10 @@
 // Checkpoint: the oldest undelivered position of a spool (segment number and
 // offset), so a restart does not replay what was already delivered. Written
 // atomically (temporary file, fdatasync, rename); a missing or damaged
-// checkpoint reads as "replay everything", which is at-least-once. Pure
-// functions over one directory; the caller serializes writes.
+// checkpoint reads as "replay everything", which is at-least-once. The
+// rename is not followed by a directory sync: after a power loss an older
+// checkpoint may come back, which again only replays more. Functions over
+// one directory through a SpoolEnv; the caller serializes writes.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/optional.h"
+#include "gateway/spool/spool_env.h"
 
 namespace streamgate {
 namespace spool {
@@ -27,8 +30,10 @@ struct Position {
 };
 
 // nullopt when the file is absent or does not check out.
-absl::optional<Position> ReadCheckpoint(const std::string& dir);
-absl::Status WriteCheckpoint(const std::string& dir, const Position& pos);
+absl::optional<Position> ReadCheckpoint(SpoolEnv& env, const std::string& dir);
+// Errors read "<file>: <system text>".
+absl::Status WriteCheckpoint(SpoolEnv& env, const std::string& dir,
+                             const Position& pos);
 
 }  // namespace spool
 }  // namespace streamgate

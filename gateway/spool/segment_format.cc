@@ -1,9 +1,6 @@
 #include "gateway/spool/segment_format.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -67,8 +64,9 @@ FrameParse ParseFrame(absl::string_view buf, FrameView* frame) {
   return FrameParse::kOk;
 }
 
-FrameReader::FrameReader(int fd, uint64_t end, size_t window)
-    : fd_(fd), end_(end), window_(window) {}
+FrameReader::FrameReader(const ReadableFile* file, uint64_t end,
+                         size_t window)
+    : file_(file), end_(end), window_(window) {}
 
 absl::StatusOr<absl::string_view> FrameReader::Ensure(uint64_t off, size_t n) {
   if (off >= end_) return absl::string_view();
@@ -79,19 +77,14 @@ absl::StatusOr<absl::string_view> FrameReader::Ensure(uint64_t off, size_t n) {
   const size_t want =
       static_cast<size_t>(std::min<uint64_t>(std::max(n, window_), end_ - off));
   buf_.resize(want);
-  size_t got = 0;
-  while (got < want) {
-    const ssize_t r = pread(fd_, &buf_[got], want - got, off + got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      buf_.clear();
-      return absl::InternalError(
-          absl::StrCat("read at offset ", off + got, ": ", std::strerror(err)));
-    }
-    if (r == 0) break;  // file shorter than we were told: treat as its end
-    got += static_cast<size_t>(r);
+  auto read = file_->Read(off, want, &buf_[0]);
+  if (!read.ok()) {
+    buf_.clear();
+    return absl::InternalError(
+        absl::StrCat("read at offset ", off, ": ", read.status().message()));
   }
+  // A file shorter than we were told: its end counts as the end.
+  const size_t got = *read;
   buf_.resize(got);
   buf_off_ = off;
   return absl::string_view(buf_.data(), std::min(n, got));
@@ -132,10 +125,10 @@ absl::StatusOr<uint64_t> FrameReader::Resync(uint64_t off) {
   return end_;
 }
 
-absl::StatusOr<SegmentScan> ScanSegment(int fd, uint64_t from,
-                                        uint64_t file_size) {
+absl::StatusOr<SegmentScan> ScanSegment(const ReadableFile& file,
+                                        uint64_t from, uint64_t file_size) {
   SegmentScan scan;
-  FrameReader reader(fd, file_size, 1 << 20);
+  FrameReader reader(&file, file_size, 1 << 20);
   uint64_t off = from;
   while (off < file_size) {
     FrameView f;

@@ -7,9 +7,10 @@
 // The magic lets a reader find the next frame after a damaged region; the
 // CRC tells a real frame from bytes that merely look like one.
 //
-// FrameReader reads frames through a bounded window of one file; a
-// ScanSegment pass classifies a whole segment (valid frames, damaged middle
-// regions, torn tail). Not thread-safe: one FrameReader per thread.
+// FrameReader reads frames through a bounded window of one file (read
+// through the SpoolEnv, spool_env.h); a ScanSegment pass classifies a whole
+// segment (valid frames, damaged middle regions, torn tail). Not
+// thread-safe: one FrameReader per thread.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gateway/spool/spool_env.h"
 
 namespace streamgate {
 namespace spool {
@@ -60,7 +62,9 @@ FrameParse ParseFrame(absl::string_view buf, FrameView* frame);
 // file size.
 class FrameReader {
  public:
-  FrameReader(int fd, uint64_t end, size_t window = 256 << 10);
+  // `file` must outlive the reader.
+  FrameReader(const ReadableFile* file, uint64_t end,
+              size_t window = 256 << 10);
 
   // Bytes at or after `end` are never read (a segment still being appended
   // moves its end forward).
@@ -77,7 +81,7 @@ class FrameReader {
   // Up to `n` bytes from `off` (fewer only at end()).
   absl::StatusOr<absl::string_view> Ensure(uint64_t off, size_t n);
 
-  const int fd_;
+  const ReadableFile* const file_;
   uint64_t end_;
   const size_t window_;
   std::string buf_;
@@ -99,8 +103,8 @@ struct SegmentScan {
 // Classifies [from, file_size) of a segment: every frame that checks out,
 // the damaged regions between them, and the torn tail after the last one
 // (which the caller cuts).
-absl::StatusOr<SegmentScan> ScanSegment(int fd, uint64_t from,
-                                        uint64_t file_size);
+absl::StatusOr<SegmentScan> ScanSegment(const ReadableFile& file,
+                                        uint64_t from, uint64_t file_size);
 
 }  // namespace spool
 }  // namespace streamgate

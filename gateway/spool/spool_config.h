@@ -6,8 +6,9 @@
 //                                        # {interval_ms: 10}; default always
 //     when_full: reject                  # or block
 //     segment_bytes: 67108864            # default min(64 MiB, max_bytes/4)
-// Errors name the field and line ("spool.fsync (line 12): ..."); the caller
-// adds the module. Pure function; thread-safe.
+// Read with ConfigReader (gateway/api/config_reader.h): errors name the
+// field and line ("spool.fsync (line 12): ..."); the caller adds the module.
+// Pure function; thread-safe.
 #pragma once
 
 #include "absl/status/statusor.h"

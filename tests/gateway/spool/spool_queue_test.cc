@@ -1,6 +1,6 @@
 // SpoolQueue against real files in a temporary directory: round trip,
-// restart replay, recovery of torn tails and damaged regions, segment
-// rotation and deletion, capacity, fsync modes and I/O failures.
+// segment rotation and deletion, capacity, fsync modes, I/O failures and
+// metrics. Restarts and recovery: spool_recovery_test.cc.
 #include "gateway/spool/spool_queue.h"
 
 #include <fcntl.h>
@@ -11,12 +11,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/api/metrics_writer.h"
-#include "gateway/spool/checkpoint.h"
-#include "gateway/spool/crc32c.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/gateway/spool/spool_test_util.h"
@@ -25,8 +25,9 @@ namespace streamgate {
 namespace {
 
 using ::testing::ElementsAreArray;
+using testing::Eventually;
+using testing::FileSize;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using testing::PopAll;
 using testing::Put;
 using testing::PutRange;
@@ -35,25 +36,11 @@ using testing::SegmentFiles;
 using testing::TempDir;
 using testing::TestOptions;
 
-uint64_t FileSize(const std::string& path) {
-  return std::filesystem::file_size(path);
-}
-
-// Waits (bounded) until `pred` holds; for effects of the background thread.
-template <typename Pred>
-bool Eventually(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return pred();
-}
-
 // Records what a queue reports to /metrics (no labels are expected).
 class RecordingWriter : public metrics::MetricsWriter {
  public:
-  void Counter(absl::string_view name, absl::string_view, const metrics::Labels& labels,
-               double value) override {
+  void Counter(absl::string_view name, absl::string_view,
+               const metrics::Labels& labels, double value) override {
     EXPECT_TRUE(labels.empty()) << name;
     values[std::string(name)] = value;
   }
@@ -61,7 +48,8 @@ class RecordingWriter : public metrics::MetricsWriter {
              const metrics::Labels& labels, double value) override {
     Counter(name, help, labels, value);
   }
-  void Histogram(absl::string_view name, absl::string_view, const metrics::Labels&,
+  void Histogram(absl::string_view name, absl::string_view,
+                 const metrics::Labels&,
                  const metrics::HistogramSnapshot&) override {
     ADD_FAILURE() << "unexpected histogram " << name;
   }
@@ -71,7 +59,7 @@ class RecordingWriter : public metrics::MetricsWriter {
 TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
   TempDir t;
   SpoolOptions o = TestOptions(t.path());
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  std::vector<testing::PendingBatch> pending;
   {
     SpoolQueue q("m", o);
     ASSERT_TRUE(q.Start().ok());
@@ -91,31 +79,23 @@ TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
     q.CollectMetrics(held);
     EXPECT_EQ(held.values["streamgate_module_spool_bytes"],
               w.values["streamgate_module_spool_bytes"]);
-    std::move(pending[0])();  // the first 4 settle
+    pending[0].Deliver();  // the first 4 settle
     RecordingWriter less;
     q.CollectMetrics(less);
     EXPECT_LT(less.values["streamgate_module_spool_bytes"],
               w.values["streamgate_module_spool_bytes"]);
     EXPECT_GT(less.values["streamgate_module_spool_bytes"], 0);
   }
-  pending.clear();  // never run: their records are replayed
+  pending.clear();  // never settled: their records are replayed
   SpoolQueue q("m", o);
   ASSERT_TRUE(q.Start().ok());
   RecordingWriter w;
   q.CollectMetrics(w);
   EXPECT_EQ(w.values["streamgate_module_spool_replayed_records_total"], 6);
   EXPECT_EQ(w.values.count("streamgate_module_spool_torn_tails_total"), 1u);
-  EXPECT_EQ(w.values.count("streamgate_module_spool_damaged_regions_total"), 1u);
+  EXPECT_EQ(w.values.count("streamgate_module_spool_damaged_regions_total"),
+            1u);
   EXPECT_EQ(w.values.count("streamgate_module_spool_fsyncs_total"), 1u);
-}
-
-TEST(Crc32cTest, KnownVectors) {
-  EXPECT_EQ(Crc32c("123456789", 9), 0xE3069283u);
-  EXPECT_EQ(Crc32c("", 0), 0u);
-  std::string zeros(32, '\0');
-  EXPECT_EQ(Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
-  // Extending in pieces equals one pass.
-  EXPECT_EQ(Crc32cExtend(Crc32c("1234", 4), "56789", 5), 0xE3069283u);
 }
 
 TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
@@ -125,7 +105,7 @@ TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
   ASSERT_TRUE(Put(q, {"a", "bb", std::string("c\0c", 3)}).ok());
   EXPECT_EQ(q.depth(), 3u);
   QueueBatch b;
-  ASSERT_TRUE(q.PopBatch(b, 100, absl::ZeroDuration()));
+  ASSERT_TRUE(q.Pop(b, 100, absl::ZeroDuration()));
   ASSERT_EQ(b.records.size(), 3u);
   EXPECT_EQ(*b.records[0].data, "a");
   EXPECT_EQ(b.records[0].partition_key, "k0");
@@ -133,7 +113,7 @@ TEST(SpoolQueueTest, RoundTripKeepsKeysDataAndOrder) {
   EXPECT_EQ(b.records[2].partition_key, "k2");
   EXPECT_EQ(q.depth(), 0u);
   EXPECT_GT(q.used_bytes(), 0u);  // on disk until delivered
-  std::move(b.done)();
+  testing::Delivered(std::move(b.done), 3);
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
@@ -144,170 +124,12 @@ TEST(SpoolQueueTest, PopWaitsForACommitFromAnotherThread) {
   std::thread producer([&] { ASSERT_TRUE(Put(q, {"late"}).ok()); });
   QueueBatch b;
   for (int i = 0; i < 100 && b.records.empty(); ++i) {
-    ASSERT_TRUE(q.PopBatch(b, 10, absl::Seconds(1)));
+    ASSERT_TRUE(q.Pop(b, 10, absl::Seconds(1)));
   }
   producer.join();
   ASSERT_EQ(b.records.size(), 1u);
   EXPECT_EQ(*b.records[0].data, "late");
-  std::move(b.done)();
-}
-
-TEST(SpoolQueueTest, RestartReplaysUndeliveredInOrderAndNotTheDelivered) {
-  TempDir t;
-  {
-    SpoolQueue q("m", TestOptions(t.path()));
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "r", 0, 100);
-    // All delivered; the clean stop checkpoints that...
-    EXPECT_EQ(PopAll(q, 40).size(), 100u);
-  }
-  // ...so nothing is replayed.
-  {
-    SpoolQueue q("m", TestOptions(t.path()));
-    ASSERT_TRUE(q.Start().ok());
-    EXPECT_EQ(q.depth(), 0u);
-    EXPECT_EQ(q.stats().replayed_records.load(), 0u);
-    PutRange(q, "s", 0, 100);
-    std::vector<absl::AnyInvocable<void() &&>> pending;
-    // Batches of 10: complete the first four, pop two more and leave them
-    // undelivered, leave the rest unread.
-    for (int i = 0; i < 6; ++i) {
-      QueueBatch b;
-      ASSERT_TRUE(q.PopBatch(b, 10, absl::ZeroDuration()));
-      ASSERT_EQ(b.records.size(), 10u);
-      if (i < 4) std::move(b.done)();
-      else pending.push_back(std::move(b.done));
-    }
-    // Destroyed with batches in flight: like a crash for those records.
-    pending.clear();  // never called
-  }
-  SpoolQueue q("m", TestOptions(t.path()));
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_EQ(q.stats().replayed_records.load(), 60u);
-  PutRange(q, "new", 0, 3);
-  std::vector<std::string> want = Range("s", 40, 100);
-  for (const std::string& s : Range("new", 0, 3)) want.push_back(s);
-  EXPECT_THAT(PopAll(q), ElementsAreArray(want));
-}
-
-TEST(SpoolQueueTest, CrashWithoutCheckpointReplaysEverythingUndelivered) {
-  TempDir t;
-  SpoolOptions o = TestOptions(t.path());
-  {
-    SpoolQueue q("m", o);
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "r", 0, 50);
-    // Nothing popped, nothing completed.
-  }
-  std::filesystem::remove(o.dir + "/checkpoint");
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 50)));
-}
-
-TEST(SpoolQueueTest, TornTailIsCutAndCounted) {
-  TempDir t;
-  SpoolOptions o = TestOptions(t.path());
-  std::string seg;
-  uint64_t intact = 0;
-  {
-    SpoolQueue q("m", o);
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "r", 0, 10);
-    seg = SegmentFiles(o.dir).back();
-    intact = FileSize(seg);
-    ASSERT_TRUE(Put(q, {"the record torn by the crash"}).ok());
-  }
-  // Cut the last frame in half, as a crash mid-write leaves it.
-  const uint64_t full = FileSize(seg);
-  std::filesystem::resize_file(seg, intact + (full - intact) / 2);
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_EQ(q.stats().torn_tails_cut.load(), 1u);
-  EXPECT_EQ(q.stats().torn_bytes_cut.load(), (full - intact) / 2);
-  EXPECT_EQ(q.stats().damaged_regions.load(), 0u);
-  EXPECT_EQ(FileSize(seg), intact);  // ftruncated
-  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 10)));
-}
-
-TEST(SpoolQueueTest, GarbageAfterTheLastFrameIsATornTail) {
-  TempDir t;
-  SpoolOptions o = TestOptions(t.path());
-  std::string seg;
-  {
-    SpoolQueue q("m", o);
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "r", 0, 5);
-    seg = SegmentFiles(o.dir).back();
-  }
-  const uint64_t intact = FileSize(seg);
-  {
-    std::ofstream f(seg, std::ios::app | std::ios::binary);
-    f << std::string(100, '\xA7');  // bytes that start like a magic
-  }
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_EQ(q.stats().torn_tails_cut.load(), 1u);
-  EXPECT_EQ(q.stats().torn_bytes_cut.load(), 100u);
-  EXPECT_EQ(FileSize(seg), intact);
-  EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 5)));
-}
-
-TEST(SpoolQueueTest, FlippedBytesInTheMiddleAreSkippedCountedAndTheRestKept) {
-  TempDir t;
-  SpoolOptions o = TestOptions(t.path());
-  std::string seg;
-  uint64_t damaged_at = 0;
-  {
-    SpoolQueue q("m", o);
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "record-", 0, 10);
-    seg = SegmentFiles(o.dir).back();
-    damaged_at = FileSize(seg);
-    PutRange(q, "record-", 10, 30);
-  }
-  // Flip bytes inside record 10's frame (its length field and its data).
-  {
-    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(damaged_at + 5));
-    f.put('\x7F');
-    f.seekp(static_cast<std::streamoff>(damaged_at + 20));
-    f.put('X');
-  }
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
-  EXPECT_GT(q.stats().damaged_bytes.load(), 0u);
-  EXPECT_EQ(q.stats().torn_tails_cut.load(), 0u);
-  std::vector<std::string> want = Range("record-", 0, 10);
-  for (const std::string& s : Range("record-", 11, 30)) want.push_back(s);
-  EXPECT_THAT(PopAll(q), ElementsAreArray(want));
-  // Reading past the known region does not count it again.
-  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
-  EXPECT_EQ(q.used_bytes(), 0u);
-}
-
-TEST(SpoolQueueTest, DamagedHeaderFileIsSetAsideNotFatal) {
-  TempDir t;
-  SpoolOptions o = TestOptions(t.path());
-  {
-    SpoolQueue q("m", o);
-    ASSERT_TRUE(q.Start().ok());
-    PutRange(q, "r", 0, 3);
-  }
-  const std::string seg = SegmentFiles(o.dir).front();
-  {
-    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(0);
-    f << "NOTASPOOL";
-  }
-  SpoolQueue q("m", o);
-  ASSERT_TRUE(q.Start().ok());
-  EXPECT_EQ(q.stats().damaged_regions.load(), 1u);
-  EXPECT_TRUE(std::filesystem::exists(seg + ".bad"));
-  EXPECT_THAT(PopAll(q), IsEmpty());
-  ASSERT_TRUE(Put(q, {"after"}).ok());
-  EXPECT_THAT(PopAll(q), ElementsAreArray({"after"}));
+  testing::Delivered(std::move(b.done), 1);
 }
 
 TEST(SpoolQueueTest, SegmentsRotateAndGoOnlyWhenEveryRecordCompleted) {
@@ -325,15 +147,15 @@ TEST(SpoolQueueTest, SegmentsRotateAndGoOnlyWhenEveryRecordCompleted) {
   EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
   // Pop in batches of 4 and complete them in reverse order: nothing may be
   // deleted until the first batch completes.
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  std::vector<testing::PendingBatch> pending;
   std::vector<std::string> got = PopAll(q, 4, &pending);
   ASSERT_EQ(got.size(), 40u);
   for (int i = 0; i < 40; ++i) EXPECT_EQ(got[i], absl::StrCat(i, payload));
-  for (size_t i = pending.size() - 1; i >= 1; --i) std::move(pending[i])();
+  for (size_t i = pending.size() - 1; i >= 1; --i) pending[i].Deliver();
   EXPECT_EQ(q.segment_count(), segments);
   absl::SleepFor(absl::Milliseconds(50));  // give the deleter a chance
   EXPECT_EQ(SegmentFiles(o.dir).size(), segments);
-  std::move(pending[0])();
+  pending[0].Deliver();
   // Every sealed segment is delivered now; the one being written stays.
   EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
   // (counted just after the unlink)
@@ -351,14 +173,14 @@ TEST(SpoolQueueTest, CompletingALaterBatchDoesNotFreeAnEarlierSegment) {
   const std::string payload(1000, 'x');
   for (int i = 0; i < 12; ++i) ASSERT_TRUE(Put(q, {payload}).ok());
   QueueBatch first, rest;
-  ASSERT_TRUE(q.PopBatch(first, 1, absl::ZeroDuration()));
-  std::vector<absl::AnyInvocable<void() &&>> pending;
+  ASSERT_TRUE(q.Pop(first, 1, absl::ZeroDuration()));
+  std::vector<testing::PendingBatch> pending;
   EXPECT_EQ(PopAll(q, 1000, &pending).size(), 11u);
-  for (auto& d : pending) std::move(d)();
+  for (auto& p : pending) p.Deliver();
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_GE(SegmentFiles(o.dir).size(), 3u);
   // A restart now replays the first record's segment (at-least-once).
-  std::move(first.done)();
+  testing::Delivered(std::move(first.done), 1);
   EXPECT_TRUE(Eventually([&] { return SegmentFiles(o.dir).size() == 1; }));
 }
 
@@ -374,20 +196,24 @@ TEST(SpoolQueueTest, FullSpoolRefusesUntilDelivered) {
   while (Put(q, {payload}).ok()) ++accepted;
   EXPECT_GE(accepted, 90);
   EXPECT_LE(q.used_bytes(), static_cast<uint64_t>(o.max_bytes));
-  EXPECT_FALSE(q.TryReserve(1, payload.size()));  // still full
+  EXPECT_FALSE(q.Reserve(1, payload.size()));  // still full
   EXPECT_EQ(PopAll(q).size(), static_cast<size_t>(accepted));
-  EXPECT_TRUE(q.TryReserve(1, payload.size()));
-  q.Cancel(1, payload.size());
+  {
+    QueueReservation r = q.Reserve(1, payload.size());
+    EXPECT_TRUE(r);
+  }  // dropped uncommitted: the room comes back
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
-TEST(SpoolQueueTest, CancelReleasesTheReservation) {
+TEST(SpoolQueueTest, DroppedReservationGivesItsRoomBack) {
   TempDir t;
   SpoolQueue q("m", TestOptions(t.path()));
   ASSERT_TRUE(q.Start().ok());
-  ASSERT_TRUE(q.TryReserve(3, 300));
-  EXPECT_GT(q.used_bytes(), 300u);
-  q.Cancel(3, 300);
+  {
+    QueueReservation r = q.Reserve(3, 300);
+    ASSERT_TRUE(r);
+    EXPECT_GT(q.used_bytes(), 300u);
+  }
   EXPECT_EQ(q.used_bytes(), 0u);
 }
 
@@ -444,9 +270,8 @@ TEST(SpoolQueueTest, UnusableDirectoryFailsStartClearlyAndRefusesInputs) {
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.message(), HasSubstr("module 'kin': spool"));
   EXPECT_THAT(st.message(), HasSubstr(o.dir));
-  EXPECT_FALSE(q.TryReserve(1, 10));
-  OutBatch b{testing::Rec("k", "v")};
-  EXPECT_FALSE(q.TryCommit(std::move(b), 2).ok());
+  EXPECT_FALSE(q.Reserve(1, 10));
+  EXPECT_FALSE(Put(q, {"v"}).ok());
   EXPECT_EQ(q.depth(), 0u);
 }
 
@@ -505,29 +330,13 @@ TEST(SpoolQueueTest, CloseEndsPopAtOnceAndKeepsTheRest) {
     ASSERT_TRUE(q.Start().ok());
     PutRange(q, "r", 0, 4);
     q.Close();
-    EXPECT_FALSE(q.TryReserve(1, 1));
+    EXPECT_FALSE(q.Reserve(1, 1));
     QueueBatch b;
-    EXPECT_FALSE(q.PopBatch(b, 10, absl::Seconds(5)));
+    EXPECT_FALSE(q.Pop(b, 10, absl::Seconds(5)));
   }
   SpoolQueue q("m", o);
   ASSERT_TRUE(q.Start().ok());
   EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 4)));
-}
-
-TEST(SpoolQueueTest, CheckpointRoundTripsAndRejectsDamage) {
-  TempDir t;
-  ASSERT_TRUE(spool::WriteCheckpoint(t.path(), {7, 1234}).ok());
-  auto cp = spool::ReadCheckpoint(t.path());
-  ASSERT_TRUE(cp.has_value());
-  EXPECT_EQ(cp->segment, 7u);
-  EXPECT_EQ(cp->offset, 1234u);
-  {
-    std::fstream f(t.path() + "/checkpoint",
-                   std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(10);
-    f.put('\x55');
-  }
-  EXPECT_FALSE(spool::ReadCheckpoint(t.path()).has_value());
 }
 
 }  // namespace

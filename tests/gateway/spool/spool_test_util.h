@@ -1,10 +1,12 @@
 // Helpers for the spool tests: a temporary directory removed at the end,
-// spool options for tests, and appending / popping records by their text.
+// spool options for tests, and committing / popping / settling records by
+// their text.
 // Test-only; one thread unless a test says otherwise.
 #pragma once
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/spool/spool_queue.h"
 #include "gtest/gtest.h"
 
@@ -22,9 +25,9 @@ namespace testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() /
-                        "streamgate-spool-XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "streamgate-spool-XXXXXX")
+            .string();
     path_ = mkdtemp(tmpl.data());
   }
   ~TempDir() {
@@ -59,10 +62,9 @@ inline absl::Status Put(ModuleQueue& q, const std::vector<std::string>& data) {
     batch.push_back(Rec(absl::StrCat("k", i), data[i]));
     bytes += batch.back().size();
   }
-  if (!q.TryReserve(batch.size(), bytes)) {
-    return absl::ResourceExhaustedError("TryReserve refused");
-  }
-  return q.TryCommit(std::move(batch), bytes);
+  QueueReservation r = q.Reserve(batch.size(), bytes);
+  if (!r) return absl::ResourceExhaustedError("Reserve refused");
+  return std::move(r).Commit(std::move(batch));
 }
 
 // Commits records "<prefix><i>" for i in [from, to), one input each.
@@ -73,21 +75,36 @@ inline void PutRange(ModuleQueue& q, const std::string& prefix, int from,
   }
 }
 
-// Pops everything readable now; completes each batch unless told not to
-// (the done callbacks are then returned through `pending`).
+// Runs a batch's completion as a sink does once all `n` records of it are
+// delivered (n = 0 for an empty batch).
+inline void Delivered(DeliveryDone done, uint64_t n) {
+  DeliveryReport report;
+  report.delivered = n;
+  std::move(done)(report);
+}
+
+// A popped batch whose completion the test runs later.
+struct PendingBatch {
+  DeliveryDone done;
+  uint64_t records = 0;
+  void Deliver() { Delivered(std::move(done), records); }
+};
+
+// Pops everything readable now; reports each batch delivered unless told
+// not to (the batches are then returned through `pending`).
 inline std::vector<std::string> PopAll(
     ModuleQueue& q, size_t max_records = 1 << 20,
-    std::vector<absl::AnyInvocable<void() &&>>* pending = nullptr) {
+    std::vector<PendingBatch>* pending = nullptr) {
   std::vector<std::string> out;
   while (true) {
     QueueBatch b;
-    if (!q.PopBatch(b, max_records, absl::ZeroDuration())) break;
+    if (!q.Pop(b, max_records, absl::ZeroDuration())) break;
     const bool empty = b.records.empty();
     for (const OutRecord& r : b.records) out.push_back(*r.data);
     if (pending != nullptr && !empty) {
-      pending->push_back(std::move(b.done));
+      pending->push_back(PendingBatch{std::move(b.done), b.records.size()});
     } else {
-      std::move(b.done)();
+      Delivered(std::move(b.done), b.records.size());
     }
     if (empty && q.depth() == 0) break;
   }
@@ -99,6 +116,20 @@ inline std::vector<std::string> Range(const std::string& prefix, int from,
   std::vector<std::string> v;
   for (int i = from; i < to; ++i) v.push_back(absl::StrCat(prefix, i));
   return v;
+}
+
+// Waits (bounded) until `pred` holds; for effects of the background thread.
+template <typename Pred>
+bool Eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return pred();
+}
+
+inline uint64_t FileSize(const std::string& path) {
+  return std::filesystem::file_size(path);
 }
 
 // Segment files in the spool directory, sorted.
