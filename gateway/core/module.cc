@@ -51,7 +51,8 @@ absl::StatusOr<std::unique_ptr<Module>> Module::Create(
   }
   m->sink_ = std::move(*sink);
   if (config.spool) {
-    m->queue_ = std::make_unique<SpoolQueue>(config.id, *config.spool);
+    m->queue_ = std::make_unique<SpoolQueue>(config.id, *config.spool,
+                                             nullptr, m->log_.logger());
   } else {
     m->queue_ = std::make_unique<MemoryQueue>(
         static_cast<size_t>(config.queue.max_records),

@@ -13,7 +13,7 @@ bool LogReader::Open(uint64_t seq) {
   file_.reset();
   auto file = context_.env->NewReadableFile(context_.SegmentPath(seq));
   if (!file.ok()) {
-    context_.log().error("{}: cannot open {} to read: {}", context_.where,
+    context_.log().error("{}: cannot open {} to read: {}", context_.log_where,
                          context_.SegmentPath(seq), file.status().message());
     return false;
   }
@@ -40,7 +40,7 @@ uint64_t LogReader::Read(uint64_t from, uint64_t end,
     FrameView f;
     auto r = frames_->ReadAt(off, &f);
     if (!r.ok()) {
-      context_.log().error("{}: reading {}: {}", context_.where,
+      context_.log().error("{}: reading {}: {}", context_.log_where,
                            context_.SegmentPath(seq_), r.status().message());
       break;
     }
@@ -53,7 +53,7 @@ uint64_t LogReader::Read(uint64_t from, uint64_t end,
     }
     auto next = frames_->Resync(off);
     if (!next.ok()) {
-      context_.log().error("{}: reading {}: {}", context_.where,
+      context_.log().error("{}: reading {}: {}", context_.log_where,
                            context_.SegmentPath(seq_), next.status().message());
       break;
     }
@@ -62,7 +62,7 @@ uint64_t LogReader::Read(uint64_t from, uint64_t end,
                     [&](const Region& d) { return d.begin == off; });
     if (!reported) {
       context_.log().error("{}: {} bytes {}..{} are damaged; skipped",
-                           context_.where, context_.SegmentPath(seq_), off,
+                           context_.log_where, context_.SegmentPath(seq_), off,
                            *next);
       context_.stats.damaged_regions.fetch_add(1);
       context_.stats.damaged_bytes.fetch_add(*next - off);

@@ -88,7 +88,7 @@ absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
   if (!st.ok()) {
     // Leave no partial frame behind: the next write starts cleanly here.
     if (absl::Status cut = file_->Truncate(active.size); !cut.ok()) {
-      context_.log().error("{}: cannot cut a failed write: {}", context_.where,
+      context_.log().error("{}: cannot cut a failed write: {}", context_.log_where,
                            cut.message());
     }
     absl::Status refused = IoError(st, "write to", active.seq);
@@ -98,7 +98,7 @@ absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
     if (active.size > kSegmentHeaderBytes) {
       if (absl::Status seal = SealLocked(); !seal.ok()) {
         context_.log().error("{}: cannot seal after a failed write: {}",
-                             context_.where, seal.message());
+                             context_.log_where, seal.message());
       } else {
         *sealed = true;
       }

@@ -71,14 +71,14 @@ absl::Status Recovery::RecoverSegment(
     file->reset();
     if (size < kSegmentHeaderBytes) {
       // Created but never written: a crash during rotation.
-      log.warn("{}: removing {} (torn header, {} bytes)", context_.where, path,
+      log.warn("{}: removing {} (torn header, {} bytes)", context_.log_where, path,
                size);
       stats.torn_tails_cut.fetch_add(1);
       stats.torn_bytes_cut.fetch_add(size);
       env.Remove(path).IgnoreError();
     } else {
       log.error("{}: {} is not a spool segment; renamed to .bad and skipped",
-                context_.where, path);
+                context_.log_where, path);
       stats.damaged_regions.fetch_add(1);
       stats.damaged_bytes.fetch_add(size);
       env.Rename(path, path + ".bad").IgnoreError();
@@ -98,7 +98,7 @@ absl::Status Recovery::RecoverSegment(
     log.error(
         "{}: {} bytes {}..{} are damaged; skipped (records there are "
         "lost)",
-        context_.where, path, r.begin, r.end);
+        context_.log_where, path, r.begin, r.end);
     stats.damaged_regions.fetch_add(1);
     stats.damaged_bytes.fetch_add(r.end - r.begin);
   }
@@ -110,7 +110,7 @@ absl::Status Recovery::RecoverSegment(
       return Error(absl::StrCat("cannot cut the torn tail of ", path), cut);
     }
     log.warn("{}: cut a torn tail of {} bytes from {} at offset {}",
-             context_.where, scan->torn_bytes, path, scan->valid_end);
+             context_.log_where, scan->torn_bytes, path, scan->valid_end);
     stats.torn_tails_cut.fetch_add(1);
     stats.torn_bytes_cut.fetch_add(scan->torn_bytes);
   }

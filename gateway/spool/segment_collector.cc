@@ -12,7 +12,7 @@ void SegmentCollector::Collect(const std::vector<uint64_t>& finished,
     if (st.ok()) {
       checkpointed_ = *watermark;
     } else {
-      context_.log().error("{}: checkpoint: {}", context_.where, st.message());
+      context_.log().error("{}: checkpoint: {}", context_.log_where, st.message());
     }
   }
   // Either order is safe: a restart whose checkpoint points into a deleted
@@ -23,7 +23,7 @@ void SegmentCollector::Collect(const std::vector<uint64_t>& finished,
     if (st.ok()) {
       context_.stats.segments_deleted.fetch_add(1, std::memory_order_relaxed);
     } else if (!absl::IsNotFound(st)) {
-      context_.log().error("{}: cannot delete {}: {}", context_.where, path,
+      context_.log().error("{}: cannot delete {}: {}", context_.log_where, path,
                            st.message());
     }
   }

@@ -63,16 +63,17 @@ absl::StatusOr<SpoolOptions> ParseSpoolOptions(const YAML::Node& node) {
   o.fsync_always = true;
   if (spool.Has("fsync")) RETURN_IF_ERROR(ParseFsync(spool, o));
   ASSIGN_OR_RETURN(auto when_full, spool.String("when_full"));
-  if (when_full) {
-    if (*when_full == "reject") {
-      o.when_full = SpoolOptions::WhenFull::kReject;
-    } else if (*when_full == "block") {
-      o.when_full = SpoolOptions::WhenFull::kBlock;
-    } else {
-      return spool.Error(
-          "when_full",
-          absl::StrCat("must be block or reject, got '", *when_full, "'"));
-    }
+  if (when_full && *when_full != "reject") {
+    // `block` once existed and behaved exactly as `reject`: refused now
+    // rather than promising a wait that never happened.
+    return spool.Error(
+        "when_full",
+        *when_full == "block"
+            ? "'block' is no longer accepted: it always behaved as reject "
+              "(a full spool refuses the input; gRPC gets "
+              "RESOURCE_EXHAUSTED, MQTT stops reading and retries). Use "
+              "reject or leave it out"
+            : absl::StrCat("must be reject, got '", *when_full, "'"));
   }
   ASSIGN_OR_RETURN(auto segment,
                    spool.Int("segment_bytes", 4096, int64_t{1} << 32));

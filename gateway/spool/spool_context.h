@@ -20,9 +20,15 @@ namespace streamgate {
 namespace spool {
 
 struct SpoolContext {
+  // `w` names the spool in errors ("module 'x': spool <dir>"); a module's
+  // own logger already names the module, so its lines say "spool <dir>".
   SpoolContext(SpoolEnv* e, std::string d, std::string w,
                std::shared_ptr<spdlog::logger> l)
-      : env(e), dir(std::move(d)), where(std::move(w)), logger(std::move(l)) {}
+      : env(e),
+        dir(std::move(d)),
+        where(std::move(w)),
+        log_where(l ? "spool " + dir : where),
+        logger(std::move(l)) {}
 
   // The logger given at construction, else spdlog's default logger as it is
   // at the time of the call (tests and the server may replace it).
@@ -36,7 +42,8 @@ struct SpoolContext {
 
   SpoolEnv* const env;
   const std::string dir;
-  const std::string where;  // "module 'x': spool <dir>" for messages
+  const std::string where;      // "module 'x': spool <dir>" for errors
+  const std::string log_where;  // the same, for log lines
   const std::shared_ptr<spdlog::logger> logger;
   mutable SpoolStats stats;  // counters bumped by every part
 };

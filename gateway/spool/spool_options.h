@@ -8,11 +8,6 @@
 namespace streamgate {
 
 struct SpoolOptions {
-  enum class WhenFull {
-    kReject,  // refuse the input: gRPC answers RESOURCE_EXHAUSTED
-    kBlock,   // also refused here; inputs that can wait (MQTT) retry
-  };
-
   std::string dir;
   int64_t max_bytes = int64_t{1} << 30;
   // fsync: always → every Commit returns after an fdatasync covering it
@@ -20,7 +15,8 @@ struct SpoolOptions {
   // fdatasyncs every fsync_interval_ms.
   bool fsync_always = false;
   int64_t fsync_interval_ms = 10;
-  WhenFull when_full = WhenFull::kReject;
+  // A full spool always refuses the input (gRPC RESOURCE_EXHAUSTED; MQTT
+  // stops reading and retries): `when_full: reject` is the only value.
   int64_t segment_bytes = int64_t{64} << 20;
   int line = 0;  // YAML line of the section, 0 if unknown
 };

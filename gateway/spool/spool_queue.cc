@@ -103,7 +103,7 @@ absl::Status SpoolQueue::Start() {
       context_.log().info(
           "{}: {} undelivered records ({} bytes) to replay first; {} torn "
           "tails cut, {} damaged regions skipped",
-          where, unread_records_, recovered->bytes, stats.torn_tails_cut.load(),
+          context_.log_where, unread_records_, recovered->bytes, stats.torn_tails_cut.load(),
           stats.damaged_regions.load());
     }
     started_ = true;

@@ -37,17 +37,15 @@ TEST(SpoolConfigTest, DefaultsAreFsyncAlwaysRejectAndQuarterSegments) {
   EXPECT_EQ(s.dir, "/var/spool/sg");
   EXPECT_EQ(s.max_bytes, 8388608);
   EXPECT_TRUE(s.fsync_always);
-  EXPECT_EQ(s.when_full, SpoolOptions::WhenFull::kReject);
   EXPECT_EQ(s.segment_bytes, 8388608 / 4);
   EXPECT_EQ(s.line, 5);
 }
 
 TEST(SpoolConfigTest, FsyncIntervalAsNumberOrMap) {
-  auto a = ParseConfig(Module("{dir: /s, fsync: 10, when_full: block}"), "t", kTestAdapterSections);
+  auto a = ParseConfig(Module("{dir: /s, fsync: 10, when_full: reject}"), "t", kTestAdapterSections);
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_FALSE(a->modules[0].spool->fsync_always);
   EXPECT_EQ(a->modules[0].spool->fsync_interval_ms, 10);
-  EXPECT_EQ(a->modules[0].spool->when_full, SpoolOptions::WhenFull::kBlock);
   auto b = ParseConfig(Module("{dir: /s, fsync: {interval_ms: 25}}"), "t", kTestAdapterSections);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->modules[0].spool->fsync_interval_ms, 25);
@@ -66,7 +64,7 @@ TEST(SpoolConfigTest, ErrorsNameModuleFieldAndLine) {
       {"{dir: /s, fsync: sometimes}", "spool.fsync (line 5): must be always"},
       {"{dir: /s, fsync: 0}", "spool.fsync (line 5)"},
       {"{dir: /s, fsync: {interval_ms: -1}}", "spool.fsync.interval_ms"},
-      {"{dir: /s, when_full: drop}", "spool.when_full (line 5): must be block or reject"},
+      {"{dir: /s, when_full: drop}", "spool.when_full (line 5): must be reject"},
       {"{dir: /s, max_bytes: 10}", "spool.max_bytes (line 5): must be between"},
       {"{dir: /s, max_bytes: 1048576, segment_bytes: 2097152}",
        "spool.segment_bytes (line 5): must not exceed spool.max_bytes"},

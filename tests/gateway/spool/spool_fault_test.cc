@@ -315,7 +315,7 @@ TEST(SpoolFaultTest, TornWriteAtPowerLossIsCutAtTheNextStart) {
             spool::FrameBytes(2, record.size()) / 2);
   EXPECT_EQ(q.stats().damaged_regions.load(), 0u);
   EXPECT_THAT(log.text(),
-              HasSubstr("warning module 'm': spool /disk/spool: cut "
+              HasSubstr("warning spool /disk/spool: cut "
                         "a torn tail of "));
   EXPECT_THAT(PopAll(q), ElementsAreArray(Range("r", 0, 10)));
 }

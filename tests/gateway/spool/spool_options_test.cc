@@ -22,13 +22,11 @@ TEST(SpoolOptionsTest, DefaultsAndForms) {
   EXPECT_EQ(a->max_bytes, 8388608);
   EXPECT_TRUE(a->fsync_always);
   EXPECT_EQ(a->segment_bytes, 8388608 / 4);
-  EXPECT_EQ(a->when_full, SpoolOptions::WhenFull::kReject);
   EXPECT_EQ(a->line, 3);
-  auto b = Parse("{dir: /s, fsync: 7, when_full: block}");
+  auto b = Parse("{dir: /s, fsync: 7, when_full: reject}");
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_FALSE(b->fsync_always);
   EXPECT_EQ(b->fsync_interval_ms, 7);
-  EXPECT_EQ(b->when_full, SpoolOptions::WhenFull::kBlock);
   EXPECT_EQ(b->segment_bytes, int64_t{64} << 20);
   auto c = Parse("{dir: /s, fsync: {interval_ms: 25}, segment_bytes: 4096}");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -64,7 +62,12 @@ TEST(SpoolOptionsTest, ErrorTexts) {
        "spool.fsync.interval (line 3): unknown field (expected one of: "
        "interval_ms)"},
       {"{dir: /s, when_full: drop}",
-       "spool.when_full (line 3): must be block or reject, got 'drop'"},
+       "spool.when_full (line 3): must be reject, got 'drop'"},
+      {"{dir: /s, when_full: block}",
+       "spool.when_full (line 3): 'block' is no longer accepted: it always "
+       "behaved as reject (a full spool refuses the input; gRPC gets "
+       "RESOURCE_EXHAUSTED, MQTT stops reading and retries). Use reject or "
+       "leave it out"},
       {"{dir: /s, max_bytes: 10}",
        "spool.max_bytes (line 3): must be between 1048576 and "
        "1125899906842624, got 10"},

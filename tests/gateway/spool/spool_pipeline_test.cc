@@ -119,16 +119,16 @@ TEST(SpoolPipelineTest, WorkerFreesSpoolOnlyWhenTheSinkSettles) {
   Built b;
   Build(*config, b);
   auto& spool = dynamic_cast<SpoolQueue&>(b.pipeline->modules()[0]->queue());
-  for (int i = 1; i <= 30; ++i) {
+  for (int i = 1; i <= 100; ++i) {
     ASSERT_TRUE(b.pipeline->ingest().PublishEvents({Event("x", i)}, {}).ok());
   }
   testing::HoldingSink* sink = b.factory->sink(0);
-  ASSERT_TRUE(WaitFor([&] { return sink->records() == 30; }));
+  ASSERT_TRUE(WaitFor([&] { return sink->records() == 100; }));
   EXPECT_GT(spool.used_bytes(), 0u);
   EXPECT_GE(testing::SegmentFiles(t.path() + "/m").size(), 2u);
   sink->SettleAll();
   EXPECT_EQ(spool.used_bytes(), 0u);
-  EXPECT_EQ(b.pipeline->modules()[0]->counters().delivered.load(), 30u);
+  EXPECT_EQ(b.pipeline->modules()[0]->counters().delivered.load(), 100u);
   EXPECT_EQ(Homes(sink->data()).front(), "1");
   EXPECT_TRUE(b.pipeline->Stop(absl::Now() + absl::Seconds(10)));
 }
