@@ -1,5 +1,5 @@
-// Small pieces of the Kinesis sink: endpoint parsing, the log limiter and
-// the dead-letter writer.
+// Small pieces of the Kinesis sink: the log limiter and the dead-letter
+// writer.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -7,36 +7,10 @@
 
 #include "gtest/gtest.h"
 #include "sinks/kinesis/dead_letter_writer.h"
-#include "sinks/aws/endpoint.h"
 #include "gateway/common/log_limiter.h"
 
 namespace streamgate::kinesis {
 namespace {
-
-TEST(EndpointTest, ParsesUrls) {
-  auto e = ParseEndpoint("https://kinesis.eu-west-1.amazonaws.com");
-  ASSERT_TRUE(e.ok());
-  EXPECT_TRUE(e->https);
-  EXPECT_EQ(e->host, "kinesis.eu-west-1.amazonaws.com");
-  EXPECT_EQ(e->path, "/");
-  e = ParseEndpoint("http://127.0.0.1:4567/");
-  ASSERT_TRUE(e.ok());
-  EXPECT_FALSE(e->https);
-  EXPECT_EQ(e->host, "127.0.0.1:4567");
-  EXPECT_EQ(e->url, "http://127.0.0.1:4567");
-  e = ParseEndpoint("https://Example.com:443/prefix/");
-  ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->host, "example.com");  // default port left out, as signed
-  EXPECT_EQ(e->path, "/prefix");
-  e = ParseEndpoint("http://[::1]:8080");
-  ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->host, "[::1]:8080");
-  for (const char* bad : {"ftp://x", "kinesis.amazonaws.com", "http://", "http://:80",
-                          "http://u:p@host", "http://host:0", "http://host:99999",
-                          "http://host/?a=b", "http://ho st"}) {
-    EXPECT_FALSE(ParseEndpoint(bad).ok()) << bad;
-  }
-}
 
 TEST(LogLimiterTest, OneLinePerKeyPerIntervalWithSuppressedCount) {
   LogLimiter limiter(absl::Seconds(10));
