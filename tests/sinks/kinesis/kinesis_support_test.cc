@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "sinks/kinesis/dead_letter_writer.h"
 #include "gateway/common/log_limiter.h"
+#include "tests/sinks/test_logger.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -47,7 +48,7 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   const std::string path = dir + "/a/b/dead.jsonl";
   const absl::Time t = absl::FromUnixMillis(1700000000123);
   {
-    DeadLetterWriter w("mod-1", Own(path), nullptr);
+    DeadLetterWriter w("mod-1", Own(path), nullptr, streamgate::testing::TestLogger("mod-1"));
     ASSERT_TRUE(w.Open().ok());
     PendingBatch b;
     b.push_back(Rec("hi", "42", "ResourceNotFoundException: Stream \"s\" gone", 1));
@@ -55,7 +56,7 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
     EXPECT_EQ(w.Write(b, t), 2u);
   }
   {
-    DeadLetterWriter w("mod-1", Own(path), nullptr);  // appends
+    DeadLetterWriter w("mod-1", Own(path), nullptr, streamgate::testing::TestLogger("mod-1"));  // appends
     ASSERT_TRUE(w.Open().ok());
     EXPECT_EQ(w.Write({Rec("", "7", "TTL", 9)}, t), 1u);
   }
@@ -81,10 +82,17 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(DeadLetterWriterTest, WithoutAnyFileNothingIsWrittenButOpenSucceeds) {
-  DeadLetterWriter w("mod-2", Own(""), nullptr);
+TEST(DeadLetterWriterTest, WithoutAnyFileNothingIsWrittenButTheCountIsLogged) {
+  std::shared_ptr<streamgate::testing::MemoryLogSink> log;
+  DeadLetterWriter w("mod-2", Own(""), nullptr,
+                     streamgate::testing::TestLogger("mod-2", log));
   ASSERT_TRUE(w.Open().ok());
-  EXPECT_EQ(w.Write({Rec("d", "k", "e", 1)}, absl::Now()), 0u);  // logged instead
+  EXPECT_EQ(w.Write({Rec("d", "k", "e\nforged", 1), Rec("d", "k", "e", 1)}, absl::Now()),
+            0u);
+  ASSERT_EQ(log->Messages().size(), 1u);
+  EXPECT_EQ(log->Messages()[0],
+            "error: 2 record(s) undeliverable and neither sink.dead_letter_path "
+            "nor dead_letter.path is set; first reason: e\\nforged");
 }
 
 TEST(DeadLetterWriterTest, UsesTheSharedFileWithoutOneOfItsOwn) {
@@ -92,7 +100,7 @@ TEST(DeadLetterWriterTest, UsesTheSharedFileWithoutOneOfItsOwn) {
   std::filesystem::remove_all(dir);
   DeadLetterFile shared(Own(dir + "/dead.jsonl"));
   ASSERT_TRUE(shared.Open().ok());
-  DeadLetterWriter w("mod-4", Own(""), &shared);
+  DeadLetterWriter w("mod-4", Own(""), &shared, streamgate::testing::TestLogger("mod-4"));
   ASSERT_TRUE(w.Open().ok());
   EXPECT_EQ(w.file(), &shared);
   EXPECT_EQ(w.Write({Rec("d", "k", "e", 1), Rec("d2", "k", "e", 1)}, absl::Now()),
@@ -106,7 +114,7 @@ TEST(DeadLetterWriterTest, OwnFileIsBoundedAndRotated) {
   const std::string dir = ::testing::TempDir() + "/dlw-rotate";
   std::filesystem::remove_all(dir);
   DeadLetterFile shared(Own(dir + "/shared.jsonl"));
-  DeadLetterWriter w("mod-5", Own(dir + "/own.jsonl"), &shared);
+  DeadLetterWriter w("mod-5", Own(dir + "/own.jsonl"), &shared, streamgate::testing::TestLogger("mod-5"));
   ASSERT_TRUE(w.Open().ok());
   ASSERT_NE(w.file(), &shared);
   const int64_t max_bytes = w.file()->options().max_bytes;
@@ -124,7 +132,7 @@ TEST(DeadLetterWriterTest, OwnFileIsBoundedAndRotated) {
 }
 
 TEST(DeadLetterWriterTest, UnwritableDirectoryIsAnErrorNamingTheField) {
-  DeadLetterWriter w("mod-3", Own("/proc/streamgate-no/dead.jsonl"), nullptr);
+  DeadLetterWriter w("mod-3", Own("/proc/streamgate-no/dead.jsonl"), nullptr, streamgate::testing::TestLogger("mod-3"));
   absl::Status s = w.Open();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("sink.dead_letter_path"), absl::string_view::npos);

@@ -4,30 +4,23 @@
 // streams. Test-only; not thread-safe.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sinks/aws/credentials_provider.h"
-#include "sinks/aws/endpoint.h"
-#include "sinks/kinesis/http_client.h"
-#include "sinks/kinesis/kinesis_api.h"
+#include "sinks/aws/http_client.h"
+#include "sinks/aws/url.h"
 #include "sinks/kinesis/request_signer.h"
+#include "tests/sinks/port_process.h"
+#include "tools/tail/kinesis_api.h"
 #include "tools/tail/stream_reader.h"
 
 namespace streamgate::kinesis::testing {
+
+using ::streamgate::testing::PortProcess;
 
 inline std::string NodeModules() {
   return std::string(STREAMGATE_SOURCE_DIR) + "/tests/node_modules";
@@ -63,14 +56,21 @@ class StaticCredentials : public aws::CredentialsProvider {
   }
 };
 
+// The sink's HTTP settings, with room for GetRecords answers.
+inline aws::HttpOptions HttpTestOptions() {
+  aws::HttpOptions o;
+  o.request_timeout = absl::Seconds(30);
+  o.max_response_bytes = 64 << 20;
+  return o;
+}
+
 // Creates and reads streams on one endpoint.
 class KinesisTestClient {
  public:
   explicit KinesisTestClient(const std::string& endpoint_url) {
-    http_ = *HttpClient::Create(HttpClientOptions{});
-    signer_ = std::make_unique<RequestSigner>(*ParseEndpoint(endpoint_url),
+    signer_ = std::make_unique<RequestSigner>(*aws::ParseEndpoint(endpoint_url),
                                               "us-east-1", credentials_);
-    api_ = std::make_unique<KinesisApi>(*http_, *signer_);
+    api_ = std::make_unique<KinesisApi>(http_, *signer_);
   }
   KinesisApi& api() { return *api_; }
 
@@ -96,7 +96,7 @@ class KinesisTestClient {
 
  private:
   StaticCredentials credentials_;
-  std::unique_ptr<HttpClient> http_;
+  aws::HttpClient http_{HttpTestOptions()};
   std::unique_ptr<RequestSigner> signer_;
   std::unique_ptr<KinesisApi> api_;
 };
