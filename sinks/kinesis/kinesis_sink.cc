@@ -197,7 +197,11 @@ void KinesisSink::SettleLeftovers(PendingBatch left) {
                   "spool for the next start",
                   left.size(), config_.stream_name);
   } else if (!left.empty()) {
-    // A memory queue loses them with the process: dead-letter every one.
+    // A memory queue loses them with the process: dead-letter every one,
+    // and say so once with the same count the flush gave.
+    logger_->error("{} record(s) not delivered to stream {} by shutdown: "
+                   "dead-lettered",
+                   left.size(), config_.stream_name);
     Tallies tallies;
     for (PendingRecord& r : left) {
       ++TallyOf(tallies, r.ticket).dead_lettered;
