@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gateway/api/metrics_writer.h"
 #include "gateway/common/logging.h"
 #include "sinks/file/json_line.h"
 
@@ -97,5 +98,10 @@ void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
 absl::Status FileSink::Flush(absl::Time deadline) { return file_.Sync(); }
 
 void FileSink::Close() { file_.Close(); }
+
+void FileSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  out.Counter("streamgate_module_records_retried_total",
+              "Record retries by the module's sink (one per retry).", {}, 0);
+}
 
 }  // namespace streamgate

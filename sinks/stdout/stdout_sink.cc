@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "gateway/api/metrics_writer.h"
 #include "sinks/file/json_line.h"
 
 namespace streamgate {
@@ -22,6 +23,11 @@ void StdoutSink::Deliver(OutBatch batch, DeliveryDone done) {
   DeliveryReport report;
   report.delivered = batch.size();
   if (done) std::move(done)(report);
+}
+
+void StdoutSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  out.Counter("streamgate_module_records_retried_total",
+              "Record retries by the module's sink (one per retry).", {}, 0);
 }
 
 }  // namespace streamgate

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "gateway/api/config_reader.h"
 #include "sinks/file/config.h"
+#include "tests/sinks/recording_metrics.h"
 #include "tests/sinks/test_logger.h"
 #include "yaml-cpp/yaml.h"
 
@@ -310,6 +311,18 @@ TEST_F(FileSinkTest, ThroughTheFactory) {
   EXPECT_EQ(ReadPath(fs::path(path)), Line(2));
   EXPECT_EQ(ReadPath(fs::path(path + ".1")), Line(0) + Line(1));
   EXPECT_FALSE(fs::exists(path + ".2"));
+}
+
+TEST_F(FileSinkTest, ReportsNoRetriesAndNothingTheModuleCounts) {
+  auto s = Open(Opts());
+  testing::RecordingWriter out;
+  s->CollectMetrics(out);
+  ASSERT_EQ(out.samples().size(), 1u);
+  EXPECT_EQ(out.samples()[0].name, "streamgate_module_records_retried_total");
+  EXPECT_EQ(out.samples()[0].help, "Record retries by the module's sink (one per retry).");
+  EXPECT_EQ(out.samples()[0].kind, "counter");
+  EXPECT_EQ(out.samples()[0].labels, "");
+  EXPECT_EQ(out.samples()[0].value, 0);
 }
 
 TEST(FileSinkFactoryTest, ErrorsNameTheFieldAndLine) {

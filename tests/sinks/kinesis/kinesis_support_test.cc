@@ -1,13 +1,19 @@
-// Small pieces of the Kinesis sink: the log limiter and the dead-letter
-// writer.
+// Small pieces of the Kinesis sink: the log limiter, the dead-letter
+// writer, the completion tracker and the sink's metrics.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "gateway/common/log_limiter.h"
 #include "gtest/gtest.h"
 #include "sinks/kinesis/dead_letter_writer.h"
-#include "gateway/common/log_limiter.h"
+#include "sinks/kinesis/delivery_tracker.h"
+#include "sinks/kinesis/sink_metrics.h"
+#include "tests/sinks/recording_metrics.h"
 #include "tests/sinks/test_logger.h"
 
 namespace streamgate::kinesis {
@@ -137,6 +143,96 @@ TEST(DeadLetterWriterTest, UnwritableDirectoryIsAnErrorNamingTheField) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("sink.dead_letter_path"), absl::string_view::npos);
   EXPECT_EQ(s.message().find("dead_letter.path"), absl::string_view::npos) << s;
+}
+
+TEST(DeliveryTrackerTest, ReportsEachTicketOnceWhenItsLastRecordSettles) {
+  DeliveryTracker tracker;
+  std::vector<std::pair<int, DeliveryReport>> done;
+  auto track = [&](int id) {
+    return [&done, id](const DeliveryReport& r) { done.emplace_back(id, r); };
+  };
+  const uint64_t a = tracker.Open(3, track(1));
+  const uint64_t b = tracker.Open(2, track(2));
+  Tallies step;
+  TallyOf(step, a).delivered = 1;
+  TallyOf(step, a).retries = 2;
+  TallyOf(step, b).dead_lettered = 2;
+  tracker.Settle(step);
+  ASSERT_EQ(done.size(), 1u);  // b is complete, a is not
+  EXPECT_EQ(done[0].first, 2);
+  EXPECT_EQ(done[0].second.dead_lettered, 2u);
+  Tallies rest;
+  TallyOf(rest, a).delivered = 2;
+  tracker.Settle(rest);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[1].first, 1);
+  EXPECT_EQ(done[1].second.delivered, 3u);
+  EXPECT_EQ(done[1].second.retries, 2u);
+  EXPECT_EQ(tracker.CloseAll(), 0u);
+  EXPECT_EQ(done.size(), 2u);  // nothing runs twice
+}
+
+TEST(DeliveryTrackerTest, CloseAllReportsWhatIsLeftUndelivered) {
+  DeliveryTracker tracker;
+  DeliveryReport got;
+  int calls = 0;
+  const uint64_t t = tracker.Open(5, [&](const DeliveryReport& r) {
+    got = r;
+    ++calls;
+  });
+  Tallies step;
+  TallyOf(step, t).delivered = 2;
+  TallyOf(step, t).retries = 3;
+  tracker.Settle(step);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(tracker.CloseAll(), 3u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got.delivered, 2u);
+  EXPECT_EQ(got.undelivered, 3u);
+  EXPECT_EQ(got.retries, 3u);
+}
+
+// Delivered and dead-lettered records are the module's metrics (from the
+// reports); the sink reports its retries, requests, errors and latency.
+TEST(KinesisSinkMetricsTest, ReportsTheSinksOwnFamiliesOnly) {
+  KinesisSinkMetrics m;
+  RetryOutcome partial;
+  partial.request = RequestOutcome::kPartial;
+  partial.delivered = 3;
+  partial.retry.resize(2);
+  partial.record_errors["InternalFailure"] = 2;
+  m.Count(partial);
+  RetryOutcome lost;
+  lost.request = RequestOutcome::kTransportError;
+  lost.request_error = "Timeout";
+  lost.retry.resize(4);
+  lost.newly_possible_duplicates = 4;
+  m.Count(lost);
+  ++m.counters().requests_sent;
+  ++m.counters().requests_sent;
+  m.ObserveRequest(absl::Milliseconds(20));
+  streamgate::testing::RecordingWriter out;
+  m.Collect(out);
+  EXPECT_EQ(out.Families(),
+            (std::vector<std::string>{
+                "streamgate_module_records_retried_total",
+                "streamgate_kinesis_possible_duplicates_total",
+                "streamgate_kinesis_requests_sent_total",
+                "streamgate_kinesis_requests_total",
+                "streamgate_kinesis_errors_total",
+                "streamgate_kinesis_request_duration_seconds"}));
+  std::map<std::string, double> values;
+  for (const auto& s : out.samples()) values[s.name + "{" + s.labels + "}"] = s.value;
+  EXPECT_EQ(values["streamgate_module_records_retried_total{}"], 6);
+  EXPECT_EQ(values["streamgate_kinesis_possible_duplicates_total{}"], 4);
+  EXPECT_EQ(values["streamgate_kinesis_requests_sent_total{}"], 2);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=partial}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=transport_error}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=ok}"], 0);
+  EXPECT_EQ(values["streamgate_kinesis_errors_total{code=InternalFailure}"], 2);
+  EXPECT_EQ(values["streamgate_kinesis_errors_total{code=Timeout}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_request_duration_seconds{}"], 1);
+  EXPECT_EQ(out.samples()[0].help, "Record retries by the module's sink (one per retry).");
 }
 
 }  // namespace

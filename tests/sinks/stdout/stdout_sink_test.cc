@@ -14,6 +14,7 @@
 #include "gateway/api/config_reader.h"
 #include "gtest/gtest.h"
 #include "sinks/stdout/config.h"
+#include "tests/sinks/recording_metrics.h"
 #include "tests/sinks/test_logger.h"
 #include "yaml-cpp/yaml.h"
 
@@ -53,6 +54,16 @@ TEST(StdoutSinkTest, WritesLinesAndReportsTheBatchDelivered) {
   EXPECT_EQ(text.str(),
             "{\"module\":\"console\",\"partitionKey\":\"42\",\"data\":\"aGVsbG8=\"}\n"
             "{\"module\":\"console\",\"partitionKey\":\"7\",\"data\":\"\"}\n");
+}
+
+TEST(StdoutSinkTest, ReportsNoRetries) {
+  StdoutSink sink("console", testing::TestLogger("console"));
+  testing::RecordingWriter out;
+  sink.CollectMetrics(out);
+  ASSERT_EQ(out.samples().size(), 1u);
+  EXPECT_EQ(out.samples()[0].name, "streamgate_module_records_retried_total");
+  EXPECT_EQ(out.samples()[0].help, "Record retries by the module's sink (one per retry).");
+  EXPECT_EQ(out.samples()[0].value, 0);
 }
 
 TEST(StdoutSinkFactoryTest, OnlyTypeIsAllowed) {
