@@ -1,15 +1,6 @@
 #include "gateway/common/dead_letter_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -17,19 +8,21 @@
 namespace streamgate {
 namespace {
 
-std::string Rotated(const std::string& path, int64_t i) {
-  return absl::StrCat(path, ".", i);
+RotatingFileOptions FileOptions(const DeadLetterOptions& options) {
+  RotatingFileOptions o;
+  o.path = options.path;
+  o.max_bytes = options.max_bytes;
+  o.keep = options.keep;
+  o.mode = 0640;
+  return o;
 }
 
 }  // namespace
 
 DeadLetterFile::DeadLetterFile(DeadLetterOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), file_(FileOptions(options_)) {}
 
-DeadLetterFile::~DeadLetterFile() {
-  absl::MutexLock lock(&mu_);
-  if (fd_ >= 0) ::close(fd_);
-}
+DeadLetterFile::~DeadLetterFile() = default;
 
 absl::Status DeadLetterFile::Open() {
   absl::MutexLock lock(&mu_);
@@ -37,68 +30,15 @@ absl::Status DeadLetterFile::Open() {
 }
 
 absl::Status DeadLetterFile::OpenLocked() {
-  if (fd_ >= 0) return absl::OkStatus();
   if (options_.path.empty()) {
     return absl::FailedPreconditionError("dead_letter.path: not set");
   }
-  const std::filesystem::path p(options_.path);
-  if (p.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("dead_letter.path: cannot create ",
-                       p.parent_path().string(), ": ", ec.message()));
-    }
+  absl::Status st = file_.Open();
+  if (!st.ok()) {
+    return absl::Status(st.code(),
+                        absl::StrCat("dead_letter.path: ", st.message()));
   }
-  const int fd = ::open(options_.path.c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "dead_letter.path: cannot open ", options_.path, ": ",
-        std::strerror(errno)));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return absl::UnavailableError(absl::StrCat(
-        "dead_letter.path: cannot stat ", options_.path, ": ",
-        std::strerror(err)));
-  }
-  fd_ = fd;
-  size_ = static_cast<uint64_t>(st.st_size);
   return absl::OkStatus();
-}
-
-absl::Status DeadLetterFile::RotateLocked() {
-  ::close(fd_);
-  fd_ = -1;
-  const std::string& path = options_.path;
-  if (options_.keep == 0) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot remove ", path, ": ", std::strerror(errno)));
-    }
-  } else {
-    // Oldest first, so nothing is overwritten before it moved on.
-    ::unlink(Rotated(path, options_.keep).c_str());
-    for (int64_t i = options_.keep - 1; i >= 1; --i) {
-      if (::rename(Rotated(path, i).c_str(), Rotated(path, i + 1).c_str()) !=
-              0 &&
-          errno != ENOENT) {
-        return absl::UnavailableError(absl::StrCat(
-            "cannot rename ", Rotated(path, i), ": ", std::strerror(errno)));
-      }
-    }
-    if (::rename(path.c_str(), Rotated(path, 1).c_str()) != 0 &&
-        errno != ENOENT) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot rename ", path, ": ", std::strerror(errno)));
-    }
-  }
-  counters_.rotations.fetch_add(1, std::memory_order_relaxed);
-  return OpenLocked();
 }
 
 void DeadLetterFile::LostLocked(absl::string_view why) {
@@ -121,7 +61,7 @@ bool DeadLetterFile::Append(absl::string_view line) {
                             options_.max_bytes));
     return false;
   }
-  if (fd_ < 0) {
+  if (!file_.is_open()) {
     const absl::Time now = absl::Now();
     if (now < next_open_) {
       LostLocked("the file is not open (retrying every second)");
@@ -134,30 +74,24 @@ bool DeadLetterFile::Append(absl::string_view line) {
       return false;
     }
   }
-  if (size_ > 0 && size_ + n > static_cast<uint64_t>(options_.max_bytes)) {
-    absl::Status st = RotateLocked();
+  if (file_.NeedsRotation(n)) {
+    absl::Status st = file_.Rotate();
     if (!st.ok()) {
-      next_open_ = absl::Now() + absl::Seconds(1);
+      if (!file_.is_open()) next_open_ = absl::Now() + absl::Seconds(1);
       LostLocked(absl::StrCat("rotation failed: ", st.message()));
       return false;
     }
+    counters_.rotations.fetch_add(1, std::memory_order_relaxed);
   }
-  struct iovec iov[2];
-  iov[0].iov_base = const_cast<char*>(line.data());
-  iov[0].iov_len = line.size();
-  iov[1].iov_base = const_cast<char*>("\n");
-  iov[1].iov_len = 1;
-  const ssize_t w = ::writev(fd_, iov, 2);
-  if (w != static_cast<ssize_t>(n)) {
-    const int err = w < 0 ? errno : ENOSPC;
-    // A partial line would corrupt the next one: cut it off again.
-    if (w > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
-      size_ += static_cast<uint64_t>(w);  // cannot cut; keep the bound honest
-    }
-    LostLocked(std::strerror(err));
+  line_.assign(line.data(), line.size());
+  line_.push_back('\n');
+  absl::Status st = file_.Write(line_);
+  // One line's buffer is kept for the next; a rare huge one is not.
+  if (line_.capacity() > (1 << 20)) std::string().swap(line_);
+  if (!st.ok()) {
+    LostLocked(st.message());
     return false;
   }
-  size_ += n;
   counters_.lines_written.fetch_add(1, std::memory_order_relaxed);
   counters_.bytes_written.fetch_add(n, std::memory_order_relaxed);
   return true;

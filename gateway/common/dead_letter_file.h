@@ -9,7 +9,10 @@
 // disk taken is at most max_bytes * (keep + 1). A line longer than
 // max_bytes - 1 is refused (callers clip their payloads to
 // max_line_bytes()). A torn line from a partial write is cut off again.
-// One DeadLetterFile per path per process (rotation is not shared).
+// One DeadLetterFile per path per process (rotation is not shared). The
+// file and its rotation are a RotatingFile (gateway/common/rotating_file.h);
+// this class adds the lock, the line bound, lazy (re)opening and the
+// counting and logging of lost lines.
 //
 // Threading: every method is thread-safe.
 #pragma once
@@ -24,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gateway/common/dead_letter_options.h"
+#include "gateway/common/rotating_file.h"
 
 namespace streamgate {
 
@@ -59,14 +63,13 @@ class DeadLetterFile {
 
  private:
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status RotateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LostLocked(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DeadLetterOptions options_;
   DeadLetterCounters counters_;
   absl::Mutex mu_;
-  int fd_ ABSL_GUARDED_BY(mu_) = -1;
-  uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  RotatingFile file_ ABSL_GUARDED_BY(mu_);
+  std::string line_ ABSL_GUARDED_BY(mu_);  // the line being written, + '\n'
   // Re-opening after a failure is tried at most once a second.
   absl::Time next_open_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time next_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sinks/aws/json_credentials.h"
+#include "sinks/aws/url.h"
 
 namespace streamgate::aws {
 namespace {
@@ -54,12 +55,12 @@ absl::StatusOr<std::string> ContainerCredentialsProvider::Url() const {
         "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
         "AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
   }
-  absl::StatusOr<ParsedUrl> parsed = ParseHttpUrl(*full);
+  absl::StatusOr<aws::Url> parsed = ParseUrl(*full);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "AWS_CONTAINER_CREDENTIALS_FULL_URI: ", parsed.status().message()));
   }
-  if (parsed->scheme == "http" && !IsAllowedPlainHttpHost(parsed->host)) {
+  if (!parsed->https && !IsAllowedPlainHttpHost(parsed->host)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is allowed only to a "
         "loopback or ECS/EKS agent address, not ", parsed->host));
@@ -97,7 +98,7 @@ absl::StatusOr<Credentials> ContainerCredentialsProvider::GetCredentials() {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Accept", "application/json"}};
   if (!token->empty()) headers.emplace_back("Authorization", *token);
-  absl::StatusOr<HttpResponse> response = http_.Send("GET", *url, headers, "");
+  absl::StatusOr<HttpResponse> response = http_.Fetch("GET", *url, headers, "");
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     return absl::UnavailableError(absl::StrCat(

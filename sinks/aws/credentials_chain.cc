@@ -15,6 +15,7 @@
 #include "sinks/aws/imds_credentials_provider.h"
 #include "sinks/aws/profile_credentials_provider.h"
 #include "sinks/aws/sts_client.h"
+#include "sinks/aws/url.h"
 #include "sinks/aws/web_identity_credentials_provider.h"
 
 namespace streamgate::aws {
@@ -54,7 +55,7 @@ absl::Status Validate(const CredentialsOptions& options) {
         "credentials: role_duration must be between 900 and 43200 seconds");
   }
   if (!options.sts_endpoint.empty()) {
-    absl::StatusOr<ParsedUrl> url = ParseHttpUrl(options.sts_endpoint);
+    absl::StatusOr<Url> url = ParseUrl(options.sts_endpoint);
     if (!url.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("credentials: sts_endpoint: ", url.status().message()));

@@ -23,7 +23,7 @@ ImdsCredentialsProvider::ImdsCredentialsProvider(const Environment& env,
 
 absl::StatusOr<std::string> ImdsCredentialsProvider::Get(
     const std::string& base, const std::string& path, const std::string& token) const {
-  absl::StatusOr<HttpResponse> response = http_.Send(
+  absl::StatusOr<HttpResponse> response = http_.Fetch(
       "GET", base + path, {{"x-aws-ec2-metadata-token", token}}, "");
   if (!response.ok()) return response.status();
   if (response->status == 404) {
@@ -45,7 +45,7 @@ absl::StatusOr<Credentials> ImdsCredentialsProvider::GetCredentials() {
                          .value_or(kDefaultEndpoint);
   while (!base.empty() && base.back() == '/') base.pop_back();
 
-  absl::StatusOr<HttpResponse> token_response = http_.Send(
+  absl::StatusOr<HttpResponse> token_response = http_.Fetch(
       "PUT", base + "/latest/api/token",
       {{"x-aws-ec2-metadata-token-ttl-seconds", kTokenTtlSeconds}}, "");
   if (!token_response.ok()) return token_response.status();

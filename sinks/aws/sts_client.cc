@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "sinks/aws/json_credentials.h"
+#include "sinks/aws/url.h"
 
 namespace streamgate::aws {
 namespace {
@@ -164,14 +165,14 @@ absl::StatusOr<Credentials> StsClient::AssumeRoleWithWebIdentity(
 absl::StatusOr<Credentials> StsClient::Call(
     absl::string_view action, const std::string& form, const Credentials* caller,
     const std::vector<std::string>& secrets) const {
-  absl::StatusOr<ParsedUrl> url = ParseHttpUrl(endpoint_);
+  absl::StatusOr<Url> url = ParseUrl(endpoint_);
   if (!url.ok()) return url.status();
   HttpRequest request;
   request.method = "POST";
   request.path = url->path;
   request.query = url->query;
   request.headers = {
-      {"Host", url->host_header},
+      {"Host", url->authority},
       {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
   };
   request.body = form;
@@ -191,7 +192,7 @@ absl::StatusOr<Credentials> StsClient::Call(
     }
   }
   absl::StatusOr<HttpResponse> response =
-      http_.Send(request.method, endpoint_, request.headers, request.body);
+      http_.Fetch(request.method, endpoint_, request.headers, request.body);
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat("STS ", action, ": ", response.status().message()));

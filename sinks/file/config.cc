@@ -1,7 +1,9 @@
 #include "sinks/file/config.h"
 
-#include "gateway/common/status_macros.h"
+#include <utility>
+
 #include "gateway/api/config_reader.h"
+#include "gateway/common/status_macros.h"
 #include "sinks/file/file_sink.h"
 
 namespace streamgate {
@@ -12,25 +14,23 @@ class FileSinkFactory : public SinkFactory {
   std::string type() const override { return "file"; }
 
   absl::StatusOr<std::unique_ptr<Sink>> Create(
-      const YAML::Node& config, const SinkContext& context) const override {
-    RETURN_IF_ERROR(CheckKnownKeys(
-        config, {"type", "path", "fsync", "rotate_bytes", "rotate_keep"},
-        "sink."));
+      const ConfigReader& config, const SinkContext& context) const override {
+    RETURN_IF_ERROR(config.CheckKnownKeys(
+        {"type", "path", "fsync", "rotate_bytes", "rotate_keep"}));
     FileSinkOptions o;
-    ASSIGN_OR_RETURN(auto path, ReadString(config, "path", "sink."));
+    ASSIGN_OR_RETURN(auto path, config.String("path"));
     if (!path || path->empty()) {
-      return FieldError(config, "sink.path", "required (the file to append to)");
+      return FieldError(config.node(), config.Field("path"),
+                        "required (the file to append to)");
     }
-    o.path = *path;
-    ASSIGN_OR_RETURN(auto fsync, ReadBool(config, "fsync", "sink."));
-    o.fsync = fsync.value_or(false);
-    ASSIGN_OR_RETURN(auto rb, ReadInt(config, "rotate_bytes", "sink.", 0,
-                                      int64_t{1} << 50));
-    o.rotate_bytes = rb.value_or(0);
-    ASSIGN_OR_RETURN(auto keep, ReadInt(config, "rotate_keep", "sink.", 0, 1000));
-    o.rotate_keep = static_cast<int>(keep.value_or(5));
+    o.path = *std::move(path);
+    RETURN_IF_ERROR(config.Read("fsync", o.fsync));
+    RETURN_IF_ERROR(config.Read("rotate_bytes", o.rotate_bytes, 0, int64_t{1} << 50));
+    int64_t keep = o.rotate_keep;
+    RETURN_IF_ERROR(config.Read("rotate_keep", keep, 0, 1000));
+    o.rotate_keep = static_cast<int>(keep);
     return std::unique_ptr<Sink>(
-        std::make_unique<FileSink>(context.module_id, std::move(o)));
+        std::make_unique<FileSink>(context.module_id, std::move(o), context.logger));
   }
 };
 

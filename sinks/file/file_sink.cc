@@ -1,117 +1,107 @@
 #include "sinks/file/file_sink.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sinks/file/json_line.h"
+#include "absl/time/clock.h"
+#include "gateway/api/metrics_writer.h"
 #include "gateway/common/logging.h"
+#include "sinks/file/json_line.h"
 
 namespace streamgate {
+namespace {
 
-FileSink::FileSink(std::string module_id, FileSinkOptions options)
+RotatingFileOptions FileOptions(const FileSinkOptions& o) {
+  RotatingFileOptions f;
+  f.path = o.path;
+  f.max_bytes = o.rotate_bytes;
+  f.keep = o.rotate_keep;
+  f.mode = 0644;
+  return f;
+}
+
+}  // namespace
+
+FileSink::FileSink(std::string module_id, FileSinkOptions options,
+                   std::shared_ptr<spdlog::logger> logger)
     : module_id_(std::move(module_id)),
       options_(std::move(options)),
-      writer_(-1, absl::StrCat("module '", module_id_, "': file ",
-                               options_.path)) {}
+      logger_(std::move(logger)),
+      file_(FileOptions(options_)) {}
 
 FileSink::~FileSink() { Close(); }
 
-absl::Status FileSink::Open() {
-  const std::filesystem::path p(options_.path);
-  if (p.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(p.parent_path(), ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("module '", module_id_, "': cannot create ",
-                       p.parent_path().string(), ": ", ec.message()));
-    }
+absl::Status FileSink::Start() {
+  absl::Status st = file_.Open();
+  if (!st.ok()) {
+    // Start's errors end the gateway with no module logger in between.
+    return absl::Status(st.code(),
+                        absl::StrCat("module '", module_id_, "': ", st.message()));
   }
-  const int fd = ::open(options_.path.c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("module '", module_id_,
-                                               "': cannot open ", options_.path,
-                                               ": ", strerror(errno)));
-  }
-  struct stat st;
-  file_bytes_ = ::fstat(fd, &st) == 0 ? st.st_size : 0;
-  writer_.set_fd(fd);
   return absl::OkStatus();
 }
 
-absl::Status FileSink::Start() { return Open(); }
-
-absl::Status FileSink::Rotate() {
-  if (writer_.fd() >= 0) ::close(writer_.fd());
-  writer_.set_fd(-1);
-  // Shift path.(N-1) → path.N ... path → path.1; the oldest falls off.
-  for (int i = options_.rotate_keep - 1; i >= 0; --i) {
-    const std::string from =
-        i == 0 ? options_.path : absl::StrCat(options_.path, ".", i);
-    const std::string to = absl::StrCat(options_.path, ".", i + 1);
-    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
-      spdlog::error("module '{}': rotating {} to {}: {}", module_id_, from, to,
-                    strerror(errno));
-    }
-  }
-  if (options_.rotate_keep == 0) ::unlink(options_.path.c_str());
-  return Open();
+void FileSink::Rotate() {
+  absl::Status st = file_.Rotate();
+  // Writing goes on: into the fresh file, or into the old one when a
+  // rename failed; WriteOut reopens when no file could be opened.
+  if (!st.ok()) logger_->error("rotating {}: {}", options_.path, st.message());
 }
 
 void FileSink::WriteOut(std::string& buffer) {
   if (buffer.empty()) return;
   // Never gives up: a full disk stalls this module (and backpressure reaches
-  // the clients) rather than losing records.
-  absl::Status st = writer_.WriteAll(buffer, absl::InfiniteFuture());
-  if (!st.ok()) spdlog::error("{}", st.message());
-  file_bytes_ += static_cast<int64_t>(buffer.size());
-  if (options_.fsync) ::fdatasync(writer_.fd());
+  // the clients) rather than losing records. A failed write leaves nothing
+  // behind, so the whole buffer is simply written again.
+  while (true) {
+    absl::Status st = file_.Open();  // a no-op when open
+    if (st.ok()) st = file_.Write(buffer);
+    if (st.ok()) break;
+    const absl::Time now = absl::Now();
+    if (now - last_error_log_ > absl::Seconds(10)) {
+      logger_->error("file {}: write failed: {}; {} bytes pending, retrying",
+                     options_.path, st.message(), buffer.size());
+      last_error_log_ = now;
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
+  if (options_.fsync) file_.Sync().IgnoreError();  // Flush reports failures
   buffer.clear();
 }
 
-void FileSink::Write(OutBatch batch) {
+void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
   buffer_.clear();
   for (const OutRecord& r : batch) {
-    const size_t before = buffer_.size();
+    const uint64_t before = buffer_.size();
     AppendJsonLine(buffer_, module_id_, r);
+    // Rotate before a line that would take the file past rotate_bytes,
+    // unless nothing precedes it (a line over the bound gets a file of its
+    // own): write what fits, rotate, and start the new file with this line.
     if (options_.rotate_bytes > 0 &&
-        file_bytes_ + static_cast<int64_t>(buffer_.size()) >
-            options_.rotate_bytes &&
-        file_bytes_ + static_cast<int64_t>(before) > 0) {
-      // Write what fits, rotate, and start the new file with this line.
+        file_.size() + buffer_.size() > static_cast<uint64_t>(options_.rotate_bytes) &&
+        file_.size() + before > 0) {
       std::string line = buffer_.substr(before);
       buffer_.resize(before);
       WriteOut(buffer_);
-      while (!Rotate().ok()) absl::SleepFor(absl::Seconds(1));
+      Rotate();
       buffer_ = std::move(line);
     }
   }
   WriteOut(buffer_);
   // A rare huge batch must not pin its buffer's memory forever.
   if (buffer_.capacity() > (8 << 20)) std::string().swap(buffer_);
+  DeliveryReport report;
+  report.delivered = batch.size();
+  if (done) std::move(done)(report);
 }
 
-absl::Status FileSink::Flush(absl::Time deadline) {
-  if (writer_.fd() >= 0 && ::fdatasync(writer_.fd()) != 0 && errno != EINVAL) {
-    return absl::UnavailableError(absl::StrCat(
-        "module '", module_id_, "': fdatasync: ", strerror(errno)));
-  }
-  return absl::OkStatus();
-}
+absl::Status FileSink::Flush(absl::Time deadline) { return file_.Sync(); }
 
-void FileSink::Close() {
-  if (writer_.fd() >= 0) {
-    ::close(writer_.fd());
-    writer_.set_fd(-1);
-  }
+void FileSink::Close() { file_.Close(); }
+
+void FileSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  out.Counter("streamgate_module_records_retried_total",
+              "Record retries by the module's sink (one per retry).", {}, 0);
 }
 
 }  // namespace streamgate

@@ -2,16 +2,24 @@
 // a file. Each batch is written with as few write(2) calls as possible, so
 // nothing waits in user space and no flush timer is needed; optional
 // fdatasync after each batch; rotation by size keeping N old files
-// (path.1 newest .. path.N oldest). A line never straddles two files.
+// (path.1 newest .. path.N oldest) through the gateway's RotatingFile
+// (gateway/common/rotating_file.h). A line never straddles two files.
+//
+// A batch is reported delivered once written. A failing write (disk full)
+// is retried every second until it succeeds: the module stalls, and
+// backpressure reaches the clients, rather than losing records; nothing is
+// dead-lettered.
 //
 // Threading: used by its module's worker thread only (see gateway/api/sink.h).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
-#include "sinks/file/fd_writer.h"
+#include "absl/time/time.h"
 #include "gateway/api/sink.h"
+#include "gateway/common/rotating_file.h"
 
 namespace streamgate {
 
@@ -24,24 +32,30 @@ struct FileSinkOptions {
 
 class FileSink : public Sink {
  public:
-  FileSink(std::string module_id, FileSinkOptions options);
+  // `logger` is the module's.
+  FileSink(std::string module_id, FileSinkOptions options,
+           std::shared_ptr<spdlog::logger> logger);
   ~FileSink() override;
 
   absl::Status Start() override;
-  void Write(OutBatch batch) override;
+  void Deliver(OutBatch batch, DeliveryDone done) override;
   absl::Status Flush(absl::Time deadline) override;
   void Close() override;
+  // Retries are a sink's own count (gateway/api/sink.h); this sink makes
+  // none, and says so like every sink: streamgate_module_records_retried_total 0.
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
  private:
-  absl::Status Open();
-  absl::Status Rotate();
+  // Writes and clears `buffer`, retrying until it is in the file.
   void WriteOut(std::string& buffer);
+  void Rotate();
 
   const std::string module_id_;
   const FileSinkOptions options_;
-  FdWriter writer_;
-  int64_t file_bytes_ = 0;
+  const std::shared_ptr<spdlog::logger> logger_;
+  RotatingFile file_;
   std::string buffer_;
+  absl::Time last_error_log_ = absl::InfinitePast();
 };
 
 }  // namespace streamgate

@@ -1,60 +1,65 @@
 #include "sinks/kinesis/config.h"
 
-#include <functional>
-#include <map>
+#include <cstdint>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/api/config_reader.h"
+#include "gateway/common/status_macros.h"
 #include "sinks/aws/credentials_chain.h"
-#include "sinks/aws/endpoint.h"
+#include "sinks/aws/url.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {
 namespace {
 
-absl::Status FieldError(const std::string& field, const YAML::Node& node,
-                        absl::string_view why) {
-  // The gateway's format: "sink.<field> (line N): <why>".
-  return absl::InvalidArgumentError(absl::StrCat(
-      "sink.", field, " (line ", node.Mark().line + 1, "): ", why));
-}
+constexpr absl::string_view kKnownFields[] = {
+    "type", "region", "stream_name", "endpoint", "role_arn", "external_id",
+    "sts_endpoint", "dead_letter_path", "ca_file", "max_record_bytes",
+    "max_records", "max_request_bytes", "linger_ms", "initial_backoff_ms",
+    "max_backoff_ms", "request_timeout_ms", "connect_timeout_ms",
+    "record_ttl_s", "max_in_flight", "verify_tls"};
 
-absl::StatusOr<std::string> ScalarString(const std::string& field,
-                                         const YAML::Node& node) {
-  if (!node.IsScalar()) return FieldError(field, node, "must be a string");
-  return node.Scalar();
-}
-
-absl::StatusOr<std::string> NonEmptyString(const std::string& field,
-                                           const YAML::Node& node) {
-  auto s = ScalarString(field, node);
-  if (!s.ok()) return s.status();
-  if (s->empty()) return FieldError(field, node, "must not be empty");
-  return s;
-}
-
-absl::StatusOr<uint64_t> UInt(const std::string& field, const YAML::Node& node,
-                              uint64_t min, uint64_t max) {
-  uint64_t v = 0;
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &v)) {
-    return FieldError(field, node, "must be a non-negative integer");
+// Kinesis keeps its own wording for unknown keys (the field list would be
+// twenty names long).
+absl::Status CheckKnownFields(const ConfigReader& sink) {
+  for (const auto& kv : sink.node()) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    bool known = false;
+    for (absl::string_view k : kKnownFields) known |= (k == key);
+    if (!known) {
+      return FieldError(kv.first, sink.Field(key),
+                        "unknown field for a kinesis sink");
+    }
   }
-  if (v < min || v > max) {
-    return FieldError(field, node,
-                      absl::StrCat("must be between ", min, " and ", max));
-  }
-  return v;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Bool(const std::string& field, const YAML::Node& node) {
-  if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    if (s == "true" || s == "True" || s == "yes") return true;
-    if (s == "false" || s == "False" || s == "no") return false;
-  }
-  return FieldError(field, node, "must be true or false");
+// "sink.<key> (line of the sink map): must be set".
+absl::Status Missing(const ConfigReader& sink, absl::string_view key) {
+  return FieldError(sink.node(), sink.Field(key), "must be set");
+}
+
+absl::Status ReadString(const ConfigReader& sink, absl::string_view key,
+                        std::string& out) {
+  ASSIGN_OR_RETURN(auto v, sink.NonEmptyString(key));
+  if (v) out = *std::move(v);
+  return absl::OkStatus();
+}
+
+absl::Status ReadSize(const ConfigReader& sink, absl::string_view key,
+                      size_t& out, int64_t min, int64_t max) {
+  ASSIGN_OR_RETURN(auto v, sink.Int(key, min, max));
+  if (v) out = static_cast<size_t>(*v);
+  return absl::OkStatus();
+}
+
+absl::Status ReadMillis(const ConfigReader& sink, absl::string_view key,
+                        absl::Duration& out, int64_t min, int64_t max) {
+  ASSIGN_OR_RETURN(auto v, sink.Int(key, min, max));
+  if (v) out = absl::Milliseconds(*v);
+  return absl::OkStatus();
 }
 
 bool ValidRegion(const std::string& r) {
@@ -77,132 +82,68 @@ bool ValidStreamName(const std::string& n) {
   return true;
 }
 
-using Setter = std::function<absl::Status(const std::string&, const YAML::Node&,
-                                          KinesisConfig&)>;
-
-Setter StringField(std::string KinesisConfig::*member) {
-  return [member](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-    auto s = NonEmptyString(f, n);
-    if (!s.ok()) return s.status();
-    c.*member = *std::move(s);
-    return absl::OkStatus();
-  };
-}
-
-Setter SizeField(size_t KinesisConfig::*member, uint64_t min, uint64_t max) {
-  return [=](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-    auto v = UInt(f, n, min, max);
-    if (!v.ok()) return v.status();
-    c.*member = static_cast<size_t>(*v);
-    return absl::OkStatus();
-  };
-}
-
-Setter MillisField(absl::Duration KinesisConfig::*member, uint64_t min,
-                   uint64_t max) {
-  return [=](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-    auto v = UInt(f, n, min, max);
-    if (!v.ok()) return v.status();
-    c.*member = absl::Milliseconds(static_cast<int64_t>(*v));
-    return absl::OkStatus();
-  };
-}
-
-const std::map<std::string, Setter>& Fields() {
-  static const auto* fields = new std::map<std::string, Setter>{
-      {"type", [](const std::string&, const YAML::Node&, KinesisConfig&) {
-         return absl::OkStatus();
-       }},
-      {"region", StringField(&KinesisConfig::region)},
-      {"stream_name", StringField(&KinesisConfig::stream_name)},
-      {"endpoint", StringField(&KinesisConfig::endpoint)},
-      {"role_arn", StringField(&KinesisConfig::role_arn)},
-      {"external_id", StringField(&KinesisConfig::external_id)},
-      {"sts_endpoint", StringField(&KinesisConfig::sts_endpoint)},
-      {"dead_letter_path", StringField(&KinesisConfig::dead_letter_path)},
-      {"ca_file", StringField(&KinesisConfig::ca_file)},
-      {"max_record_bytes", SizeField(&KinesisConfig::max_record_bytes, 2, 10485760)},
-      {"max_records", SizeField(&KinesisConfig::max_records, 1, 500)},
-      {"max_request_bytes",
-       SizeField(&KinesisConfig::max_request_bytes, 2, 5 * 1048576)},
-      {"linger_ms", MillisField(&KinesisConfig::linger, 0, 60000)},
-      {"initial_backoff_ms", MillisField(&KinesisConfig::initial_backoff, 1, 600000)},
-      {"max_backoff_ms", MillisField(&KinesisConfig::max_backoff, 1, 3600000)},
-      {"request_timeout_ms",
-       MillisField(&KinesisConfig::request_timeout, 100, 600000)},
-      {"connect_timeout_ms",
-       MillisField(&KinesisConfig::connect_timeout, 100, 600000)},
-      {"record_ttl_s",
-       [](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-         auto v = UInt(f, n, 1, 7 * 24 * 3600);
-         if (!v.ok()) return v.status();
-         c.record_ttl = absl::Seconds(static_cast<int64_t>(*v));
-         return absl::OkStatus();
-       }},
-      {"max_in_flight",
-       [](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-         auto v = UInt(f, n, 1, 256);
-         if (!v.ok()) return v.status();
-         c.max_in_flight = static_cast<int>(*v);
-         return absl::OkStatus();
-       }},
-      {"verify_tls",
-       [](const std::string& f, const YAML::Node& n, KinesisConfig& c) {
-         auto v = Bool(f, n);
-         if (!v.ok()) return v.status();
-         c.verify_tls = *v;
-         return absl::OkStatus();
-       }},
-  };
-  return *fields;
-}
-
-absl::StatusOr<KinesisConfig> Parse(const YAML::Node& sink) {
-  if (!sink.IsMap()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sink (line ", sink.Mark().line + 1, "): must be a map"));
+absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
+  for (const auto& [key, member] :
+       {std::pair<const char*, std::string KinesisConfig::*>{"region", &KinesisConfig::region},
+        {"stream_name", &KinesisConfig::stream_name},
+        {"endpoint", &KinesisConfig::endpoint},
+        {"role_arn", &KinesisConfig::role_arn},
+        {"external_id", &KinesisConfig::external_id},
+        {"sts_endpoint", &KinesisConfig::sts_endpoint},
+        {"dead_letter_path", &KinesisConfig::dead_letter_path},
+        {"ca_file", &KinesisConfig::ca_file}}) {
+    RETURN_IF_ERROR(ReadString(sink, key, c.*member));
   }
+  RETURN_IF_ERROR(ReadSize(sink, "max_record_bytes", c.max_record_bytes, 2, 10485760));
+  RETURN_IF_ERROR(ReadSize(sink, "max_records", c.max_records, 1, 500));
+  RETURN_IF_ERROR(
+      ReadSize(sink, "max_request_bytes", c.max_request_bytes, 2, 5 * 1048576));
+  RETURN_IF_ERROR(ReadMillis(sink, "linger_ms", c.linger, 0, 60000));
+  RETURN_IF_ERROR(ReadMillis(sink, "initial_backoff_ms", c.initial_backoff, 1, 600000));
+  RETURN_IF_ERROR(ReadMillis(sink, "max_backoff_ms", c.max_backoff, 1, 3600000));
+  RETURN_IF_ERROR(ReadMillis(sink, "request_timeout_ms", c.request_timeout, 100, 600000));
+  RETURN_IF_ERROR(ReadMillis(sink, "connect_timeout_ms", c.connect_timeout, 100, 600000));
+  ASSIGN_OR_RETURN(auto ttl, sink.Int("record_ttl_s", 1, 7 * 24 * 3600));
+  if (ttl) c.record_ttl = absl::Seconds(*ttl);
+  ASSIGN_OR_RETURN(auto in_flight, sink.Int("max_in_flight", 1, 256));
+  if (in_flight) c.max_in_flight = static_cast<int>(*in_flight);
+  return sink.Read("verify_tls", c.verify_tls);
+}
+
+absl::StatusOr<KinesisConfig> Parse(const ConfigReader& sink) {
+  if (!sink.node().IsMap()) return sink.SectionError("must be a map");
+  RETURN_IF_ERROR(CheckKnownFields(sink));
   KinesisConfig c;
-  for (const auto& kv : sink) {
-    std::string key = kv.first.Scalar();
-    auto it = Fields().find(key);
-    if (it == Fields().end()) {
-      return FieldError(key, kv.first, "unknown field for a kinesis sink");
-    }
-    absl::Status s = it->second(key, kv.second, c);
-    if (!s.ok()) return s;
-  }
-  if (!sink["region"]) {
-    return FieldError("region", sink, "must be set");
-  }
+  RETURN_IF_ERROR(ReadFields(sink, c));
+  if (!sink.Has("region")) return Missing(sink, "region");
   if (!ValidRegion(c.region)) {
-    return FieldError("region", sink["region"],
-                      "must look like an AWS region, e.g. eu-west-1");
+    return sink.Error("region", "must look like an AWS region, e.g. eu-west-1");
   }
-  if (!sink["stream_name"]) return FieldError("stream_name", sink, "must be set");
+  if (!sink.Has("stream_name")) return Missing(sink, "stream_name");
   if (!ValidStreamName(c.stream_name)) {
-    return FieldError("stream_name", sink["stream_name"],
-                      "must be 1-128 characters of [A-Za-z0-9_.-]");
+    return sink.Error("stream_name", "must be 1-128 characters of [A-Za-z0-9_.-]");
   }
   if (c.endpoint.empty()) {
     c.endpoint = absl::StrCat("https://kinesis.", c.region, ".amazonaws.com");
-  } else if (auto ep = kinesis::ParseEndpoint(c.endpoint); !ep.ok()) {
-    return FieldError("endpoint", sink["endpoint"], ep.status().message());
+  } else if (auto ep = aws::ParseEndpoint(c.endpoint); !ep.ok()) {
+    return sink.Error("endpoint", ep.status().message());
   }
   if (!c.sts_endpoint.empty()) {
-    if (auto ep = kinesis::ParseEndpoint(c.sts_endpoint); !ep.ok()) {
-      return FieldError("sts_endpoint", sink["sts_endpoint"], ep.status().message());
+    if (auto ep = aws::ParseEndpoint(c.sts_endpoint); !ep.ok()) {
+      return sink.Error("sts_endpoint", ep.status().message());
     }
   }
   if (!c.external_id.empty() && c.role_arn.empty()) {
-    return FieldError("external_id", sink["external_id"],
+    return sink.Error("external_id",
                       "needs sink.role_arn (the external id is sent with AssumeRole)");
   }
   if (!c.role_arn.empty() && c.role_arn.rfind("arn:", 0) != 0) {
-    return FieldError("role_arn", sink["role_arn"], "must be an ARN (arn:...)");
+    return sink.Error("role_arn", "must be an ARN (arn:...)");
   }
   if (c.max_backoff < c.initial_backoff) {
-    return FieldError("max_backoff_ms", sink["max_backoff_ms"] ? sink["max_backoff_ms"] : sink,
+    const YAML::Node at = sink.Has("max_backoff_ms") ? sink.Get("max_backoff_ms")
+                                                      : sink.node();
+    return FieldError(at, sink.Field("max_backoff_ms"),
                       "must be at least sink.initial_backoff_ms");
   }
   // max_record_bytes may exceed max_request_bytes (10 MiB streams): such a
@@ -212,12 +153,12 @@ absl::StatusOr<KinesisConfig> Parse(const YAML::Node& sink) {
 
 }  // namespace
 
-absl::StatusOr<KinesisConfig> ParseKinesisConfig(const YAML::Node& sink) {
+absl::StatusOr<KinesisConfig> ParseKinesisConfig(const ConfigReader& sink) {
   try {
     return Parse(sink);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sink: invalid YAML: ", e.what()));
+        absl::StrCat(sink.path(), ": invalid YAML: ", e.what()));
   }
 }
 
@@ -244,11 +185,10 @@ class KinesisSinkFactory : public SinkFactory {
   std::string type() const override { return "kinesis"; }
 
   absl::StatusOr<std::unique_ptr<Sink>> Create(
-      const YAML::Node& config, const SinkContext& context) const override {
-    absl::StatusOr<KinesisConfig> parsed = ParseKinesisConfig(config);
-    if (!parsed.ok()) return parsed.status();
+      const ConfigReader& config, const SinkContext& context) const override {
+    ASSIGN_OR_RETURN(KinesisConfig parsed, ParseKinesisConfig(config));
     return std::unique_ptr<Sink>(std::make_unique<kinesis::KinesisSink>(
-        *parsed, context, DefaultCredentials(*parsed)));
+        parsed, context, DefaultCredentials(parsed)));
   }
 };
 

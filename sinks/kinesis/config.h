@@ -1,7 +1,8 @@
 // Kinesis sink configuration: the validated form of a module's `sink` map
-// (type: kinesis) and the factory that builds a KinesisSink from it.
-// ParseKinesisConfig and the factory's Create do no I/O, so --check-config
-// can use them. Plain values; thread-compatible.
+// (type: kinesis), read with the gateway's ConfigReader, and the factory
+// that builds a KinesisSink from it. ParseKinesisConfig and the factory's
+// Create do no I/O, so --check-config can use them. Plain values;
+// thread-compatible.
 #pragma once
 
 #include <cstddef>
@@ -11,10 +12,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/api/sink.h"
-
-namespace YAML {
-class Node;
-}
 
 namespace streamgate {
 
@@ -40,8 +37,10 @@ struct KinesisConfig {
   absl::Duration connect_timeout = absl::Seconds(5);
 };
 
-// Validates the module's `sink` map. Errors read "sink.<field> (line N): <why>".
-absl::StatusOr<KinesisConfig> ParseKinesisConfig(const YAML::Node& sink);
+// Validates the module's `sink` map (path "sink"). Errors read
+// "sink.<field> (line N): <why>"; integers and booleans use ConfigReader's
+// wording, like every other section.
+absl::StatusOr<KinesisConfig> ParseKinesisConfig(const ConfigReader& sink);
 
 // Factory for `sink.type: kinesis`. The sink it builds uses the default AWS
 // credentials chain (plus AssumeRole when role_arn is set).

@@ -5,13 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gateway/common/json_text.h"
+#include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 
 namespace streamgate::kinesis {
 
 DeadLetterWriter::DeadLetterWriter(std::string module_id, DeadLetterOptions own,
-                                   DeadLetterFile* shared)
-    : module_id_(std::move(module_id)), file_(shared) {
+                                   DeadLetterFile* shared,
+                                   std::shared_ptr<spdlog::logger> logger)
+    : module_id_(std::move(module_id)), logger_(std::move(logger)), file_(shared) {
   if (!own.path.empty()) {
     own_ = std::make_unique<DeadLetterFile>(std::move(own));
     file_ = own_.get();
@@ -59,10 +61,10 @@ std::string DeadLetterLine(absl::string_view module_id,
 size_t DeadLetterWriter::Write(const PendingBatch& records, absl::Time now) {
   if (records.empty()) return 0;
   if (file_ == nullptr) {
-    spdlog::error("module {}: {} record(s) undeliverable and neither "
-                  "sink.dead_letter_path nor dead_letter.path is set; first "
-                  "reason: {}",
-                  module_id_, records.size(), records.front().last_error);
+    logger_->error("{} record(s) undeliverable and neither "
+                   "sink.dead_letter_path nor dead_letter.path is set; first "
+                   "reason: {}",
+                   records.size(), EscapeForLog(records.front().last_error));
     return 0;
   }
   size_t written = 0;

@@ -4,9 +4,10 @@
 //   {"time":..,"source":"kinesis","module":..,"reason":..,"attempts":N,
 //    "partitionKey":..,"bytes":N,"data":"<base64 of the record>"}
 // The file is the sink's own `sink.dead_letter_path` when set, else the
-// gateway-wide `dead_letter:` file. With neither (or when a line cannot be
-// written) it logs an ERROR naming the module, the count and the reason, so
-// nothing disappears silently.
+// gateway-wide `dead_letter:` file. With neither it logs an ERROR (through
+// the module's logger) with the count and the first reason; a line the file
+// cannot take is counted and logged by the file. Nothing disappears
+// silently.
 //
 // Threading: Write is thread-safe; Open is called once first.
 #pragma once
@@ -20,14 +21,19 @@
 #include "gateway/common/dead_letter_options.h"
 #include "sinks/kinesis/pending_record.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace streamgate::kinesis {
 
 class DeadLetterWriter {
  public:
   // `own.path` empty: no file of the sink's own; `shared` (may be null) is
-  // the gateway's file, which must outlive the writer.
+  // the gateway's file, which must outlive the writer. `logger` is the
+  // module's.
   DeadLetterWriter(std::string module_id, DeadLetterOptions own,
-                   DeadLetterFile* shared);
+                   DeadLetterFile* shared, std::shared_ptr<spdlog::logger> logger);
 
   // Opens the sink's own file (creating parent directories). An error names
   // sink.dead_letter_path.
@@ -41,6 +47,7 @@ class DeadLetterWriter {
 
  private:
   const std::string module_id_;
+  const std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<DeadLetterFile> own_;
   DeadLetterFile* file_;  // own_ or the shared file, or null
 };

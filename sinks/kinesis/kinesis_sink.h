@@ -1,42 +1,46 @@
-// KinesisSink: a module's records to one Kinesis stream through PutRecords.
-// Pipeline: Write -> Batcher -> (sender thread) Codec + RequestSigner ->
-// HttpClient (its own thread, several requests in flight) -> Retrier ->
-// delivered / back into the Batcher after a backoff / DeadLetterWriter.
+// KinesisSink: a module's records to one Kinesis stream through PutRecords,
+// as small stages that only know callbacks:
+//   Deliver -> Batcher -> (sender thread) RequestSender [codec, signer,
+//   HttpClient, Retrier] -> Apply: delivered / back into the Batcher after
+//   a backoff / DeadLetterWriter; DeliveryTracker completes each Deliver
+//   call's `done` with its DeliveryReport when its last record settles.
 //
-// Deliver tags each record with a ticket; a batch's `done` runs when its
-// last record is delivered or dead-lettered, so a spool frees it only then.
-// At Close, records not yet delivered are dead-lettered — unless the
-// module's queue is durable: then they are dropped here and their batches
-// stay unsettled in the spool, which replays them on the next start.
+// At Close, records not yet stored are dead-lettered when the module's
+// queue is in memory (and logged with one count), but reported undelivered
+// when it is durable: the spool replays them on the next start, so nothing
+// is dead-lettered for an outage that spans a restart.
 //
-// Threading: one module thread calls Start, Write, Deliver, Flush and Close
-// (the Sink contract); `done` callbacks run on the HTTP or module thread. Write blocks while the records not yet delivered (in the
-// batcher, in flight or waiting to retry) exceed a bound, which pushes back
-// onto the module's queue. counters() may be read from any thread.
+// Logs go through the module's logger (SinkContext::logger), which names
+// the module. Delivered and dead-lettered counts are the module's, from
+// the reports; CollectMetrics adds retries, requests, errors and latency.
+//
+// Threading: the module's worker thread calls Start, Deliver, Flush and
+// Close (the Sink contract); `done` callbacks run on the HTTP client's
+// thread, the sender thread or the worker thread, always before Close
+// returns. Deliver blocks while the records not yet settled (in the
+// batcher, in flight or waiting to retry) exceed a bound, which pushes
+// back onto the module's queue. counters() may be read from any thread.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
-#include <utility>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/common/histogram.h"
+#include "gateway/api/sink.h"
 #include "sinks/aws/credentials_provider.h"
+#include "sinks/aws/http_client.h"
 #include "sinks/kinesis/batcher.h"
 #include "sinks/kinesis/config.h"
-#include "sinks/kinesis/counters.h"
 #include "sinks/kinesis/dead_letter_writer.h"
-#include "sinks/kinesis/http_client.h"
-#include "gateway/common/log_limiter.h"
+#include "sinks/kinesis/delivery_tracker.h"
+#include "sinks/kinesis/outcome_log.h"
+#include "sinks/kinesis/request_sender.h"
 #include "sinks/kinesis/request_signer.h"
-#include "sinks/kinesis/retrier.h"
-#include "gateway/api/sink.h"
+#include "sinks/kinesis/sink_metrics.h"
 
 namespace streamgate::kinesis {
 
@@ -44,83 +48,68 @@ namespace streamgate::kinesis {
 using CredentialsFactory =
     std::function<absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>()>;
 
+// The longest PutRecords answer read (~150 bytes a record are expected);
+// a longer one is cut off and treated as a lost answer.
+inline constexpr size_t kMaxPutRecordsAnswerBytes = 8 << 20;
+
 class KinesisSink : public Sink {
  public:
+  // `context.logger` must be set (the gateway always sets it).
   KinesisSink(KinesisConfig config, SinkContext context,
               CredentialsFactory credentials);
   ~KinesisSink() override;
 
   absl::Status Start() override;
-  void Write(OutBatch batch) override;
-  void Deliver(OutBatch batch, BatchDone done) override;
+  void Deliver(OutBatch batch, DeliveryDone done) override;
   absl::Status Flush(absl::Time deadline) override;
   void Close() override;
+  void CollectMetrics(metrics::MetricsWriter& out) const override {
+    metrics_.Collect(out);
+  }
 
-  const KinesisSinkCounters& counters() const { return counters_; }
-
-  // Delivered/retried/dead-lettered records, requests by outcome, errors by
-  // code and the PutRecords latency histogram, from counters().
-  void CollectMetrics(metrics::MetricsWriter& out) const override;
-  bool ReportsDelivery() const override { return true; }
+  const KinesisSinkCounters& counters() const { return metrics_.counters(); }
 
  private:
-  // Records of one Deliver call still unsettled, and its completion.
-  struct Ticket {
-    size_t remaining = 0;
-    BatchDone done;
-  };
-  // Settled records per ticket (few per request: batches are contiguous).
-  using TicketCounts = std::vector<std::pair<uint64_t, size_t>>;
-
-  // Write/Deliver: queues `batch` under `ticket` (0: none), dead-letters
-  // the records Kinesis would refuse.
-  void Accept(OutBatch batch, uint64_t ticket, BatchDone done);
-  static void CountTickets(const PendingBatch& records, TicketCounts& counts);
-  // Marks `counts` records settled; runs the `done` of finished tickets
-  // (outside mu_).
-  void Settle(const TicketCounts& counts);
+  // Deliver's records that Kinesis would refuse (size, key), dead-lettered
+  // at once; `ticket` then settles them.
+  void Refuse(PendingBatch refused, uint64_t ticket);
   void SenderLoop();
-  void Dispatch(PendingBatch batch);
-  void OnDone(PendingBatch batch, HttpResponse response);
-  // Counts, logs, dead-letters and re-queues one request's outcome.
-  // `sent` counts the request's records per ticket.
-  void Apply(RetryOutcome outcome, TicketCounts sent);
-  void LogOutcome(const RetryOutcome& outcome, absl::Time now);
+  // One request's verdict: counts, logs, dead-letters, re-queues, settles.
+  void Apply(RequestSender::Result result);
   void DeadLetter(const PendingBatch& records);
+  // Close's end: dead-letters (memory queue) or reports undelivered
+  // (spool) what never got stored.
+  void SettleLeftovers(PendingBatch left);
 
   const KinesisConfig config_;
   const std::string module_id_;
   const bool durable_queue_;
   DeadLetterFile* const shared_dead_letters_;
+  const std::shared_ptr<spdlog::logger> logger_;
   CredentialsFactory credentials_factory_;
   const size_t max_pending_records_;
   const size_t max_pending_bytes_;
 
+  KinesisSinkMetrics metrics_;
+  OutcomeLog outcome_log_;
+  DeliveryTracker tracker_;
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<RequestSigner> signer_;
-  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<aws::HttpClient> http_;
+  std::unique_ptr<RequestSender> sender_;
   std::unique_ptr<DeadLetterWriter> dead_letters_;
-  KinesisSinkCounters counters_;
-  // Send to response (or transport error) of each PutRecords request.
-  metrics::LatencyHistogram request_seconds_;
-  LogLimiter log_limiter_{absl::Seconds(10)};
-
-  absl::Mutex retrier_mu_;
-  Retrier retrier_ ABSL_GUARDED_BY(retrier_mu_);
 
   absl::Mutex mu_;
   absl::CondVar cv_;  // any change of the state below
   Batcher batcher_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t pending_records_ ABSL_GUARDED_BY(mu_) = 0;  // accepted, not final
+  size_t pending_records_ ABSL_GUARDED_BY(mu_) = 0;  // accepted, not settled
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int flushers_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<uint64_t, Ticket> tickets_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ = false;
   bool closed_ = false;
-  std::thread sender_;
+  std::thread sender_thread_;
 };
 
 }  // namespace streamgate::kinesis

@@ -6,13 +6,12 @@
 
 namespace streamgate::kinesis {
 
-RequestSigner::RequestSigner(Endpoint endpoint, std::string region,
+RequestSigner::RequestSigner(aws::Url endpoint, std::string region,
                              aws::CredentialsProvider& credentials)
     : endpoint_(std::move(endpoint)),
+      origin_(endpoint_.origin()),
       region_(std::move(region)),
-      credentials_(credentials) {
-  base_url_ = absl::StrCat(endpoint_.https ? "https://" : "http://", endpoint_.host);
-}
+      credentials_(credentials) {}
 
 absl::StatusOr<aws::HttpRequest> RequestSigner::Sign(absl::string_view action,
                                                      std::string body,
@@ -23,7 +22,7 @@ absl::StatusOr<aws::HttpRequest> RequestSigner::Sign(absl::string_view action,
   req.method = "POST";
   req.path = endpoint_.path;
   req.headers = {
-      {"Host", endpoint_.host},
+      {"Host", endpoint_.authority},
       {"Content-Type", "application/x-amz-json-1.1"},
       {"X-Amz-Target", absl::StrCat("Kinesis_20131202.", action)},
   };

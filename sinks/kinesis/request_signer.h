@@ -13,13 +13,14 @@
 #include "absl/time/time.h"
 #include "sinks/aws/credentials_provider.h"
 #include "sinks/aws/sigv4.h"
-#include "sinks/aws/endpoint.h"
+#include "sinks/aws/url.h"
 
 namespace streamgate::kinesis {
 
 class RequestSigner {
  public:
-  RequestSigner(Endpoint endpoint, std::string region,
+  // `endpoint` as ParseEndpoint gives it.
+  RequestSigner(aws::Url endpoint, std::string region,
                 aws::CredentialsProvider& credentials);
 
   // POST <endpoint path> with Content-Type application/x-amz-json-1.1 and
@@ -27,14 +28,14 @@ class RequestSigner {
   absl::StatusOr<aws::HttpRequest> Sign(absl::string_view action, std::string body,
                                         absl::Time now) const;
 
-  const Endpoint& endpoint() const { return endpoint_; }
-  // scheme://host[:port] to hand to HttpClient with the request's path.
-  const std::string& base_url() const { return base_url_; }
+  const aws::Url& endpoint() const { return endpoint_; }
+  // scheme://host[:port] to hand to HttpClient::Send with the request.
+  const std::string& origin() const { return origin_; }
 
  private:
-  Endpoint endpoint_;
-  std::string base_url_;
-  std::string region_;
+  const aws::Url endpoint_;
+  const std::string origin_;
+  const std::string region_;
   aws::CredentialsProvider& credentials_;
 };
 

@@ -126,18 +126,18 @@ RetryOutcome Retrier::OnLocalFailure(PendingBatch sent, absl::string_view code,
                  /*retryable=*/true, RequestOutcome::kRetryableFailure, now);
 }
 
-RetryOutcome Retrier::OnResponse(PendingBatch sent, const HttpResponse& response,
+RetryOutcome Retrier::OnResponse(PendingBatch sent, const aws::HttpResponse& response,
                                  absl::Time now) {
   for (auto& r : sent) ++r.attempts;
 
-  if (response.error != TransportError::kNone) {
+  if (response.error != aws::TransportError::kNone) {
     size_t dup = 0;
     if (response.request_sent) {
       // The server may have stored these records before the answer was lost.
       for (auto& r : sent) r.possible_duplicate = true;
       dup = sent.size();
     }
-    RetryOutcome out = FailAll(std::move(sent), TransportErrorName(response.error),
+    RetryOutcome out = FailAll(std::move(sent), aws::TransportErrorName(response.error),
                                response.error_message, /*retryable=*/true,
                                RequestOutcome::kTransportError, now);
     out.newly_possible_duplicates = dup;

@@ -19,7 +19,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "sinks/kinesis/http_client.h"
+#include "sinks/aws/http_client.h"
 #include "sinks/kinesis/pending_record.h"
 
 namespace streamgate::kinesis {
@@ -63,7 +63,7 @@ class Retrier {
 
   // `sent` is the request's records in request order; `attempts` is not yet
   // incremented for this attempt.
-  RetryOutcome OnResponse(PendingBatch sent, const HttpResponse& response,
+  RetryOutcome OnResponse(PendingBatch sent, const aws::HttpResponse& response,
                           absl::Time now);
 
   // A request that could not be built or sent (e.g. no credentials).

@@ -1,7 +1,7 @@
 #include "sinks/stdout/config.h"
 
-#include "gateway/common/status_macros.h"
 #include "gateway/api/config_reader.h"
+#include "gateway/common/status_macros.h"
 #include "sinks/stdout/stdout_sink.h"
 
 namespace streamgate {
@@ -12,9 +12,10 @@ class StdoutSinkFactory : public SinkFactory {
   std::string type() const override { return "stdout"; }
 
   absl::StatusOr<std::unique_ptr<Sink>> Create(
-      const YAML::Node& config, const SinkContext& context) const override {
-    RETURN_IF_ERROR(CheckKnownKeys(config, {"type"}, "sink."));
-    return std::unique_ptr<Sink>(std::make_unique<StdoutSink>(context.module_id));
+      const ConfigReader& config, const SinkContext& context) const override {
+    RETURN_IF_ERROR(config.CheckKnownKeys({"type"}));
+    return std::unique_ptr<Sink>(
+        std::make_unique<StdoutSink>(context.module_id, context.logger));
   }
 };
 

@@ -2,22 +2,32 @@
 
 #include <unistd.h>
 
-#include "absl/strings/str_cat.h"
+#include <utility>
+
+#include "gateway/api/metrics_writer.h"
 #include "sinks/file/json_line.h"
-#include "gateway/common/logging.h"
 
 namespace streamgate {
 
-StdoutSink::StdoutSink(std::string module_id)
+StdoutSink::StdoutSink(std::string module_id,
+                       std::shared_ptr<spdlog::logger> logger)
     : module_id_(std::move(module_id)),
-      writer_(STDOUT_FILENO, absl::StrCat("module '", module_id_, "': stdout")) {}
+      writer_(STDOUT_FILENO, "stdout", std::move(logger)) {}
 
-void StdoutSink::Write(OutBatch batch) {
+void StdoutSink::Deliver(OutBatch batch, DeliveryDone done) {
   buffer_.clear();
   for (const OutRecord& r : batch) AppendJsonLine(buffer_, module_id_, r);
-  absl::Status st = writer_.WriteAll(buffer_, absl::InfiniteFuture());
-  if (!st.ok()) spdlog::error("{}", st.message());
+  writer_.WriteAll(buffer_);
+  // A rare huge batch must not pin its buffer's memory forever.
   if (buffer_.capacity() > (8 << 20)) std::string().swap(buffer_);
+  DeliveryReport report;
+  report.delivered = batch.size();
+  if (done) std::move(done)(report);
+}
+
+void StdoutSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  out.Counter("streamgate_module_records_retried_total",
+              "Record retries by the module's sink (one per retry).", {}, 0);
 }
 
 }  // namespace streamgate

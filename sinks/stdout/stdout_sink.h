@@ -1,26 +1,34 @@
 // StdoutSink: each record as one JSON line (sinks/file/json_line.h) on
 // standard output, one write(2) per batch so lines from a batch are never
 // interleaved with anything else the process writes there (logs go to
-// stderr). Threading: its module's worker thread only.
+// stderr). A batch is reported delivered once written; a failing write is
+// retried until it succeeds (FdWriter), so nothing is dead-lettered.
+//
+// Threading: its module's worker thread only (see gateway/api/sink.h).
 #pragma once
 
+#include <memory>
 #include <string>
 
-#include "sinks/file/fd_writer.h"
 #include "gateway/api/sink.h"
+#include "sinks/stdout/fd_writer.h"
 
 namespace streamgate {
 
 class StdoutSink : public Sink {
  public:
-  explicit StdoutSink(std::string module_id);
+  // `logger` is the module's.
+  StdoutSink(std::string module_id, std::shared_ptr<spdlog::logger> logger);
 
   absl::Status Start() override { return absl::OkStatus(); }
-  void Write(OutBatch batch) override;
+  void Deliver(OutBatch batch, DeliveryDone done) override;
   absl::Status Flush(absl::Time deadline) override {
     return absl::OkStatus();
   }
   void Close() override {}
+  // Retries are a sink's own count (gateway/api/sink.h); this sink makes
+  // none, and says so like every sink: streamgate_module_records_retried_total 0.
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
  private:
   const std::string module_id_;

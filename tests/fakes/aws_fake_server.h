@@ -140,7 +140,7 @@ class FakeAwsServer {
   }
 
   void Post(const std::string& path, const std::string& body) const {
-    absl::StatusOr<HttpResponse> r = client_.Send("POST", Url(path), {}, body);
+    absl::StatusOr<HttpResponse> r = client_.Fetch("POST", Url(path), {}, body);
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->status, 200);
   }
@@ -150,7 +150,7 @@ class FakeAwsServer {
   // The recorded requests, optionally only those whose path starts with
   // `prefix` or, for STS, whose form Action is `action`.
   std::vector<rapidjson::Document> Requests(const std::string& action = "") const {
-    absl::StatusOr<HttpResponse> r = client_.Send("GET", Url("/_requests"), {}, "");
+    absl::StatusOr<HttpResponse> r = client_.Fetch("GET", Url("/_requests"), {}, "");
     std::vector<rapidjson::Document> out;
     if (!r.ok()) {
       ADD_FAILURE() << r.status();

@@ -1,8 +1,8 @@
 // streamgate-tail: prints the records of a Kinesis stream, one JSON line
 // each ({"shardId","sequenceNumber","partitionKey","data"(base64)}), from
 // every shard, from the oldest or the latest record, optionally following
-// new ones. Uses the sink's signer, HTTP client and the AWS credentials
-// chain, so it sees the stream the way the gateway does.
+// new ones. Uses the sink's signer, the shared AWS HTTP client and
+// credentials chain, so it sees the stream the way the gateway does.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,15 +11,13 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/common/json_text.h"
 #include "sinks/aws/credentials_chain.h"
-#include "sinks/kinesis/codec.h"
-#include "sinks/aws/endpoint.h"
-#include "sinks/kinesis/http_client.h"
-#include "sinks/kinesis/kinesis_api.h"
+#include "sinks/aws/http_client.h"
+#include "sinks/aws/url.h"
 #include "sinks/kinesis/request_signer.h"
+#include "tools/tail/kinesis_api.h"
 #include "tools/tail/stream_reader.h"
 
 namespace streamgate::kinesis {
@@ -114,7 +112,9 @@ void PrintRecord(const StreamRecord& r) {
   AppendJsonString(line, r.sequence_number);
   line.append(",\"partitionKey\":");
   AppendJsonString(line, r.partition_key);
-  absl::StrAppend(&line, ",\"data\":\"", absl::Base64Escape(r.data), "\"}\n");
+  line.append(",\"data\":\"");
+  AppendBase64(line, r.data);
+  line.append("\"}\n");
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
@@ -125,7 +125,7 @@ struct ShardCursor {
 };
 
 int Run(const Options& o) {
-  absl::StatusOr<Endpoint> endpoint = ParseEndpoint(o.endpoint);
+  absl::StatusOr<aws::Url> endpoint = aws::ParseEndpoint(o.endpoint);
   if (!endpoint.ok()) {
     std::cerr << "streamgate-tail: --endpoint: " << endpoint.status().message() << "\n";
     return 2;
@@ -142,19 +142,17 @@ int Run(const Options& o) {
               << "\n";
     return 2;
   }
-  HttpClientOptions hopts;
+  aws::HttpOptions hopts;
   // GetRecords answers hold up to 10 MB of data, base64 in JSON.
   hopts.max_response_bytes = 64 << 20;
   hopts.max_in_flight = 2;
+  // The sink's request timeout (KinesisConfig's default).
+  hopts.request_timeout = absl::Seconds(30);
   hopts.ca_file = o.ca_file;
   hopts.verify_tls = o.verify_tls;
-  auto http = HttpClient::Create(hopts);
-  if (!http.ok()) {
-    std::cerr << "streamgate-tail: " << http.status().message() << "\n";
-    return 1;
-  }
+  aws::HttpClient http(hopts);
   RequestSigner signer(*endpoint, o.region, **credentials);
-  KinesisApi api(**http, signer);
+  KinesisApi api(http, signer);
   StreamReader reader(api, o.stream);
 
   auto shards = reader.ListShards();

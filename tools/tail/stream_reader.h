@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sinks/kinesis/kinesis_api.h"
+#include "tools/tail/kinesis_api.h"
 
 namespace streamgate::kinesis {
 

@@ -1,12 +1,16 @@
 // JSON text fragments (gateway/common/json_text.h): strings escaped as
 // JSON.stringify does, numbers as ECMAScript Number::toString, RFC 3339 UTC
-// timestamps. Every expected text is written out by hand.
+// timestamps, and the one base64 encoder (the file sink's lines, Kinesis
+// requests, dead letters, streamgate-tail). Expected texts are written out
+// by hand, or come from Abseil's independent encoder.
 #include "gateway/common/json_text.h"
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
@@ -190,6 +194,59 @@ TEST(AppendRfc3339Test, FirstAndLastRenderableYears) {
   EXPECT_FALSE(IsRenderableTime(last + absl::Seconds(1)));
   EXPECT_FALSE(IsRenderableTime(absl::InfiniteFuture()));
   EXPECT_FALSE(IsRenderableTime(absl::InfinitePast()));
+}
+
+std::string B64(absl::string_view data) {
+  std::string out;
+  AppendBase64(out, data);
+  return out;
+}
+
+TEST(AppendBase64Test, Rfc4648Vectors) {
+  EXPECT_EQ(B64(""), "");
+  EXPECT_EQ(B64("f"), "Zg==");
+  EXPECT_EQ(B64("fo"), "Zm8=");
+  EXPECT_EQ(B64("foo"), "Zm9v");
+  EXPECT_EQ(B64("foob"), "Zm9vYg==");
+  EXPECT_EQ(B64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(B64("foobar"), "Zm9vYmFy");
+}
+
+TEST(AppendBase64Test, BinaryUsesTheStandardAlphabet) {
+  EXPECT_EQ(B64(std::string("\x00\xff\x10\x80", 4)), "AP8QgA==");
+  EXPECT_EQ(B64(std::string("\x00", 1)), "AA==");
+  EXPECT_EQ(B64("\xff\xff\xff"), "////");
+  EXPECT_EQ(B64("\xfb\xff"), "+/8=");
+}
+
+TEST(AppendBase64Test, LongInputHasNoLineBreaks) {
+  const std::string out = B64(std::string(300, 'a'));
+  EXPECT_EQ(out.size(), 400u);
+  EXPECT_EQ(out.find('\n'), std::string::npos);
+  EXPECT_EQ(out.substr(0, 8), "YWFhYWFh");
+}
+
+TEST(AppendBase64Test, AppendsWithoutClearing) {
+  std::string out = "prefix:";
+  AppendBase64(out, "foo");
+  EXPECT_EQ(out, "prefix:Zm9v");
+}
+
+TEST(AppendBase64Test, MatchesAbseilOnBinaryOfEveryLength) {
+  std::mt19937 rng(7);
+  for (size_t len = 0; len < 700; ++len) {
+    std::string data(len, '\0');
+    for (char& c : data) c = static_cast<char>(rng() & 0xff);
+    EXPECT_EQ(B64(data), absl::Base64Escape(data)) << "length " << len;
+  }
+  // Every 12-bit pair value, both positions of a group.
+  std::string all;
+  for (int v = 0; v < 4096; ++v) {
+    all.push_back(static_cast<char>(v >> 4));
+    all.push_back(static_cast<char>(((v & 15) << 4) | (v >> 8)));
+    all.push_back(static_cast<char>(v & 0xff));
+  }
+  EXPECT_EQ(B64(all), absl::Base64Escape(all));
 }
 
 }  // namespace

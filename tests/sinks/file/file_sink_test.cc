@@ -1,6 +1,7 @@
 // FileSink against real files in a fresh temporary directory: exact lines,
 // parent folders, appending across restarts, rotation by size keeping N
-// files with every line whole, base64 of binary and empty records.
+// files with every line whole, base64 of binary and empty records, each
+// batch reported delivered; the factory's config checks.
 #include "sinks/file/file_sink.h"
 
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "gateway/api/sink_registry.h"
+#include "gateway/api/config_reader.h"
+#include "sinks/file/config.h"
+#include "tests/sinks/recording_metrics.h"
+#include "tests/sinks/test_logger.h"
 #include "yaml-cpp/yaml.h"
 
 namespace streamgate {
@@ -39,6 +43,21 @@ std::string Line(int i) {
 }
 OutRecord Numbered(int i) { return Rec(absl::StrCat("record-", i), "k"); }
 
+// Delivers `batch`; the sink must report every record delivered before
+// Deliver returns.
+void Write(Sink& sink, OutBatch batch) {
+  const size_t n = batch.size();
+  bool called = false;
+  DeliveryReport got;
+  sink.Deliver(std::move(batch), [&](const DeliveryReport& r) {
+    called = true;
+    got = r;
+  });
+  ASSERT_TRUE(called);
+  EXPECT_EQ(got.delivered, n);
+  EXPECT_EQ(got.dead_lettered + got.undelivered + got.retries, 0u);
+}
+
 class FileSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,7 +72,7 @@ class FileSinkTest : public ::testing::Test {
 
   std::unique_ptr<FileSink> Open(const FileSinkOptions& o,
                                  const std::string& module = "m") {
-    auto s = std::make_unique<FileSink>(module, o);
+    auto s = std::make_unique<FileSink>(module, o, testing::TestLogger(module));
     absl::Status st = s->Start();
     EXPECT_TRUE(st.ok()) << st;
     return s;
@@ -93,7 +112,7 @@ TEST_F(FileSinkTest, ExactLines) {
   OutBatch b;
   b.push_back(Rec("hello", "42"));
   b.push_back(Rec(R"({"eventType":"a"})", "7"));
-  s->Write(std::move(b));
+  Write(*s, std::move(b));
   Finish(*s);
   EXPECT_EQ(Read(),
             "{\"module\":\"archive\",\"partitionKey\":\"42\",\"data\":\"aGVsbG8=\"}\n"
@@ -107,7 +126,7 @@ TEST_F(FileSinkTest, BinaryAndEmptyRecords) {
   b.push_back(Rec("", "2"));
   b.push_back(Rec("\xfb\xff", "3"));
   b.push_back(Rec(std::string("\n", 1), "4"));
-  s->Write(std::move(b));
+  Write(*s, std::move(b));
   Finish(*s);
   EXPECT_EQ(Read(),
             "{\"module\":\"m\",\"partitionKey\":\"1\",\"data\":\"AP8QgA==\"}\n"
@@ -118,7 +137,7 @@ TEST_F(FileSinkTest, BinaryAndEmptyRecords) {
 
 TEST_F(FileSinkTest, EmptyBatchWritesNothing) {
   auto s = Open(Opts());
-  s->Write({});
+  Write(*s, {});
   Finish(*s);
   EXPECT_TRUE(Exists(""));  // Start creates the file
   EXPECT_EQ(Read(), "");
@@ -128,7 +147,7 @@ TEST_F(FileSinkTest, CreatesParentDirectories) {
   FileSinkOptions o = Opts();
   o.path = (dir_ / "a" / "b" / "c" / "out.jsonl").string();
   auto s = Open(o);
-  s->Write({Rec("f", "1")});
+  Write(*s, {Rec("f", "1")});
   Finish(*s);
   EXPECT_EQ(ReadPath(dir_ / "a" / "b" / "c" / "out.jsonl"),
             "{\"module\":\"m\",\"partitionKey\":\"1\",\"data\":\"Zg==\"}\n");
@@ -138,7 +157,7 @@ TEST_F(FileSinkTest, StartFailsNamingTheModuleWhenTheFolderCannotBeMade) {
   std::ofstream(dir_ / "plainfile") << "x";
   FileSinkOptions o = Opts();
   o.path = (dir_ / "plainfile" / "out.jsonl").string();
-  FileSink s("mod7", o);
+  FileSink s("mod7", o, testing::TestLogger("mod7"));
   absl::Status st = s.Start();
   EXPECT_FALSE(st.ok());
   EXPECT_THAT(std::string(st.message()), HasSubstr("mod7"));
@@ -147,12 +166,12 @@ TEST_F(FileSinkTest, StartFailsNamingTheModuleWhenTheFolderCannotBeMade) {
 TEST_F(FileSinkTest, AppendsAcrossRestarts) {
   {
     auto s = Open(Opts());
-    s->Write({Numbered(0)});
+    Write(*s, {Numbered(0)});
     Finish(*s);
   }
   {
     auto s = Open(Opts());
-    s->Write({Numbered(1), Numbered(2)});
+    Write(*s, {Numbered(1), Numbered(2)});
     Finish(*s);
   }
   EXPECT_EQ(Read(), Line(0) + Line(1) + Line(2));
@@ -161,7 +180,7 @@ TEST_F(FileSinkTest, AppendsAcrossRestarts) {
 TEST_F(FileSinkTest, AppendsToAFileItDidNotCreate) {
   std::ofstream(dir_ / "out.jsonl") << "existing\n";
   auto s = Open(Opts());
-  s->Write({Numbered(3)});
+  Write(*s, {Numbered(3)});
   Finish(*s);
   EXPECT_EQ(Read(), "existing\n" + Line(3));
 }
@@ -170,8 +189,8 @@ TEST_F(FileSinkTest, FsyncOptionWritesTheSameBytes) {
   FileSinkOptions o = Opts();
   o.fsync = true;
   auto s = Open(o);
-  s->Write({Numbered(4)});
-  s->Write({Numbered(5)});
+  Write(*s, {Numbered(4)});
+  Write(*s, {Numbered(5)});
   Finish(*s);
   EXPECT_EQ(Read(), Line(4) + Line(5));
 }
@@ -188,7 +207,7 @@ TEST_F(FileSinkTest, RotatesBySizeKeepingNFilesOneBatch) {
   auto s = Open(Opts(kTwoLines, 2));
   OutBatch b;
   for (int i = 0; i < 10; ++i) b.push_back(Numbered(i));
-  s->Write(std::move(b));
+  Write(*s, std::move(b));
   Finish(*s);
   EXPECT_EQ(Read(), Line(8) + Line(9));
   EXPECT_EQ(Read(".1"), Line(6) + Line(7));
@@ -198,7 +217,7 @@ TEST_F(FileSinkTest, RotatesBySizeKeepingNFilesOneBatch) {
 
 TEST_F(FileSinkTest, RotatesBySizeOneRecordPerWrite) {
   auto s = Open(Opts(kTwoLines, 3));
-  for (int i = 0; i < 9; ++i) s->Write({Numbered(i)});
+  for (int i = 0; i < 9; ++i) Write(*s, {Numbered(i)});
   Finish(*s);
   EXPECT_EQ(Read(), Line(8));
   EXPECT_EQ(Read(".1"), Line(6) + Line(7));
@@ -217,7 +236,7 @@ TEST_F(FileSinkTest, RotationNeverSplitsALineAndLosesNothingKept) {
       std::string data(static_cast<size_t>(i * 2 + j), 'x');  // lines < 200 bytes
       b.push_back(Rec(data, absl::StrCat(i)));
     }
-    s->Write(std::move(b));
+    Write(*s, std::move(b));
   }
   Finish(*s);
   // Oldest file has the highest number; every file ends at a line boundary,
@@ -248,7 +267,7 @@ TEST_F(FileSinkTest, RotationNeverSplitsALineAndLosesNothingKept) {
 
 TEST_F(FileSinkTest, LineLargerThanTheLimitGetsAFileOfItsOwn) {
   auto s = Open(Opts(/*rotate_bytes=*/30, /*keep=*/5));
-  s->Write({Numbered(0), Numbered(1), Numbered(2)});
+  Write(*s, {Numbered(0), Numbered(1), Numbered(2)});
   Finish(*s);
   EXPECT_EQ(Read(), Line(2));
   EXPECT_EQ(Read(".1"), Line(1));
@@ -259,11 +278,11 @@ TEST_F(FileSinkTest, LineLargerThanTheLimitGetsAFileOfItsOwn) {
 TEST_F(FileSinkTest, RotationCountsWhatTheFileAlreadyHeld) {
   {
     auto s = Open(Opts());
-    s->Write({Numbered(0), Numbered(1)});
+    Write(*s, {Numbered(0), Numbered(1)});
     Finish(*s);
   }
   auto s = Open(Opts(kTwoLines, 2));
-  s->Write({Numbered(2)});
+  Write(*s, {Numbered(2)});
   Finish(*s);
   EXPECT_EQ(Read(".1"), Line(0) + Line(1));
   EXPECT_EQ(Read(), Line(2));
@@ -271,27 +290,63 @@ TEST_F(FileSinkTest, RotationCountsWhatTheFileAlreadyHeld) {
 
 TEST_F(FileSinkTest, KeepZeroKeepsOnlyTheCurrentFile) {
   auto s = Open(Opts(kTwoLines, 0));
-  s->Write({Numbered(0), Numbered(1), Numbered(2), Numbered(3), Numbered(4)});
+  Write(*s, {Numbered(0), Numbered(1), Numbered(2), Numbered(3), Numbered(4)});
   Finish(*s);
   EXPECT_EQ(Read(), Line(4));
   EXPECT_FALSE(Exists(".1"));
 }
 
-TEST_F(FileSinkTest, ThroughTheRegisteredFactory) {
-  SinkRegistry registry;
-  RegisterBuiltinSinks(registry);
+TEST_F(FileSinkTest, ThroughTheFactory) {
   const std::string path = (dir_ / "sub" / "f.jsonl").string();
-  auto sink = registry.Find("file")->Create(
-      YAML::Load("{type: file, path: '" + path + "', rotate_bytes: 122, rotate_keep: 1}"),
-      SinkContext{"m"});
+  auto sink = MakeFileSinkFactory()->Create(
+      ConfigReader(YAML::Load("{type: file, path: '" + path +
+                              "', rotate_bytes: 122, rotate_keep: 1, fsync: on}"),
+                   "sink"),
+      SinkContext{"m", false, nullptr, testing::TestLogger("m")});
   ASSERT_TRUE(sink.ok()) << sink.status();
   ASSERT_TRUE((*sink)->Start().ok());
-  (*sink)->Write({Numbered(0), Numbered(1), Numbered(2)});
+  Write(**sink, {Numbered(0), Numbered(1), Numbered(2)});
   ASSERT_TRUE((*sink)->Flush(absl::Now() + absl::Seconds(5)).ok());
   (*sink)->Close();
   EXPECT_EQ(ReadPath(fs::path(path)), Line(2));
   EXPECT_EQ(ReadPath(fs::path(path + ".1")), Line(0) + Line(1));
   EXPECT_FALSE(fs::exists(path + ".2"));
+}
+
+TEST_F(FileSinkTest, ReportsNoRetriesAndNothingTheModuleCounts) {
+  auto s = Open(Opts());
+  testing::RecordingWriter out;
+  s->CollectMetrics(out);
+  ASSERT_EQ(out.samples().size(), 1u);
+  EXPECT_EQ(out.samples()[0].name, "streamgate_module_records_retried_total");
+  EXPECT_EQ(out.samples()[0].help, "Record retries by the module's sink (one per retry).");
+  EXPECT_EQ(out.samples()[0].kind, "counter");
+  EXPECT_EQ(out.samples()[0].labels, "");
+  EXPECT_EQ(out.samples()[0].value, 0);
+}
+
+TEST(FileSinkFactoryTest, ErrorsNameTheFieldAndLine) {
+  auto factory = MakeFileSinkFactory();
+  EXPECT_EQ(factory->type(), "file");
+  const std::pair<const char*, const char*> cases[] = {
+      {"type: file\n", "sink.path (line 1): required (the file to append to)"},
+      {"type: file\npath: ''\n", "sink.path (line 1): required (the file to append to)"},
+      {"type: file\npath: /x\nfsync: maybe\n", "sink.fsync (line 3): must be true or false"},
+      {"type: file\npath: /x\nrotate_keep: 5000\n",
+       "sink.rotate_keep (line 3): must be between 0 and 1000, got 5000"},
+      {"type: file\npath: /x\nrotate_bytes: lots\n",
+       "sink.rotate_bytes (line 3): must be an integer"},
+      {"type: file\npath: /x\nrotate: 1\n",
+       "sink.rotate (line 3): unknown field (expected one of: type, path, fsync, "
+       "rotate_bytes, rotate_keep)"},
+  };
+  for (const auto& [yaml, want] : cases) {
+    auto s = factory->Create(ConfigReader(YAML::Load(yaml), "sink"),
+                             SinkContext{"m", false, nullptr, testing::TestLogger("m")});
+    ASSERT_FALSE(s.ok()) << yaml;
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.status().message(), want) << yaml;
+  }
 }
 
 }  // namespace

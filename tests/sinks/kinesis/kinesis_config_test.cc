@@ -1,7 +1,10 @@
 // Kinesis sink config: defaults, limits, unknown keys and errors naming the
-// field and line; Create does no I/O.
+// field and line (integers and booleans in ConfigReader's wording, like
+// every section); Create does no I/O.
 #include "sinks/kinesis/config.h"
 
+#include "gateway/api/config_reader.h"
+#include "tests/sinks/test_logger.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "yaml-cpp/yaml.h"
@@ -12,7 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 
 absl::StatusOr<KinesisConfig> Parse(const std::string& yaml) {
-  return ParseKinesisConfig(YAML::Load(yaml));
+  return ParseKinesisConfig(ConfigReader(YAML::Load(yaml), "sink"));
 }
 
 TEST(KinesisConfigTest, DefaultsFromMinimalConfig) {
@@ -70,13 +73,19 @@ TEST(KinesisConfigTest, ErrorsNameFieldAndLine) {
       {"region: eu-west-1\n", "sink.stream_name (line 1): must be set"},
       {"stream_name: s\n", "sink.region (line 1): must be set"},
       {"region: eu-west-1\nstream_name: s\nmax_records: 501\n",
-       "sink.max_records (line 3): must be between 1 and 500"},
+       "sink.max_records (line 3): must be between 1 and 500, got 501"},
       {"region: eu-west-1\nstream_name: s\nmax_request_bytes: 5242881\n",
-       "sink.max_request_bytes (line 3): must be between 2 and 5242880"},
+       "sink.max_request_bytes (line 3): must be between 2 and 5242880, got 5242881"},
       {"region: eu-west-1\nstream_name: s\nmax_record_bytes: 10485761\n",
-       "sink.max_record_bytes (line 3): must be between 2 and 10485760"},
+       "sink.max_record_bytes (line 3): must be between 2 and 10485760, got 10485761"},
       {"region: eu-west-1\nstream_name: s\nlinger_ms: -1\n",
-       "sink.linger_ms (line 3): must be a non-negative integer"},
+       "sink.linger_ms (line 3): must be between 0 and 60000, got -1"},
+      {"region: eu-west-1\nstream_name: s\nlinger_ms: soon\n",
+       "sink.linger_ms (line 3): must be an integer"},
+      {"region: eu-west-1\nstream_name: s\nmax_in_flight: 0\n",
+       "sink.max_in_flight (line 3): must be between 1 and 256, got 0"},
+      {"region: eu-west-1\nstream_name: s\ndead_letter_path: ''\n",
+       "sink.dead_letter_path (line 3): must not be empty"},
       {"region: eu-west-1\nstream_name: s\nendpoint: ftp://x\n",
        "sink.endpoint (line 3): must be an http:// or https:// URL"},
       {"region: eu-west-1\nstream_name: s\nbogus: 1\n",
@@ -105,6 +114,17 @@ TEST(KinesisConfigTest, ErrorsNameFieldAndLine) {
   }
 }
 
+TEST(KinesisConfigTest, BooleansReadLikeEverySection) {
+  for (const char* word : {"off", "no", "False", "n"}) {
+    auto c = Parse(std::string("region: eu-west-1\nstream_name: s\nverify_tls: ") + word);
+    ASSERT_TRUE(c.ok()) << word << ": " << c.status();
+    EXPECT_FALSE(c->verify_tls) << word;
+  }
+  auto c = Parse("region: eu-west-1\nstream_name: s\nverify_tls: on\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->verify_tls);
+}
+
 TEST(KinesisConfigTest, FactoryCreatesWithoutIo) {
   auto factory = MakeKinesisSinkFactory();
   EXPECT_EQ(factory->type(), "kinesis");
@@ -113,10 +133,11 @@ TEST(KinesisConfigTest, FactoryCreatesWithoutIo) {
   YAML::Node node = YAML::Load(
       "type: kinesis\nregion: eu-west-1\nstream_name: s\n"
       "dead_letter_path: /nonexistent-streamgate-test/dir/dead.jsonl\n");
-  auto sink = factory->Create(node, SinkContext{"m1"});
+  const SinkContext context{"m1", false, nullptr, streamgate::testing::TestLogger("m1")};
+  auto sink = factory->Create(ConfigReader(node, "sink"), context);
   ASSERT_TRUE(sink.ok()) << sink.status();
-  auto bad = factory->Create(YAML::Load("type: kinesis\nregion: eu-west-1\n"),
-                             SinkContext{"m1"});
+  auto bad = factory->Create(
+      ConfigReader(YAML::Load("type: kinesis\nregion: eu-west-1\n"), "sink"), context);
   EXPECT_FALSE(bad.ok());
 }
 

@@ -26,8 +26,8 @@ PendingBatch Batch(int n) {
   return b;
 }
 
-HttpResponse Ok(std::string body) {
-  HttpResponse r;
+aws::HttpResponse Ok(std::string body) {
+  aws::HttpResponse r;
   r.status = 200;
   r.body = std::move(body);
   return r;
@@ -95,7 +95,7 @@ TEST(RetrierTest, BackoffIsExponentialFullJitterAndCapped) {
 
 TEST(RetrierTest, WholeRequestThrottlingAnd5xxRetryEveryRecord) {
   Retrier retrier(Policy(), [] { return 1.0; });
-  HttpResponse throttled;
+  aws::HttpResponse throttled;
   throttled.status = 400;
   throttled.body = R"({"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded"})";
   RetryOutcome out = retrier.OnResponse(Batch(3), throttled, kT0);
@@ -105,7 +105,7 @@ TEST(RetrierTest, WholeRequestThrottlingAnd5xxRetryEveryRecord) {
   EXPECT_TRUE(out.dead.empty());
 
   for (long status : {500L, 503L}) {
-    HttpResponse r;
+    aws::HttpResponse r;
     r.status = status;
     r.body = "<html>oops</html>";
     out = retrier.OnResponse(Batch(2), r, kT0);
@@ -120,7 +120,7 @@ TEST(RetrierTest, NonRetryableErrorsGoToDeadLetterAtOnce) {
   for (const char* code : {"ResourceNotFoundException", "AccessDeniedException",
                            "ValidationException", "KMSDisabledException",
                            "KMSAccessDeniedException", "UnrecognizedClientException"}) {
-    HttpResponse r;
+    aws::HttpResponse r;
     r.status = 400;
     r.body = absl::StrCat(R"({"__type":")", code, R"(","message":"m"})");
     RetryOutcome out = retrier.OnResponse(Batch(2), r, kT0);
@@ -140,8 +140,8 @@ TEST(RetrierTest, NonRetryableErrorsGoToDeadLetterAtOnce) {
 
 TEST(RetrierTest, TimeoutAfterSendMarksPossibleDuplicates) {
   Retrier retrier(Policy(), [] { return 0.0; });
-  HttpResponse timeout;
-  timeout.error = TransportError::kTimeout;
+  aws::HttpResponse timeout;
+  timeout.error = aws::TransportError::kTimeout;
   timeout.request_sent = true;
   RetryOutcome out = retrier.OnResponse(Batch(3), timeout, kT0);
   EXPECT_EQ(out.request, RequestOutcome::kTransportError);
@@ -149,8 +149,8 @@ TEST(RetrierTest, TimeoutAfterSendMarksPossibleDuplicates) {
   ASSERT_EQ(out.retry.size(), 3u);
   EXPECT_TRUE(out.retry[0].possible_duplicate);
 
-  HttpResponse refused;
-  refused.error = TransportError::kConnectFailed;
+  aws::HttpResponse refused;
+  refused.error = aws::TransportError::kConnectFailed;
   refused.request_sent = false;
   out = retrier.OnResponse(Batch(2), refused, kT0);
   EXPECT_EQ(out.newly_possible_duplicates, 0u);
@@ -160,7 +160,7 @@ TEST(RetrierTest, TimeoutAfterSendMarksPossibleDuplicates) {
 
 TEST(RetrierTest, RecordsPastTtlGoToDeadLetter) {
   Retrier retrier(Policy(), [] { return 0.0; });
-  HttpResponse r;
+  aws::HttpResponse r;
   r.status = 500;
   // 59.99 s after acceptance with a 60 s TTL: a zero backoff still fits.
   RetryOutcome out = retrier.OnResponse(Batch(1), r, kT0 + absl::Milliseconds(59990));
@@ -215,7 +215,7 @@ TEST(RetrierTest, SuccessAnswerWithAnInvalidEntryIsRetriedAsPossibleDuplicate) {
 
 TEST(RetrierTest, AttemptsAccumulateAcrossRetries) {
   Retrier retrier(Policy(), [] { return 0.0; });
-  HttpResponse r;
+  aws::HttpResponse r;
   r.status = 503;
   PendingBatch b = Batch(1);
   for (int i = 1; i <= 3; ++i) {

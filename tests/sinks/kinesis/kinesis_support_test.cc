@@ -1,42 +1,23 @@
-// Small pieces of the Kinesis sink: endpoint parsing, the log limiter and
-// the dead-letter writer.
+// Small pieces of the Kinesis sink: the log limiter, the dead-letter
+// writer, the completion tracker and the sink's metrics.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "gateway/common/log_limiter.h"
 #include "gtest/gtest.h"
 #include "sinks/kinesis/dead_letter_writer.h"
-#include "sinks/aws/endpoint.h"
-#include "gateway/common/log_limiter.h"
+#include "sinks/kinesis/delivery_tracker.h"
+#include "sinks/kinesis/sink_metrics.h"
+#include "tests/sinks/recording_metrics.h"
+#include "tests/sinks/test_logger.h"
 
 namespace streamgate::kinesis {
 namespace {
-
-TEST(EndpointTest, ParsesUrls) {
-  auto e = ParseEndpoint("https://kinesis.eu-west-1.amazonaws.com");
-  ASSERT_TRUE(e.ok());
-  EXPECT_TRUE(e->https);
-  EXPECT_EQ(e->host, "kinesis.eu-west-1.amazonaws.com");
-  EXPECT_EQ(e->path, "/");
-  e = ParseEndpoint("http://127.0.0.1:4567/");
-  ASSERT_TRUE(e.ok());
-  EXPECT_FALSE(e->https);
-  EXPECT_EQ(e->host, "127.0.0.1:4567");
-  EXPECT_EQ(e->url, "http://127.0.0.1:4567");
-  e = ParseEndpoint("https://Example.com:443/prefix/");
-  ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->host, "example.com");  // default port left out, as signed
-  EXPECT_EQ(e->path, "/prefix");
-  e = ParseEndpoint("http://[::1]:8080");
-  ASSERT_TRUE(e.ok());
-  EXPECT_EQ(e->host, "[::1]:8080");
-  for (const char* bad : {"ftp://x", "kinesis.amazonaws.com", "http://", "http://:80",
-                          "http://u:p@host", "http://host:0", "http://host:99999",
-                          "http://host/?a=b", "http://ho st"}) {
-    EXPECT_FALSE(ParseEndpoint(bad).ok()) << bad;
-  }
-}
 
 TEST(LogLimiterTest, OneLinePerKeyPerIntervalWithSuppressedCount) {
   LogLimiter limiter(absl::Seconds(10));
@@ -73,7 +54,7 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   const std::string path = dir + "/a/b/dead.jsonl";
   const absl::Time t = absl::FromUnixMillis(1700000000123);
   {
-    DeadLetterWriter w("mod-1", Own(path), nullptr);
+    DeadLetterWriter w("mod-1", Own(path), nullptr, streamgate::testing::TestLogger("mod-1"));
     ASSERT_TRUE(w.Open().ok());
     PendingBatch b;
     b.push_back(Rec("hi", "42", "ResourceNotFoundException: Stream \"s\" gone", 1));
@@ -81,7 +62,7 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
     EXPECT_EQ(w.Write(b, t), 2u);
   }
   {
-    DeadLetterWriter w("mod-1", Own(path), nullptr);  // appends
+    DeadLetterWriter w("mod-1", Own(path), nullptr, streamgate::testing::TestLogger("mod-1"));  // appends
     ASSERT_TRUE(w.Open().ok());
     EXPECT_EQ(w.Write({Rec("", "7", "TTL", 9)}, t), 1u);
   }
@@ -107,10 +88,17 @@ TEST(DeadLetterWriterTest, CreatesParentDirsAndAppendsJsonLines) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(DeadLetterWriterTest, WithoutAnyFileNothingIsWrittenButOpenSucceeds) {
-  DeadLetterWriter w("mod-2", Own(""), nullptr);
+TEST(DeadLetterWriterTest, WithoutAnyFileNothingIsWrittenButTheCountIsLogged) {
+  std::shared_ptr<streamgate::testing::MemoryLogSink> log;
+  DeadLetterWriter w("mod-2", Own(""), nullptr,
+                     streamgate::testing::TestLogger("mod-2", log));
   ASSERT_TRUE(w.Open().ok());
-  EXPECT_EQ(w.Write({Rec("d", "k", "e", 1)}, absl::Now()), 0u);  // logged instead
+  EXPECT_EQ(w.Write({Rec("d", "k", "e\nforged", 1), Rec("d", "k", "e", 1)}, absl::Now()),
+            0u);
+  ASSERT_EQ(log->Messages().size(), 1u);
+  EXPECT_EQ(log->Messages()[0],
+            "error: 2 record(s) undeliverable and neither sink.dead_letter_path "
+            "nor dead_letter.path is set; first reason: e\\nforged");
 }
 
 TEST(DeadLetterWriterTest, UsesTheSharedFileWithoutOneOfItsOwn) {
@@ -118,7 +106,7 @@ TEST(DeadLetterWriterTest, UsesTheSharedFileWithoutOneOfItsOwn) {
   std::filesystem::remove_all(dir);
   DeadLetterFile shared(Own(dir + "/dead.jsonl"));
   ASSERT_TRUE(shared.Open().ok());
-  DeadLetterWriter w("mod-4", Own(""), &shared);
+  DeadLetterWriter w("mod-4", Own(""), &shared, streamgate::testing::TestLogger("mod-4"));
   ASSERT_TRUE(w.Open().ok());
   EXPECT_EQ(w.file(), &shared);
   EXPECT_EQ(w.Write({Rec("d", "k", "e", 1), Rec("d2", "k", "e", 1)}, absl::Now()),
@@ -132,7 +120,7 @@ TEST(DeadLetterWriterTest, OwnFileIsBoundedAndRotated) {
   const std::string dir = ::testing::TempDir() + "/dlw-rotate";
   std::filesystem::remove_all(dir);
   DeadLetterFile shared(Own(dir + "/shared.jsonl"));
-  DeadLetterWriter w("mod-5", Own(dir + "/own.jsonl"), &shared);
+  DeadLetterWriter w("mod-5", Own(dir + "/own.jsonl"), &shared, streamgate::testing::TestLogger("mod-5"));
   ASSERT_TRUE(w.Open().ok());
   ASSERT_NE(w.file(), &shared);
   const int64_t max_bytes = w.file()->options().max_bytes;
@@ -150,11 +138,101 @@ TEST(DeadLetterWriterTest, OwnFileIsBoundedAndRotated) {
 }
 
 TEST(DeadLetterWriterTest, UnwritableDirectoryIsAnErrorNamingTheField) {
-  DeadLetterWriter w("mod-3", Own("/proc/streamgate-no/dead.jsonl"), nullptr);
+  DeadLetterWriter w("mod-3", Own("/proc/streamgate-no/dead.jsonl"), nullptr, streamgate::testing::TestLogger("mod-3"));
   absl::Status s = w.Open();
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("sink.dead_letter_path"), absl::string_view::npos);
   EXPECT_EQ(s.message().find("dead_letter.path"), absl::string_view::npos) << s;
+}
+
+TEST(DeliveryTrackerTest, ReportsEachTicketOnceWhenItsLastRecordSettles) {
+  DeliveryTracker tracker;
+  std::vector<std::pair<int, DeliveryReport>> done;
+  auto track = [&](int id) {
+    return [&done, id](const DeliveryReport& r) { done.emplace_back(id, r); };
+  };
+  const uint64_t a = tracker.Open(3, track(1));
+  const uint64_t b = tracker.Open(2, track(2));
+  Tallies step;
+  TallyOf(step, a).delivered = 1;
+  TallyOf(step, a).retries = 2;
+  TallyOf(step, b).dead_lettered = 2;
+  tracker.Settle(step);
+  ASSERT_EQ(done.size(), 1u);  // b is complete, a is not
+  EXPECT_EQ(done[0].first, 2);
+  EXPECT_EQ(done[0].second.dead_lettered, 2u);
+  Tallies rest;
+  TallyOf(rest, a).delivered = 2;
+  tracker.Settle(rest);
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(done[1].first, 1);
+  EXPECT_EQ(done[1].second.delivered, 3u);
+  EXPECT_EQ(done[1].second.retries, 2u);
+  EXPECT_EQ(tracker.CloseAll(), 0u);
+  EXPECT_EQ(done.size(), 2u);  // nothing runs twice
+}
+
+TEST(DeliveryTrackerTest, CloseAllReportsWhatIsLeftUndelivered) {
+  DeliveryTracker tracker;
+  DeliveryReport got;
+  int calls = 0;
+  const uint64_t t = tracker.Open(5, [&](const DeliveryReport& r) {
+    got = r;
+    ++calls;
+  });
+  Tallies step;
+  TallyOf(step, t).delivered = 2;
+  TallyOf(step, t).retries = 3;
+  tracker.Settle(step);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(tracker.CloseAll(), 3u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got.delivered, 2u);
+  EXPECT_EQ(got.undelivered, 3u);
+  EXPECT_EQ(got.retries, 3u);
+}
+
+// Delivered and dead-lettered records are the module's metrics (from the
+// reports); the sink reports its retries, requests, errors and latency.
+TEST(KinesisSinkMetricsTest, ReportsTheSinksOwnFamiliesOnly) {
+  KinesisSinkMetrics m;
+  RetryOutcome partial;
+  partial.request = RequestOutcome::kPartial;
+  partial.delivered = 3;
+  partial.retry.resize(2);
+  partial.record_errors["InternalFailure"] = 2;
+  m.Count(partial);
+  RetryOutcome lost;
+  lost.request = RequestOutcome::kTransportError;
+  lost.request_error = "Timeout";
+  lost.retry.resize(4);
+  lost.newly_possible_duplicates = 4;
+  m.Count(lost);
+  ++m.counters().requests_sent;
+  ++m.counters().requests_sent;
+  m.ObserveRequest(absl::Milliseconds(20));
+  streamgate::testing::RecordingWriter out;
+  m.Collect(out);
+  EXPECT_EQ(out.Families(),
+            (std::vector<std::string>{
+                "streamgate_module_records_retried_total",
+                "streamgate_kinesis_possible_duplicates_total",
+                "streamgate_kinesis_requests_sent_total",
+                "streamgate_kinesis_requests_total",
+                "streamgate_kinesis_errors_total",
+                "streamgate_kinesis_request_duration_seconds"}));
+  std::map<std::string, double> values;
+  for (const auto& s : out.samples()) values[s.name + "{" + s.labels + "}"] = s.value;
+  EXPECT_EQ(values["streamgate_module_records_retried_total{}"], 6);
+  EXPECT_EQ(values["streamgate_kinesis_possible_duplicates_total{}"], 4);
+  EXPECT_EQ(values["streamgate_kinesis_requests_sent_total{}"], 2);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=partial}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=transport_error}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_requests_total{outcome=ok}"], 0);
+  EXPECT_EQ(values["streamgate_kinesis_errors_total{code=InternalFailure}"], 2);
+  EXPECT_EQ(values["streamgate_kinesis_errors_total{code=Timeout}"], 1);
+  EXPECT_EQ(values["streamgate_kinesis_request_duration_seconds{}"], 1);
+  EXPECT_EQ(out.samples()[0].help, "Record retries by the module's sink (one per retry).");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "simdjson.h"
 #include "sinks/kinesis/kinesis_sink.h"
 #include "tests/sinks/kinesis/kinesis_test_support.h"
+#include "tests/sinks/test_logger.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -60,7 +61,10 @@ class KinesisTailTest : public ::testing::Test {
     config.endpoint = kinesalite_->url();
     config.linger = absl::Milliseconds(5);
     config.max_records = 50;
-    KinesisSink sink(config, SinkContext{"m-tail"}, [] {
+    KinesisSink sink(config,
+                     SinkContext{"m-tail", false, nullptr,
+                                 streamgate::testing::TestLogger("m-tail")},
+                     [] {
       return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
           std::make_unique<testing::StaticCredentials>());
     });
@@ -75,10 +79,11 @@ class KinesisTailTest : public ::testing::Test {
       expected_[{r.partition_key, data}] = 1;
       batch.push_back(std::move(r));
     }
-    sink.Write(std::move(batch));
+    DeliveryReport report;
+    sink.Deliver(std::move(batch), [&](const DeliveryReport& r) { report = r; });
     ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(30)).ok());
     sink.Close();
-    ASSERT_EQ(sink.counters().records_delivered.load(), 200u);
+    ASSERT_EQ(report.delivered, 200u);
   }
 
   std::string stream_ = "tail-stream";
@@ -172,7 +177,10 @@ TEST_F(KinesisTailTest, FollowPrintsRecordsWrittenLater) {
   config.stream_name = stream_;
   config.endpoint = url;
   config.linger = absl::Milliseconds(5);
-  KinesisSink sink(config, SinkContext{"m-follow"}, [] {
+  KinesisSink sink(config,
+                   SinkContext{"m-follow", false, nullptr,
+                               streamgate::testing::TestLogger("m-follow")},
+                   [] {
     return absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>>(
         std::make_unique<testing::StaticCredentials>());
   });
@@ -184,7 +192,7 @@ TEST_F(KinesisTailTest, FollowPrintsRecordsWrittenLater) {
     r.partition_key = absl::StrCat("f", i);
     later.push_back(std::move(r));
   }
-  sink.Write(later);
+  sink.Deliver(later, [](const DeliveryReport&) {});
   ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(30)).ok());
   sink.Close();
   const size_t want = expected_.size() + later.size();

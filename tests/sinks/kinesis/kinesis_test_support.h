@@ -4,87 +4,23 @@
 // streams. Test-only; not thread-safe.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sinks/aws/credentials_provider.h"
-#include "sinks/aws/endpoint.h"
-#include "sinks/kinesis/http_client.h"
-#include "sinks/kinesis/kinesis_api.h"
+#include "sinks/aws/http_client.h"
+#include "sinks/aws/url.h"
 #include "sinks/kinesis/request_signer.h"
+#include "tests/sinks/port_process.h"
+#include "tools/tail/kinesis_api.h"
 #include "tools/tail/stream_reader.h"
 
 namespace streamgate::kinesis::testing {
 
-// A child process that prints "PORT <n>" on stdout once it listens.
-class PortProcess {
- public:
-  static absl::StatusOr<std::unique_ptr<PortProcess>> Start(
-      std::vector<std::string> argv) {
-    int out[2];
-    if (pipe(out) != 0) return absl::InternalError("pipe");
-    pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork");
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-      dup2(out[1], 1);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(out[1]);
-    auto p = std::unique_ptr<PortProcess>(new PortProcess(pid, out[0]));
-    std::string line;
-    while (line.find('\n') == std::string::npos) {
-      pollfd pfd{out[0], POLLIN, 0};
-      if (poll(&pfd, 1, 20000) <= 0) {
-        return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not start"));
-      }
-      char buf[256];
-      ssize_t n = read(out[0], buf, sizeof buf);
-      if (n <= 0) return absl::InternalError(absl::StrCat(argv[0], " exited"));
-      line.append(buf, n);
-    }
-    if (line.rfind("PORT ", 0) != 0 ||
-        !absl::SimpleAtoi(line.substr(5, line.find('\n') - 5), &p->port_)) {
-      return absl::InternalError(absl::StrCat("unexpected start line: ", line));
-    }
-    return p;
-  }
-
-  ~PortProcess() {
-    kill(pid_, SIGTERM);
-    int status;
-    waitpid(pid_, &status, 0);
-    close(fd_);
-  }
-
-  int port() const { return port_; }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
-
- private:
-  PortProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
-  pid_t pid_;
-  int fd_;
-  int port_ = 0;
-};
+using ::streamgate::testing::PortProcess;
 
 inline std::string NodeModules() {
   return std::string(STREAMGATE_SOURCE_DIR) + "/tests/node_modules";
@@ -120,14 +56,21 @@ class StaticCredentials : public aws::CredentialsProvider {
   }
 };
 
+// The sink's HTTP settings, with room for GetRecords answers.
+inline aws::HttpOptions HttpTestOptions() {
+  aws::HttpOptions o;
+  o.request_timeout = absl::Seconds(30);
+  o.max_response_bytes = 64 << 20;
+  return o;
+}
+
 // Creates and reads streams on one endpoint.
 class KinesisTestClient {
  public:
   explicit KinesisTestClient(const std::string& endpoint_url) {
-    http_ = *HttpClient::Create(HttpClientOptions{});
-    signer_ = std::make_unique<RequestSigner>(*ParseEndpoint(endpoint_url),
+    signer_ = std::make_unique<RequestSigner>(*aws::ParseEndpoint(endpoint_url),
                                               "us-east-1", credentials_);
-    api_ = std::make_unique<KinesisApi>(*http_, *signer_);
+    api_ = std::make_unique<KinesisApi>(http_, *signer_);
   }
   KinesisApi& api() { return *api_; }
 
@@ -153,7 +96,7 @@ class KinesisTestClient {
 
  private:
   StaticCredentials credentials_;
-  std::unique_ptr<HttpClient> http_;
+  aws::HttpClient http_{HttpTestOptions()};
   std::unique_ptr<RequestSigner> signer_;
   std::unique_ptr<KinesisApi> api_;
 };

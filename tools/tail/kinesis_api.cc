@@ -1,4 +1,4 @@
-#include "sinks/kinesis/kinesis_api.h"
+#include "tools/tail/kinesis_api.h"
 
 #include <utility>
 
@@ -12,10 +12,10 @@ absl::StatusOr<std::string> KinesisApi::Call(absl::string_view action,
   absl::StatusOr<aws::HttpRequest> request =
       signer_.Sign(action, std::move(body), absl::Now());
   if (!request.ok()) return request.status();
-  HttpResponse response = http_.SendSync(signer_.base_url(), *std::move(request));
-  if (response.error != TransportError::kNone) {
+  aws::HttpResponse response = http_.SendSync(signer_.origin(), *std::move(request));
+  if (response.error != aws::TransportError::kNone) {
     return absl::UnavailableError(absl::StrCat(action, ": ",
-                                               TransportErrorName(response.error),
+                                               aws::TransportErrorName(response.error),
                                                ": ", response.error_message));
   }
   if (response.status == 200) return std::move(response.body);
