@@ -92,9 +92,7 @@ std::string FormatDoorReject(const DoorReject& r, absl::Time now,
             : 0;
     raw = std::min(raw, room / 4 * 3);
   }
-  std::string b64;
-  absl::Base64Escape(r.data.substr(0, raw), &b64);
-  line.append(b64);
+  AppendBase64(line, r.data.substr(0, raw));
   line.append("\"");
   if (raw < r.data.size()) line.append(kTruncated.data(), kTruncated.size());
   line.append("}");

@@ -99,9 +99,5 @@ absl::Status FileSink::Flush(absl::Time deadline) { return file_.Sync(); }
 
 void FileSink::Close() { file_.Close(); }
 
-void FileSink::CollectMetrics(metrics::MetricsWriter& out) const {
-  out.Counter("streamgate_module_records_retried_total",
-              "Record retries by the module's sink (one per retry).", {}, 0);
-}
 
 }  // namespace streamgate

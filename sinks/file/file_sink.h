@@ -41,9 +41,6 @@ class FileSink : public Sink {
   void Deliver(OutBatch batch, DeliveryDone done) override;
   absl::Status Flush(absl::Time deadline) override;
   void Close() override;
-  // Retries are a sink's own count (gateway/api/sink.h); this sink makes
-  // none, and says so like every sink: streamgate_module_records_retried_total 0.
-  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
  private:
   // Writes and clears `buffer`, retrying until it is in the file.

@@ -24,11 +24,6 @@ void KinesisSinkMetrics::Collect(metrics::MetricsWriter& out) const {
     return static_cast<double>(v.load(std::memory_order_relaxed));
   };
   const KinesisSinkCounters& c = counters_;
-  // Counted when each retry is decided, not when its batch settles: a
-  // scrape during an outage shows the retries already made.
-  out.Counter("streamgate_module_records_retried_total",
-              "Record retries by the module's sink (one per retry).", {},
-              load(c.records_retried));
   out.Counter("streamgate_kinesis_possible_duplicates_total",
               "Records sent again after an answer was lost (the stream may "
               "hold them twice).",

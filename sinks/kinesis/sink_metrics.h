@@ -58,8 +58,9 @@ class KinesisSinkMetrics {
     request_seconds_.Observe(absl::ToDoubleSeconds(latency));
   }
 
-  // The streamgate_module_records_retried_total and streamgate_kinesis_*
-  // families, without the module label (the module adds it).
+  // The streamgate_kinesis_* families, without the module label (the
+  // module adds it; delivered, dead-lettered and retried are the module's,
+  // counted from each batch's DeliveryReport).
   void Collect(metrics::MetricsWriter& out) const;
 
   KinesisSinkCounters& counters() { return counters_; }

@@ -25,9 +25,5 @@ void StdoutSink::Deliver(OutBatch batch, DeliveryDone done) {
   if (done) std::move(done)(report);
 }
 
-void StdoutSink::CollectMetrics(metrics::MetricsWriter& out) const {
-  out.Counter("streamgate_module_records_retried_total",
-              "Record retries by the module's sink (one per retry).", {}, 0);
-}
 
 }  // namespace streamgate

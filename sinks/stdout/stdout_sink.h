@@ -26,9 +26,6 @@ class StdoutSink : public Sink {
     return absl::OkStatus();
   }
   void Close() override {}
-  // Retries are a sink's own count (gateway/api/sink.h); this sink makes
-  // none, and says so like every sink: streamgate_module_records_retried_total 0.
-  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
  private:
   const std::string module_id_;

@@ -499,7 +499,7 @@ def main():
         chk.check(len(entries) > 0, "kin-bad has ERROR entries in its log")
         for e in entries:
             chk.eq(e.level, "error", "kin-bad entry level")
-            chk.check("module kin-bad" in e.message and "PutRecords failed" in
+            chk.check("module 'kin-bad'" in e.message and "PutRecords failed" in
                       e.message, "kin-bad entry names the failure: %r" % e.message)
             chk.check(abs(e.time.seconds - time.time()) < 600,
                       "entry time %r is recent" % e.time.seconds)
@@ -582,7 +582,7 @@ def main():
         lines = out.splitlines()
         chk.check(len(lines) >= 1 and all(
             re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z error module "
-                     r"kin-bad: stream nowhere: PutRecords failed", ln)
+                     r"'kin-bad': stream nowhere: PutRecords failed", ln)
             for ln in lines), "ctl logs kin-bad lines: %r" % out)
         rc, out, err = run_ctl(ctl, target + ["logs", "kin-bad", "--limit", "1"])
         chk.eq((rc, len(out.splitlines())), (0, 1), "ctl logs --limit 1")
