@@ -243,43 +243,4 @@ absl::Status ConfigReader::CheckKnownKeys(
   return absl::OkStatus();
 }
 
-// --- Older free-function forms: `prefix` ends with the separator ("sink.").
-
-absl::Status RequireMap(const YAML::Node& node, absl::string_view field) {
-  if (!node.IsMap()) return FieldError(node, field, "must be a map");
-  return absl::OkStatus();
-}
-
-namespace {
-ConfigReader Legacy(const YAML::Node& map, absl::string_view prefix) {
-  absl::string_view path = prefix;
-  if (!path.empty() && path.back() == '.') path.remove_suffix(1);
-  return ConfigReader(map, std::string(path));
-}
-}  // namespace
-
-absl::Status CheckKnownKeys(const YAML::Node& map,
-                            std::initializer_list<absl::string_view> allowed,
-                            absl::string_view prefix) {
-  return Legacy(map, prefix).CheckKnownKeys(allowed);
-}
-
-absl::StatusOr<absl::optional<std::string>> ReadString(
-    const YAML::Node& map, absl::string_view key, absl::string_view prefix) {
-  return Legacy(map, prefix).String(key);
-}
-
-absl::StatusOr<absl::optional<int64_t>> ReadInt(const YAML::Node& map,
-                                                absl::string_view key,
-                                                absl::string_view prefix,
-                                                int64_t min, int64_t max) {
-  return Legacy(map, prefix).Int(key, min, max);
-}
-
-absl::StatusOr<absl::optional<bool>> ReadBool(const YAML::Node& map,
-                                              absl::string_view key,
-                                              absl::string_view prefix) {
-  return Legacy(map, prefix).Bool(key);
-}
-
 }  // namespace streamgate

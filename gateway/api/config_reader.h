@@ -94,19 +94,4 @@ absl::Status CheckNoDuplicateKeys(const YAML::Node& root);
 // Parses a size: digits, optionally followed by K/KiB/M/MiB/G/GiB.
 absl::optional<int64_t> ParseBytes(absl::string_view text);
 
-// Older free-function forms, kept until every caller uses ConfigReader.
-absl::Status CheckKnownKeys(const YAML::Node& map,
-                            std::initializer_list<absl::string_view> allowed,
-                            absl::string_view prefix);
-absl::Status RequireMap(const YAML::Node& node, absl::string_view field);
-absl::StatusOr<absl::optional<std::string>> ReadString(
-    const YAML::Node& map, absl::string_view key, absl::string_view prefix);
-absl::StatusOr<absl::optional<int64_t>> ReadInt(const YAML::Node& map,
-                                                absl::string_view key,
-                                                absl::string_view prefix,
-                                                int64_t min, int64_t max);
-absl::StatusOr<absl::optional<bool>> ReadBool(const YAML::Node& map,
-                                              absl::string_view key,
-                                              absl::string_view prefix);
-
 }  // namespace streamgate

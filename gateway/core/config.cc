@@ -37,15 +37,16 @@ absl::StatusOr<DeviceMap> ParseDevicesNode(const YAML::Node& node) {
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node d = node[i];
     const std::string prefix = absl::StrCat("devices[", i, "].");
-    RETURN_IF_ERROR(RequireMap(d, absl::StrCat("devices[", i, "]")));
-    RETURN_IF_ERROR(CheckKnownKeys(d, {"id", "home_id", "class"}, prefix));
-    ASSIGN_OR_RETURN(auto id, ReadInt(d, "id", prefix, 1, INT64_MAX));
+    ASSIGN_OR_RETURN(const ConfigReader r,
+                     ConfigReader::Open(d, absl::StrCat("devices[", i, "]")));
+    RETURN_IF_ERROR(r.CheckKnownKeys({"id", "home_id", "class"}));
+    ASSIGN_OR_RETURN(auto id, r.Int("id", 1, INT64_MAX));
     if (!id) return FieldError(d, prefix + "id", "required (a positive integer)");
-    ASSIGN_OR_RETURN(auto home, ReadInt(d, "home_id", prefix, 1, INT64_MAX));
+    ASSIGN_OR_RETURN(auto home, r.Int("home_id", 1, INT64_MAX));
     if (!home) {
       return FieldError(d, prefix + "home_id", "required (a positive integer)");
     }
-    ASSIGN_OR_RETURN(auto cls, ReadString(d, "class", prefix));
+    ASSIGN_OR_RETURN(auto cls, r.String("class"));
     DeviceInfo info{*home, cls.value_or("")};
     if (!devices.emplace(*id, std::move(info)).second) {
       return FieldError(d["id"], prefix + "id",
@@ -58,9 +59,9 @@ absl::StatusOr<DeviceMap> ParseDevicesNode(const YAML::Node& node) {
 // metrics: {listen: "HOST:PORT"} (numeric IPv4 host; port 0 picks one).
 absl::Status ParseMetrics(const YAML::Node& node, MetricsConfig& m) {
   if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
-  RETURN_IF_ERROR(RequireMap(node, "metrics"));
-  RETURN_IF_ERROR(CheckKnownKeys(node, {"listen"}, "metrics."));
-  ASSIGN_OR_RETURN(auto listen, ReadString(node, "listen", "metrics."));
+  ASSIGN_OR_RETURN(const ConfigReader r, ConfigReader::Open(node, "metrics"));
+  RETURN_IF_ERROR(r.CheckKnownKeys({"listen"}));
+  ASSIGN_OR_RETURN(auto listen, r.String("listen"));
   const size_t colon = listen ? listen->rfind(':') : std::string::npos;
   int port = -1;
   if (!listen || colon == std::string::npos || colon == 0 ||
@@ -116,19 +117,18 @@ absl::Status ParseRoot(const YAML::Node& root,
   if (!root.IsDefined() || root.IsNull()) {
     return absl::InvalidArgumentError("the file is empty (modules are required)");
   }
-  RETURN_IF_ERROR(RequireMap(root, "config"));
+  RETURN_IF_ERROR(ConfigReader::Open(root, "config").status());
   RETURN_IF_ERROR(CheckNoDuplicateKeys(root));
   RETURN_IF_ERROR(CheckTopLevelKeys(root, adapters));
   const YAML::Node limits = root["limits"];
   if (limits.IsDefined() && !limits.IsNull()) {
-    RETURN_IF_ERROR(RequireMap(limits, "limits"));
-    RETURN_IF_ERROR(CheckKnownKeys(limits, {"max_record_bytes"}, "limits."));
-    ASSIGN_OR_RETURN(auto mrb, ReadInt(limits, "max_record_bytes", "limits.",
-                                       1, 10 << 20));
-    if (mrb) c.max_record_bytes = *mrb;
+    ASSIGN_OR_RETURN(const ConfigReader l, ConfigReader::Open(limits, "limits"));
+    RETURN_IF_ERROR(l.CheckKnownKeys({"max_record_bytes"}));
+    RETURN_IF_ERROR(l.Read("max_record_bytes", c.max_record_bytes, 1, 10 << 20));
   }
   ASSIGN_OR_RETURN(c.devices, ParseDevicesNode(root["devices"]));
-  ASSIGN_OR_RETURN(auto level, ReadString(root, "log_level", ""));
+  const ConfigReader top(root, "");
+  ASSIGN_OR_RETURN(auto level, top.String("log_level"));
   if (level) {
     if (level->empty() || !ParseLogLevel(*level)) {
       return FieldError(root["log_level"], "log_level",
@@ -140,8 +140,7 @@ absl::Status ParseRoot(const YAML::Node& root,
   if (root["dead_letter"].IsDefined() && !root["dead_letter"].IsNull()) {
     ASSIGN_OR_RETURN(c.dead_letter, ParseDeadLetterOptions(root["dead_letter"]));
   }
-  ASSIGN_OR_RETURN(auto shutdown, ReadInt(root, "shutdown_timeout_ms", "", 0,
-                                          3600000));
+  ASSIGN_OR_RETURN(auto shutdown, top.Int("shutdown_timeout_ms", 0, 3600000));
   if (shutdown) c.shutdown_timeout = absl::Milliseconds(*shutdown);
 
   const YAML::Node modules = root["modules"];

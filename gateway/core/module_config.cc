@@ -28,9 +28,11 @@ bool ValidModuleId(const std::string& id) {
 absl::Status ParseModule(const YAML::Node& node, size_t index,
                          ModuleConfig& m) {
   const std::string where = absl::StrCat("modules[", index, "]");
-  RETURN_IF_ERROR(RequireMap(node, where));
+  RETURN_IF_ERROR(ConfigReader::Open(node, where).status());
+  // Errors name the module by id (below), so its fields need no path.
+  const ConfigReader r(node, "");
   m.line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  ASSIGN_OR_RETURN(auto id, ReadString(node, "id", ""));
+  ASSIGN_OR_RETURN(auto id, r.String("id"));
   if (!id) return FieldError(node, where + ".id", "required");
   if (!ValidModuleId(*id)) {
     return FieldError(node["id"], where + ".id",
@@ -49,14 +51,12 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
     return absl::InvalidArgumentError(
         absl::StrCat("module '", m.id, "': ", s.message()));
   };
-  absl::Status keys = CheckKnownKeys(
-      node,
+  absl::Status keys = r.CheckKnownKeys(
       {"id", "description", "subscribe_events", "bulk_data_label", "use_uuid",
-       "sink", "queue", "spool"},
-      "");
+       "sink", "queue", "spool"});
   if (!keys.ok()) return wrap(keys);
 
-  auto desc = ReadString(node, "description", "");
+  auto desc = r.String("description");
   if (!desc.ok()) return wrap(desc.status());
   m.description = desc->value_or("");
 
@@ -86,7 +86,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
       }
     }
   }
-  auto label = ReadString(node, "bulk_data_label", "");
+  auto label = r.String("bulk_data_label");
   if (!label.ok()) return wrap(label.status());
   if (*label) {
     if ((*label)->empty()) {
@@ -99,7 +99,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
     return err(node, "subscribe_events",
                "a module needs subscribe_events or bulk_data_label (or both)");
   }
-  auto uuid = ReadBool(node, "use_uuid", "");
+  auto uuid = r.Bool("use_uuid");
   if (!uuid.ok()) return wrap(uuid.status());
   m.use_uuid = uuid->value_or(false);
 
@@ -108,7 +108,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
     return err(node, "sink", "required (e.g. {type: stdout})");
   }
   if (!sink.IsMap()) return err(sink, "sink", "must be a map with a type");
-  auto type = ReadString(sink, "type", "sink.");
+  auto type = ConfigReader(sink, "sink").String("type");
   if (!type.ok()) return wrap(type.status());
   if (!*type || (*type)->empty()) {
     return err(sink, "sink.type", "required (kinesis, file or stdout)");
@@ -119,14 +119,11 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
   const YAML::Node queue = node["queue"];
   if (queue.IsDefined() && !queue.IsNull()) {
     if (!queue.IsMap()) return err(queue, "queue", "must be a map");
-    absl::Status qk = CheckKnownKeys(queue, {"max_records", "max_bytes"}, "queue.");
+    const ConfigReader q(queue, "queue");
+    absl::Status qk = q.CheckKnownKeys({"max_records", "max_bytes"});
+    if (qk.ok()) qk = q.Read("max_records", m.queue.max_records, 1, 100000000);
+    if (qk.ok()) qk = q.Read("max_bytes", m.queue.max_bytes, 1024, int64_t{1} << 40);
     if (!qk.ok()) return wrap(qk);
-    auto mr = ReadInt(queue, "max_records", "queue.", 1, 100000000);
-    if (!mr.ok()) return wrap(mr.status());
-    if (*mr) m.queue.max_records = **mr;
-    auto mb = ReadInt(queue, "max_bytes", "queue.", 1024, int64_t{1} << 40);
-    if (!mb.ok()) return wrap(mb.status());
-    if (*mb) m.queue.max_bytes = **mb;
   }
   const YAML::Node spool = node["spool"];
   if (spool.IsDefined() && !spool.IsNull()) {

@@ -17,7 +17,7 @@ namespace testing {
 
 class RecordingQueue : public ModuleQueue {
  public:
-  // When false, every TryReserve fails (a full queue).
+  // When false, every Reserve fails (a full queue).
   void set_accepting(bool accepting) {
     absl::MutexLock l(&mu_);
     accepting_ = accepting;
