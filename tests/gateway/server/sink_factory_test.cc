@@ -37,7 +37,9 @@ class SinkFactoryTest : public ::testing::Test {
     const SinkFactory* f = registry_.Find(type);
     EXPECT_NE(f, nullptr) << type;
     if (f == nullptr) return absl::NotFoundError(type);
-    return f->Create(ConfigReader(YAML::Load(yaml), "sink"), SinkContext{"m"});
+    SinkContext context;
+    context.module_id = "m";
+    return f->Create(ConfigReader(YAML::Load(yaml), "sink"), context);
   }
 
   // Builds a gateway from a config whose only module has `sink`.
