@@ -19,6 +19,7 @@ from collections import Counter
 import harness
 from harness import Fatal
 import kinesis_peer
+import peers
 
 OK = 0
 RESOURCE_EXHAUSTED = 8
@@ -265,13 +266,7 @@ class FaultProxy:
             return 0
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        peers.stop_process(self.proc)
         if self.proc is not None and self.proc.stdout:
             self.proc.stdout.close()
         if getattr(self, "_log", None):
