@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 
-from peers import port_open, wait_until  # noqa: F401 (the tests call golden.*)
+from peers import wait_until  # noqa: F401 (the tests call golden.wait_until)
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "golden")
