@@ -133,11 +133,11 @@ class Gateway:
 
     def log_text(self):
         """stdout and stderr so far, as text."""
-        return "".join(_read_text(p) for p in (self.stdout_path,
+        return "".join(read_text(p) for p in (self.stdout_path,
                                                 self.stderr_path))
 
     def stderr_text(self):
-        return _read_text(self.stderr_path)
+        return read_text(self.stderr_path)
 
     def wait_log(self, needle, what, timeout=30.0):
         """Waits until `needle` is in the gateway's output; Fatal if the
@@ -198,7 +198,8 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
-def _read_text(path):
+def read_text(path):
+    """The file as text ("" when it does not exist yet)."""
     try:
         with open(path, "rb") as f:
             return f.read().decode("utf-8", "replace")

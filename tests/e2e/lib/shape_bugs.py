@@ -28,6 +28,7 @@ import urllib.request
 
 import harness
 from harness import Checker, Fatal, Gateway
+from harness import read_text  # noqa: F401 (the cases read logs with it)
 from peers import wait_until  # noqa: F401 (used by the cases)
 
 CALL_TIMEOUT = 5.0
@@ -78,14 +79,6 @@ class Ctx:
         for g in self.gateways:
             g.kill()
             g.close_files()
-
-
-def read_text(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def log_lines(gw):
