@@ -1,4 +1,4 @@
-"""Helpers for the spool durability tests (tests/e2e/durability_test.py):
+"""Helpers for the spool durability tests (tests/e2e/durability_*_test.py):
 numbered events, Publish-stream clients that record exactly which events the
 gateway acknowledged, readers that count those events in a file sink or in a
 kinesalite stream, the Kinesis fault proxy (tests/fakes), and small
