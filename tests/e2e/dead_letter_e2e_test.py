@@ -14,17 +14,12 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+from peers import Mosquitto, read_bytes as read, wait_for  # noqa: E402
 
 CONFIG = """
 grpc: {{listen: "127.0.0.1:{grpc_port}"}}
@@ -39,31 +34,6 @@ modules:
 """
 
 
-def wait_for(cond, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise harness.Fatal("timed out waiting for " + what)
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def publish(port, topic, payload, work):
-    path = os.path.join(work, "payload.bin")
-    with open(path, "wb") as f:
-        f.write(payload)
-    subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1",
-                    "-t", topic, "-f", path], check=True, timeout=10)
-
-
 def main():
     binary, src = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="dl_e2e_")
@@ -72,36 +42,23 @@ def main():
     from streamgate.v1 import gateway_pb2 as pb
     from streamgate.v1 import gateway_pb2_grpc as pbg
     checker = harness.Checker()
-    mqtt_port, grpc_port = harness.free_port(), harness.free_port()
-    with open(os.path.join(work, "mosquitto.conf"), "w") as f:
-        f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
-                "persistence false\nlog_dest stdout\n" % mqtt_port)
-    broker = subprocess.Popen([MOSQUITTO, "-c", os.path.join(work, "mosquitto.conf")],
-                              stdout=open(os.path.join(work, "mosquitto.log"), "wb"),
-                              stderr=subprocess.STDOUT)
+    grpc_port = harness.free_port()
+    broker = Mosquitto(work)
     gw = None
     try:
-        def broker_up():
-            try:
-                socket.create_connection(("127.0.0.1", mqtt_port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_for(broker_up, "mosquitto")
+        broker.start()
+        mqtt_port = broker.port
         gw = harness.Gateway(binary, work, CONFIG.format(
             grpc_port=grpc_port, mqtt_port=mqtt_port, dir=work))
         gw.start()
-        wait_for(lambda: b"mqtt: subscribed" in read(gw.stderr_path) + read(gw.stdout_path)
-                 or gw.proc.poll() is not None, "the MQTT subscription")
-        if gw.proc.poll() is not None:
-            raise harness.Fatal("gateway exited:\n" + gw.stderr_tail())
+        gw.wait_log("mqtt: subscribed", "the MQTT subscription", timeout=20)
 
         bad_json = b'{"eventType": "x", "eventData": '
         unknown = b'{"eventType":"hello","eventData":{}}'
         bad_msgpack = b"\x93\x01\xc1\xff"
-        publish(mqtt_port, "/devices/42/event", bad_json, work)
-        publish(mqtt_port, "/devices/999/event", unknown, work)
-        publish(mqtt_port, "/devices/42/bulkData/logs", bad_msgpack, work)
+        broker.publish("/devices/42/event", bad_json)
+        broker.publish("/devices/999/event", unknown)
+        broker.publish("/devices/42/bulkData/logs", bad_msgpack)
         ch = grpc.insecure_channel("127.0.0.1:%d" % grpc_port)
         gw.wait_serving(ch)
         bad_grpc = b"\xa3not-a-map"
@@ -130,8 +87,7 @@ def main():
         checker.eq([(a.id, a.code) for a in answers], [(77, 3)],
                    "answer to an empty stream item")
         ch.close()
-        publish(mqtt_port, "/devices/42/event", b'{"eventType":"good","eventData":{}}',
-                work)
+        broker.publish("/devices/42/event", b'{"eventType":"good","eventData":{}}')
         sink = os.path.join(work, "all.jsonl")
         wait_for(lambda: read(sink).count(b"\n") >= 1, "the good event in the sink")
         dead = os.path.join(work, "dead", "doors.jsonl")
@@ -172,8 +128,7 @@ def main():
         if gw is not None:
             gw.kill()
             gw.close_files()
-        broker.terminate()
-        broker.wait()
+        broker.stop()
     if checker.failures:
         print("dead_letter_e2e_test: %d FAILED (files in %s)"
               % (len(checker.failures), work))

@@ -36,16 +36,11 @@ before those lines are written.
 Exit 0 = pass.
 """
 
-import http.server
-import json
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
@@ -53,10 +48,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 import golden  # noqa: E402
 import harness  # noqa: E402
+from fake_kinesis import FakeKinesis  # noqa: E402
 from harness import Fatal, Gateway  # noqa: E402
-
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+from peers import Mosquitto, read_bytes  # noqa: E402
 GOLDEN = os.path.join(golden.GOLDEN_DIR, "dead_letters.jsonl")
 CALL_TIMEOUT = 10.0
 SETTLE_TIMEOUT = 15.0
@@ -98,49 +92,23 @@ modules:
 """
 
 
-class FakeKinesis(http.server.BaseHTTPRequestHandler):
-    """Answers PutRecords by stream name; never stores anything."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        try:
-            req = json.loads(body)
-        except ValueError:
-            req = {}
-        stream = req.get("StreamName", "")
-        n = len(req.get("Records", []))
-        self.server.requests.append(stream)
-        if stream == "ttl-stream":
-            time.sleep(1.5)  # past record_ttl_s: 1 when the 500 arrives
-            status, answer = 500, {
-                "__type": "InternalFailure",
-                "message": "We encountered an internal error. Please try again."}
-        elif stream == "partial-stream":
-            status, answer = 200, {"FailedRecordCount": n, "Records": [
-                {"ErrorCode": "InvalidArgumentException",
-                 "ErrorMessage": "record refused by the golden test server"}] * n}
-        else:
-            status, answer = 400, {
-                "__type": "com.amazonaws.kinesis.v20131202#ResourceNotFoundException",
-                "message": "Stream %s under account 123456789012 not found." % stream}
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-def read_bytes(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
+def fake_answer(body):
+    """The fake endpoint's answer to PutRecords, by stream name; it never
+    stores anything."""
+    stream = body.get("StreamName", "")
+    n = len(body.get("Records", []))
+    if stream == "ttl-stream":
+        time.sleep(1.5)  # past record_ttl_s: 1 when the 500 arrives
+        return 500, {
+            "__type": "InternalFailure",
+            "message": "We encountered an internal error. Please try again."}
+    if stream == "partial-stream":
+        return 200, {"FailedRecordCount": n, "Records": [
+            {"ErrorCode": "InvalidArgumentException",
+             "ErrorMessage": "record refused by the golden test server"}] * n}
+    return 400, {
+        "__type": "com.amazonaws.kinesis.v20131202#ResourceNotFoundException",
+        "message": "Stream %s under account 123456789012 not found." % stream}
 
 
 def dead_letter_lines(dead_dir):
@@ -156,15 +124,6 @@ def dead_letter_lines(dead_dir):
 def normalise(line):
     text = line.decode("utf-8", "backslashreplace")
     return TIME_FIELD.sub('{"time":"<time>"', text, count=1)
-
-
-def mqtt_publish(port, topic, payload, work):
-    path = os.path.join(work, "payload.bin")
-    with open(path, "wb") as f:
-        f.write(payload)
-    subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1",
-                    "-i", "golden-publisher", "-t", topic, "-f", path],
-                   check=True, timeout=10, capture_output=True)
 
 
 def grpc_inputs(pb, pbg, channel):
@@ -236,25 +195,12 @@ def main():
     ok = False
     try:
         harness.generate_stubs(src, os.path.join(work, "stubs"))
-        import grpc
         from streamgate.v1 import gateway_pb2 as pb
         from streamgate.v1 import gateway_pb2_grpc as pbg
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeKinesis)
-        server.daemon_threads = True
-        server.requests = []
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-
-        mqtt_port, grpc_port = harness.free_port(), harness.free_port()
-        with open(os.path.join(work, "mosquitto.conf"), "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
-                    "persistence false\nlog_dest stdout\n" % mqtt_port)
-        broker = subprocess.Popen(
-            [MOSQUITTO, "-c", os.path.join(work, "mosquitto.conf")],
-            stdout=open(os.path.join(work, "mosquitto.log"), "wb"),
-            stderr=subprocess.STDOUT)
-        if not golden.wait_until(lambda: golden.port_open(mqtt_port), 10):
-            raise Fatal("mosquitto (%s) not listening after 10 s" % MOSQUITTO)
+        server = FakeKinesis(fake_answer)
+        broker = Mosquitto(work).start(timeout=10)
+        mqtt_port, grpc_port = broker.port, harness.free_port()
 
         os.environ["AWS_ACCESS_KEY_ID"] = "AKIDSTREAMGATEGOLDEN"
         os.environ["AWS_SECRET_ACCESS_KEY"] = "not-a-real-secret"
@@ -263,14 +209,9 @@ def main():
         os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
         gw = Gateway(binary, work, CONFIG.format(
             grpc_port=grpc_port, mqtt_port=mqtt_port,
-            http_port=server.server_address[1], dir=work))
+            http_port=server.port, dir=work))
         gw.start()
-        if not golden.wait_until(
-                lambda: golden.port_open(grpc_port) or gw.proc.poll() is not None,
-                20):
-            raise Fatal("gRPC port not open after 20 s\n" + gw.stderr_tail())
-        channel = grpc.insecure_channel("127.0.0.1:%d" % grpc_port)
-        gw.wait_serving(channel)
+        channel = gw.serving_channel(grpc_port, timeout=20)
 
         # The Kinesis records first: kin-ttl needs 1.5 s of the server's time.
         expected = kinesis_inputs(pb, pbg, channel)
@@ -284,8 +225,9 @@ def main():
         def subscribed():
             if gw.proc.poll() is not None:
                 raise Fatal("gateway exited\n" + gw.stderr_tail())
-            mqtt_publish(mqtt_port, "/devices/42/event",
-                         b'{"eventType":"ok","eventData":{}}', work)
+            broker.publish("/devices/42/event",
+                           b'{"eventType":"ok","eventData":{}}',
+                           client_id="golden-publisher", timeout=10)
             return golden.wait_until(lambda: read_bytes(ok_sink), 0.5)
         if not golden.wait_until(subscribed, 15, step=0):
             raise Fatal("no MQTT event reached the sink within 15 s\n"
@@ -299,7 +241,8 @@ def main():
             ("/devices/42/event", b"{" + b"\xff" * 5000),
         ]
         for topic, payload in mqtt_bad:
-            mqtt_publish(mqtt_port, topic, payload, work)
+            broker.publish(topic, payload, client_id="golden-publisher",
+                           timeout=10)
         expected += len(mqtt_bad)
 
         dead_dir = os.path.join(work, "dead")
@@ -323,21 +266,10 @@ def main():
             gw.kill()
             gw.close_files()
         if broker is not None:
-            broker.terminate()
-            try:
-                broker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                broker.kill()
-                broker.wait()
+            broker.stop()
         if server is not None:
-            server.shutdown()
-            server.server_close()
-    if not ok:
-        print("golden_dead_letters_test: FAILED (work dir kept: %s)" % work)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("golden_dead_letters_test: passed")
-    return 0
+            server.close()
+    return golden.verdict("golden_dead_letters_test", ok, work)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ Exit 0 = pass.
 
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile
@@ -292,7 +291,6 @@ def main():
     ok = False
     try:
         harness.generate_stubs(src, os.path.join(work, "stubs"))
-        import grpc
         from streamgate.v1 import gateway_pb2 as pb
         from streamgate.v1 import gateway_pb2_grpc as pbg
 
@@ -305,11 +303,7 @@ def main():
         gw = Gateway(binary, work, CONFIG.format(port=port, metrics_port=mport,
                                                  dir=work))
         gw.start()
-        if not golden.wait_until(
-                lambda: golden.port_open(port) or gw.proc.poll() is not None, 20):
-            raise Fatal("gRPC port not open after 20 s\n" + gw.stderr_tail())
-        channel = grpc.insecure_channel("127.0.0.1:%d" % port)
-        gw.wait_serving(channel)
+        channel = gw.serving_channel(port, timeout=20)
         rpc_lines = send_inputs(pb, pbg, channel)
         channel.close()
 
@@ -341,12 +335,7 @@ def main():
         if gw is not None:
             gw.kill()
             gw.close_files()
-    if not ok:
-        print("golden_metrics_test: FAILED (work dir kept: %s)" % work)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    print("golden_metrics_test: passed")
-    return 0
+    return golden.verdict("golden_metrics_test", ok, work)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ tests/e2e/lib/doc_blocks.py. This test
    `streamgate --check-config` (with /tmp/ and /var/lib/streamgate/
    redirected). Each run is bounded (30 s).
 
-`tested-by` blocks are run by their own scripts (tests/e2e/examples_test.py).
+`tested-by` blocks are run by their own scripts (tests/e2e/examples_*_test.py).
 Exit 0 = pass.
 """
 
@@ -36,11 +36,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
@@ -230,25 +228,12 @@ def start_default_gateway(binary, src, work, name):
     gw = harness.Gateway(binary, work, res.stdout.replace(DEFAULT_ADDR, addr),
                          name=name)
     gw.start()
-    # Wait for the port first: a refused connection would put the channel
-    # into gRPC's reconnect backoff.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and gw.proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    import grpc
-    channel = grpc.insecure_channel(addr)
     try:
-        gw.wait_serving(channel)
+        gw.serving_channel(port, timeout=30).close()
     except Fatal:
         gw.kill()
         gw.close_files()
         raise
-    finally:
-        channel.close()
     return gw, addr
 
 

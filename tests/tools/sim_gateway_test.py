@@ -11,22 +11,18 @@ the sinks hold exactly what the simulator says was acknowledged: per event
 type, per device, and the exact bulk record bytes. Exit 0 = pass.
 """
 
-import base64
 import collections
 import json
 import os
-import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-MOSQUITTO = "/usr/sbin/mosquitto"
-LINE = re.compile(rb'^\{"module":"([^"]+)","partitionKey":"([^"]+)",'
-                  rb'"data":"([A-Za-z0-9+/=]*)"\}$')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "e2e", "lib"))
+import harness  # noqa: E402
+from harness import Checker, Fatal, Gateway  # noqa: E402
+from peers import Mosquitto, count_lines, port_open, wait_for  # noqa: E402
 
 CONFIG = """\
 grpc:
@@ -51,58 +47,13 @@ mqtt:
   qos: 1
 """
 
-failures = []
+chk = Checker()
+check = chk.check
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, flush=True)
-    return cond
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
-
-
-def count_lines(path):
-    return read(path).count(b"\n")
-
-
-def sink_records(path):
-    out = []
-    for line in read(path).split(b"\n")[:-1]:
-        m = LINE.match(line)
-        if check(m is not None, "bad sink line %r" % line[:200]):
-            out.append((m.group(2).decode(), base64.b64decode(m.group(3))))
-    return out
-
-
-def can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
+def sink_records(path, label):
+    return [(key, data) for _, key, data in
+            harness.read_sink_lines(path, chk, label)]
 
 
 class Expected:
@@ -151,147 +102,129 @@ def main():
         templates = json.load(f)
     work = tempfile.mkdtemp(prefix="sg-sim-test-")
     os.chmod(work, 0o755)
-    grpc_port = free_port()
-    broker = None
-    gw = None
+    grpc_port = harness.free_port()
     devices = "\n".join("  - {id: %d, home_id: %d}" % (i, 100 + i)
                         for i in range(1, 11))
-    try:
-        mqtt_section = ""
-        if mode == "mqtt":
-            mqtt_port = free_port()
-            with open(os.path.join(work, "mosquitto.conf"), "w") as f:
-                f.write("listener %d 127.0.0.1\nallow_anonymous true\n"
-                        "persistence false\nlog_dest stdout\n"
-                        "log_type all\n" % mqtt_port)
-            broker_log = open(os.path.join(work, "mosquitto.log"), "wb")
-            broker = subprocess.Popen(
-                [MOSQUITTO, "-c", os.path.join(work, "mosquitto.conf")],
-                stdout=broker_log, stderr=subprocess.STDOUT)
-            wait_for(lambda: can_connect(mqtt_port), "mosquitto")
-            mqtt_section = MQTT.format(port=mqtt_port)
-        with open(os.path.join(work, "gw.yaml"), "w") as f:
-            f.write(CONFIG.format(grpc_port=grpc_port, devices=devices,
-                                  mqtt=mqtt_section, dir=work))
-        gw_log_path = os.path.join(work, "gw.log")
-        gw = subprocess.Popen([gateway, "--config", os.path.join(work, "gw.yaml")],
-                              stdout=open(gw_log_path, "wb"),
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log = lambda: read(gw_log_path)
-        if mode == "mqtt":
-            wait_for(lambda: b"mqtt: subscribed" in log() or gw.poll() is not None,
-                     "the gateway's MQTT subscription")
-        else:
-            wait_for(lambda: can_connect(grpc_port) or gw.poll() is not None,
-                     "the gateway's gRPC port")
-        if gw.poll() is not None:
-            raise RuntimeError("gateway exited at start-up:\n" + log().decode())
-
-        expected = Expected(templates)
-        acked_records = 0
-        if mode == "mqtt":
-            target = ["--transport", "mqtt", "--target",
-                      "127.0.0.1:%d" % mqtt_port]
-            runs = [
-                # events and bulk data from 5 devices on one connection
-                (["--devices", "5", "--events", events_json, "--bulk-label",
-                  "blob", "--bulk-records", "3", "--count", "300", "--qos",
-                  "1", "--rate", "3000"], 300, 5, 1, True, 3, 32),
-                # one connection per device, username = device id
-                (["--devices", "4", "--first-device-id", "7", "--events",
-                  events_json, "--count", "40", "--mqtt-auth-device-id",
-                  "--qos", "1"], 40, 4, 7, True, 0, 32),
-            ]
-        else:
-            target = ["--transport", "grpc", "--target",
-                      "127.0.0.1:%d" % grpc_port]
-            runs = [
-                # Publish stream, batches of 10 events, bulk data between
-                (["--devices", "5", "--events", events_json, "--bulk-label",
-                  "blob", "--bulk-records", "2", "--bulk-record-bytes", "40",
-                  "--count", "300", "--batch", "10"], 300, 5, 1, True, 2, 40),
-                # unary calls
-                (["--devices", "3", "--first-device-id", "4", "--events",
-                  events_json, "--count", "60", "--grpc-mode", "unary",
-                  "--inflight", "4"], 60, 3, 4, True, 0, 32),
-            ]
-        for (args, messages, ndev, first, with_events, bulk_records,
-             bulk_bytes) in runs:
-            rc, summary, _ = run_sim(sim, target + args)
-            check(rc == 0, "simulator exit code %d" % rc)
-            check(summary.get("sent_messages") == str(messages) and
-                  summary.get("acked_messages") == str(messages) and
-                  summary.get("failed_messages") == "0",
-                  "simulator summary %r" % summary)
-            expected.add_run(messages, ndev, first, with_events, bulk_records,
-                             bulk_bytes)
-            acked_records += int(summary.get("acked_records", "0"))
-
-        # A paced run for a duration: whatever it reports acked must arrive.
-        if mode == "grpc":
-            rc, summary, out = run_sim(sim, target + [
-                "--devices", "2", "--first-device-id", "9", "--events",
-                events_json, "--rate", "200", "--duration", "1500ms"])
-            check(rc == 0, "duration run exit code %d" % rc)
-            check("t=1s sent=" in out, "per-second progress line:\n" + out)
-            n = int(summary.get("acked_messages", "-1"))
-            check(n > 0 and summary.get("failed_messages") == "0",
-                  "duration run summary %r" % summary)
-            expected.add_run(max(n, 0), 2, 9, True, 0)
-            acked_records += max(n, 0)
-
-        want_events = sum(expected.events.values())
-        want_bulk = sum(expected.bulk.values())
-        check(acked_records == want_events + want_bulk,
-              "simulator acked %d records, expected %d" %
-              (acked_records, want_events + want_bulk))
-        events_path = os.path.join(work, "events.jsonl")
-        bulk_path = os.path.join(work, "bulk.jsonl")
+    def body():
+        broker = None
+        gw = None
         try:
-            wait_for(lambda: count_lines(events_path) >= want_events and
-                     count_lines(bulk_path) >= want_bulk, "the sink records")
-        except RuntimeError as e:
-            check(False, "%s: events %d/%d bulk %d/%d" % (
-                e, count_lines(events_path), want_events,
-                count_lines(bulk_path), want_bulk))
-        gw.send_signal(signal.SIGTERM)
-        check(gw.wait(timeout=30) == 0, "gateway exit code")
+            mqtt_section = ""
+            if mode == "mqtt":
+                broker = Mosquitto(work, extra_conf="log_type all\n").start()
+                mqtt_port = broker.port
+                mqtt_section = MQTT.format(port=mqtt_port)
+            gw = Gateway(gateway, work, CONFIG.format(
+                grpc_port=grpc_port, devices=devices, mqtt=mqtt_section, dir=work))
+            gw.start()
+            if mode == "mqtt":
+                gw.wait_log("mqtt: subscribed", "the gateway's MQTT subscription")
+            else:
+                wait_for(lambda: port_open(grpc_port) or gw.proc.poll() is not None,
+                         "the gateway's gRPC port")
+                if gw.proc.poll() is not None:
+                    raise Fatal("gateway exited at start-up:\n" + gw.log_text())
 
-        got_events = collections.Counter()
-        for key, data in sink_records(events_path):
-            event = json.loads(data)
-            check(event.get("originDeviceId") == int(key) and
-                  event.get("homeId") == 100 + int(key),
-                  "event device/home %r (key %s)" % (event, key))
-            t = [t for t in templates if t["eventType"] == event["eventType"]]
-            check(len(t) == 1 and event["eventData"] == t[0].get("eventData", {}),
-                  "eventData of %r" % event)
-            got_events[(key, event["eventType"])] += 1
-        got_bulk = collections.Counter(sink_records(bulk_path))
-        check(got_events == expected.events,
-              "events per (device, type): got %r, expected %r" %
-              (sorted(got_events.items()), sorted(expected.events.items())))
-        check(got_bulk == expected.bulk,
-              "bulk records: got %d (%d distinct), expected %d" %
-              (sum(got_bulk.values()), len(got_bulk), want_bulk))
-        if mode == "mqtt":
-            blog = read(os.path.join(work, "mosquitto.log")).decode("utf-8",
-                                                                    "replace")
-            for d in range(7, 11):
-                check("as sim-device-%d " % d in blog and "u'%d'" % d in blog,
-                      "device %d connected with username %d" % (d, d))
-        if failures:
-            print(log().decode("utf-8", "replace")[-3000:])
-    finally:
-        if gw is not None and gw.poll() is None:
-            gw.kill()
-            gw.wait()
-        if broker is not None:
-            broker.terminate()
-            broker.wait()
-        shutil.rmtree(work, ignore_errors=True)
-    print("%s: %d failures" % ("FAIL" if failures else "PASS", len(failures)))
-    return 1 if failures else 0
+            expected = Expected(templates)
+            acked_records = 0
+            if mode == "mqtt":
+                target = ["--transport", "mqtt", "--target",
+                          "127.0.0.1:%d" % mqtt_port]
+                runs = [
+                    # events and bulk data from 5 devices on one connection
+                    (["--devices", "5", "--events", events_json, "--bulk-label",
+                      "blob", "--bulk-records", "3", "--count", "300", "--qos",
+                      "1", "--rate", "3000"], 300, 5, 1, True, 3, 32),
+                    # one connection per device, username = device id
+                    (["--devices", "4", "--first-device-id", "7", "--events",
+                      events_json, "--count", "40", "--mqtt-auth-device-id",
+                      "--qos", "1"], 40, 4, 7, True, 0, 32),
+                ]
+            else:
+                target = ["--transport", "grpc", "--target",
+                          "127.0.0.1:%d" % grpc_port]
+                runs = [
+                    # Publish stream, batches of 10 events, bulk data between
+                    (["--devices", "5", "--events", events_json, "--bulk-label",
+                      "blob", "--bulk-records", "2", "--bulk-record-bytes", "40",
+                      "--count", "300", "--batch", "10"], 300, 5, 1, True, 2, 40),
+                    # unary calls
+                    (["--devices", "3", "--first-device-id", "4", "--events",
+                      events_json, "--count", "60", "--grpc-mode", "unary",
+                      "--inflight", "4"], 60, 3, 4, True, 0, 32),
+                ]
+            for (args, messages, ndev, first, with_events, bulk_records,
+                 bulk_bytes) in runs:
+                rc, summary, _ = run_sim(sim, target + args)
+                check(rc == 0, "simulator exit code %d" % rc)
+                check(summary.get("sent_messages") == str(messages) and
+                      summary.get("acked_messages") == str(messages) and
+                      summary.get("failed_messages") == "0",
+                      "simulator summary %r" % summary)
+                expected.add_run(messages, ndev, first, with_events, bulk_records,
+                                 bulk_bytes)
+                acked_records += int(summary.get("acked_records", "0"))
+
+            # A paced run for a duration: whatever it reports acked must arrive.
+            if mode == "grpc":
+                rc, summary, out = run_sim(sim, target + [
+                    "--devices", "2", "--first-device-id", "9", "--events",
+                    events_json, "--rate", "200", "--duration", "1500ms"])
+                check(rc == 0, "duration run exit code %d" % rc)
+                check("t=1s sent=" in out, "per-second progress line:\n" + out)
+                n = int(summary.get("acked_messages", "-1"))
+                check(n > 0 and summary.get("failed_messages") == "0",
+                      "duration run summary %r" % summary)
+                expected.add_run(max(n, 0), 2, 9, True, 0)
+                acked_records += max(n, 0)
+
+            want_events = sum(expected.events.values())
+            want_bulk = sum(expected.bulk.values())
+            check(acked_records == want_events + want_bulk,
+                  "simulator acked %d records, expected %d" %
+                  (acked_records, want_events + want_bulk))
+            events_path = os.path.join(work, "events.jsonl")
+            bulk_path = os.path.join(work, "bulk.jsonl")
+            try:
+                wait_for(lambda: count_lines(events_path) >= want_events and
+                         count_lines(bulk_path) >= want_bulk, "the sink records")
+            except Fatal as e:
+                check(False, "%s: events %d/%d bulk %d/%d" % (
+                    e, count_lines(events_path), want_events,
+                    count_lines(bulk_path), want_bulk))
+            check(gw.stop() == 0, "gateway exit code")
+
+            got_events = collections.Counter()
+            for key, data in sink_records(events_path, "events.jsonl"):
+                event = json.loads(data)
+                check(event.get("originDeviceId") == int(key) and
+                      event.get("homeId") == 100 + int(key),
+                      "event device/home %r (key %s)" % (event, key))
+                t = [t for t in templates if t["eventType"] == event["eventType"]]
+                check(len(t) == 1 and event["eventData"] == t[0].get("eventData", {}),
+                      "eventData of %r" % event)
+                got_events[(key, event["eventType"])] += 1
+            got_bulk = collections.Counter(sink_records(bulk_path, "bulk.jsonl"))
+            check(got_events == expected.events,
+                  "events per (device, type): got %r, expected %r" %
+                  (sorted(got_events.items()), sorted(expected.events.items())))
+            check(got_bulk == expected.bulk,
+                  "bulk records: got %d (%d distinct), expected %d" %
+                  (sum(got_bulk.values()), len(got_bulk), want_bulk))
+            if mode == "mqtt":
+                blog = broker.log_text()
+                for d in range(7, 11):
+                    check("as sim-device-%d " % d in blog and "u'%d'" % d in blog,
+                          "device %d connected with username %d" % (d, d))
+            if chk.failures:
+                print(gw.log_text()[-3000:])
+        finally:
+            if gw is not None:
+                gw.kill()
+                gw.close_files()
+            if broker is not None:
+                broker.stop()
+    return harness.run_checks("sim_gateway_test", work, chk, body)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Helpers for the spool durability tests (tests/e2e/durability_test.py):
+"""Helpers for the spool durability tests (tests/e2e/durability_*_test.py):
 numbered events, Publish-stream clients that record exactly which events the
 gateway acknowledged, readers that count those events in a file sink or in a
 kinesalite stream, the Kinesis fault proxy (tests/fakes), and small
@@ -19,6 +19,7 @@ from collections import Counter
 import harness
 from harness import Fatal
 import kinesis_peer
+import peers
 
 OK = 0
 RESOURCE_EXHAUSTED = 8
@@ -265,13 +266,7 @@ class FaultProxy:
             return 0
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        peers.stop_process(self.proc)
         if self.proc is not None and self.proc.stdout:
             self.proc.stdout.close()
         if getattr(self, "_log", None):

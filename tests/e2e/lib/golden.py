@@ -1,6 +1,6 @@
 """Golden-file plumbing for the e2e "nothing else changed" tests
 (golden_*_test.py): the golden directory, the --update flag, an exact
-comparison that prints a unified diff, and bounded waits.
+comparison that prints a unified diff; bounded waits (from peers.py).
 
 A golden test renders what the binary did as text (normalising only what
 legitimately varies run to run), then compares it byte for byte with a file
@@ -10,9 +10,10 @@ under tests/e2e/golden/. `--update` rewrites the file from this run instead
 
 import difflib
 import os
-import socket
+import shutil
 import sys
-import time
+
+from peers import wait_until  # noqa: F401 (the tests call golden.wait_until)
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "golden")
@@ -68,20 +69,12 @@ def compare(actual, golden_path, update, keep_dir=None):
     return False
 
 
-def wait_until(cond, timeout, step=0.05):
-    """Polls cond() until it returns a true value (returned) or `timeout`
-    seconds pass (returns the last falsy value)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
-def port_open(port, host="127.0.0.1"):
-    try:
-        socket.create_connection((host, port), 0.2).close()
-        return True
-    except OSError:
-        return False
+def verdict(name, ok, work):
+    """Prints the test's verdict; removes `work` when it passed (else keeps
+    it for a look). Returns the exit code."""
+    if not ok:
+        print("%s: FAILED (work dir kept: %s)" % (name, work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("%s: passed" % name)
+    return 0

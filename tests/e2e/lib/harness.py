@@ -1,9 +1,10 @@
 """Shared plumbing for the Python end-to-end tests of the streamgate binary.
 
 Generates Python stubs from the .proto files at test time, picks a free
-loopback port, starts/stops the real gateway process, waits for health
-SERVING, reads sink files, and collects soft check failures so one run
-reports every mismatch. Single-threaded use except Checker, which locks.
+loopback port, starts/stops the real gateway process (with its own
+environment if asked), waits for health SERVING or a log line, reads sink
+files, and collects soft check failures so one run reports every mismatch.
+Single-threaded use except Checker, which locks.
 """
 
 import base64
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCAL_PROTOS = os.path.join(HERE, "protos")
@@ -31,9 +33,9 @@ class Fatal(Exception):
     """A failure after which the test cannot go on."""
 
 
-def generate_stubs(src_dir, out_dir):
-    """Compiles gateway.proto and the local health/reflection protos into
-    out_dir and puts it first on sys.path.
+def generate_stubs(src_dir, out_dir, admin=False):
+    """Compiles gateway.proto (and admin.proto with `admin`) and the local
+    health/reflection protos into out_dir and puts it first on sys.path.
 
     Uses Debian's protoc 3.21 with its grpc_python_plugin: the protoc inside
     Debian's python3-grpc-tools (grpc_tools.protoc) is 3.5.1 and cannot parse
@@ -46,6 +48,8 @@ def generate_stubs(src_dir, out_dir):
         (LOCAL_PROTOS, "e2e_health/health.proto"),
         (LOCAL_PROTOS, "e2e_reflection/reflection.proto"),
     ]
+    if admin:
+        jobs.append((os.path.join(src_dir, "proto"), "streamgate/v1/admin.proto"))
     for include, rel in jobs:
         cmd = [protoc, "-I", include, "-I", "/usr/include",
                "--plugin=protoc-gen-grpc_python=" + plugin,
@@ -65,8 +69,10 @@ def free_port():
 class Gateway:
     """One streamgate process with its config, stdout and stderr files."""
 
-    def __init__(self, binary, work_dir, config_text, name="gw"):
+    def __init__(self, binary, work_dir, config_text, name="gw", env=None):
+        """`env`: the process's whole environment (None: this one's)."""
         self.binary = binary
+        self.env = env
         self.work_dir = work_dir
         self.config_path = os.path.join(work_dir, name + ".yaml")
         self.stdout_path = os.path.join(work_dir, name + ".stdout")
@@ -80,7 +86,8 @@ class Gateway:
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [self.binary, "--config", self.config_path],
-            stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+            stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL,
+            env=self.env)
 
     def wait_serving(self, channel, timeout=20.0):
         """Polls grpc.health.v1 Check("") until SERVING."""
@@ -104,6 +111,53 @@ class Gateway:
             time.sleep(0.05)
         raise Fatal("gateway not SERVING after %.0f s (last: %s)\n%s" %
                     (timeout, last, self.stderr_tail()))
+
+    def serving_channel(self, port, timeout=20.0, options=None):
+        """A channel to 127.0.0.1:port once the gateway is SERVING. Waits
+        for the port to accept first: a channel whose first connect is
+        refused backs off for seconds before it tries again."""
+        import grpc
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if port_open(port):
+                break
+            time.sleep(0.02)
+        channel = grpc.insecure_channel("127.0.0.1:%d" % port,
+                                        options=options or [])
+        try:
+            self.wait_serving(channel, timeout)
+        except Fatal:
+            channel.close()
+            raise
+        return channel
+
+    def log_text(self):
+        """stdout and stderr so far, as text."""
+        return "".join(read_text(p) for p in (self.stdout_path,
+                                                self.stderr_path))
+
+    def stderr_text(self):
+        return read_text(self.stderr_path)
+
+    def wait_log(self, needle, what, timeout=30.0):
+        """Waits until `needle` is in the gateway's output; Fatal if the
+        gateway exits first or the time runs out."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.log_text():
+            if self.proc.poll() is not None:
+                raise Fatal("gateway exited with %s before %s:\n%s" % (
+                    self.proc.returncode, what, self.stderr_tail()))
+            if time.monotonic() > deadline:
+                raise Fatal("timed out after %.0f s waiting for %s\n%s" % (
+                    timeout, what, self.stderr_tail()))
+            time.sleep(0.05)
+
+    def stop(self, timeout=30.0):
+        """SIGTERM, wait for the exit, close the files; the exit code."""
+        self.signal(signal.SIGTERM)
+        rc = self.wait_exit(timeout)
+        self.close_files()
+        return rc
 
     def signal(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
@@ -134,6 +188,23 @@ class Gateway:
                 n, "\n".join(lines[-n:]))
         except OSError:
             return "(no stderr)"
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        socket.create_connection((host, port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def read_text(path):
+    """The file as text ("" when it does not exist yet)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 class Checker:
@@ -180,3 +251,22 @@ def read_sink_lines(path, checker, label):
                       "%s line %d: base64 not canonical" % (label, i + 1))
         out.append((m.group(1).decode(), m.group(2).decode(), data))
     return out
+
+
+def run_checks(name, work, chk, body):
+    """Runs body(): a Fatal, or any other exception, is one failed check.
+    Prints the verdict; removes `work` when every check passed (else keeps
+    it for a look). Returns the exit code (0 = pass)."""
+    try:
+        body()
+    except Fatal as e:
+        chk.check(False, "fatal: %s" % e)
+    except Exception:  # a crash of the test itself is a failure too
+        chk.check(False, "exception:\n" + traceback.format_exc())
+    if chk.failures:
+        print("%s: %d FAILED, %d passed (work dir kept: %s)" % (
+            name, len(chk.failures), chk.passed, work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("%s: all %d checks passed" % (name, chk.passed))
+    return 0

@@ -20,6 +20,7 @@ import subprocess
 import time
 
 import harness
+import peers
 from harness import Fatal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,13 +83,7 @@ class Kinesalite:
         raise Fatal("kinesalite did not listen within %.0f s" % timeout)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        peers.stop_process(self.proc)
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -153,6 +148,28 @@ class KinesisClient:
             if not token:
                 return out
             body = {"NextToken": token}
+
+    def records_by_shard(self, name):
+        """{shard_id: (start_hash, end_hash, [(partition_key, data)])}:
+        every record of every shard from TRIM_HORIZON, oldest first, read
+        with this client (no reader binary needed)."""
+        out = {}
+        for sid, lo, hi in self.list_shards(name):
+            records = []
+            it = self.call("GetShardIterator", {
+                "StreamName": name, "ShardId": sid,
+                "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
+            while it:
+                page = self.call("GetRecords", {"ShardIterator": it,
+                                                "Limit": 10000})
+                for r in page["Records"]:
+                    records.append((r["PartitionKey"], base64.b64decode(
+                        r["Data"], validate=True)))
+                if not page["Records"]:
+                    break
+                it = page.get("NextShardIterator")
+            out[sid] = (lo, hi, records)
+        return out
 
 
 def hash_key(partition_key):
