@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -68,7 +69,8 @@ void Router::LogFull(const RoutedModule& m) {
 absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
   // Reserve everywhere first; a refused reservation drops the ones already
   // held (their destructors give the room back), so nothing is queued.
-  std::vector<QueueReservation> held(shares.size());
+  // Inline: one input touches a few modules, and this runs per input.
+  absl::InlinedVector<QueueReservation, 8> held(shares.size());
   for (size_t i = 0; i < shares.size(); ++i) {
     ModuleShare& s = shares[i];
     if (s.records.empty()) continue;
