@@ -94,7 +94,6 @@ bool MessageDispatcher::HandleBulk(absl::string_view topic, int64_t device_id,
   bulk.device_id = device_id;
   bulk.label = label;
   bulk.msgpack_payload = payload;
-  bulk.require_known_device = !config_.default_home_id.has_value();
   const absl::optional<IngestResult> result = backpressure_.Publish(
       [&] { return ingest_.PublishBulk(bulk, Caller{}); });
   if (!result) return false;

@@ -2,9 +2,10 @@
 // names the device and the kind (adapters/mqtt/topic.h): an event payload
 // is validated (adapters/mqtt/event_payload.h) and published as one
 // EventInput, bulk data as one BulkInput with its MessagePack payload, both
-// through Backpressure. Devices the registry does not know are refused by
-// Ingest itself (IngestReason::kUnknownDevice) unless mqtt.default_home_id
-// is set. A message refused for good (bad topic, bad payload, unknown
+// through Backpressure. Events of devices the registry does not know are
+// refused by Ingest itself (IngestReason::kUnknownDevice) unless a
+// default_home_id (top-level, or mqtt.default_home_id) is set; their bulk
+// data needs no home and is accepted (the gateway-wide rule). A message refused for good (bad topic, bad payload, unknown
 // device, refused by Ingest) is counted by reason, logged at ERROR with its
 // device, topic and reason (escaped: they come from the device), reported
 // to DoorRejects with the raw payload, and then acknowledged.

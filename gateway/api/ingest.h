@@ -49,9 +49,10 @@ struct EventInput {
   absl::optional<int64_t> origin_device_id;
   absl::string_view origin_device_class;  // registry class when empty
   absl::string_view origin_device_ip;
-  // The home of a device the registry does not know (MQTT's
-  // mqtt.default_home_id). Unset: such an event with home_id 0 is refused
-  // with IngestReason::kUnknownDevice.
+  // The home of a device the registry does not know, for this input only
+  // (MQTT's mqtt.default_home_id); overrides the gateway's top-level
+  // default_home_id. With neither, an event with home_id 0 from such a
+  // device is refused with IngestReason::kUnknownDevice.
   absl::optional<int64_t> default_home_id;
 };
 
@@ -63,9 +64,8 @@ struct BulkInput {
   // Pointers, because protobuf's repeated bytes field stores them so.
   absl::Span<const std::string* const> records;
   absl::optional<absl::string_view> msgpack_payload;
-  // Refuse (IngestReason::kUnknownDevice) a device the registry does not
-  // know. MQTT sets it unless mqtt.default_home_id is set; gRPC does not.
-  bool require_known_device = false;
+  // Bulk data needs no home, so it is accepted from a device the registry
+  // does not know, on every door.
 };
 
 // Why an input was refused, for adapters that count by reason.

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "gateway/common/log_text.h"
 #include "gateway/core/dead_letter_config.h"
+#include "gateway/core/registry/device_file.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/api/config_reader.h"
 
@@ -30,10 +32,12 @@ modules:
     sink: {type: stdout}
 )";
 
-absl::StatusOr<DeviceMap> ParseDevicesNode(const YAML::Node& node) {
-  DeviceMap devices;
-  if (!node.IsDefined() || node.IsNull()) return devices;
+absl::Status ParseDevicesNode(const YAML::Node& node,
+                              DeviceTableBuilder& builder) {
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
   if (!node.IsSequence()) return FieldError(node, "devices", "must be a list");
+  builder.SetOrigin("devices[", "]");
+  absl::flat_hash_set<int64_t> ids;
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node d = node[i];
     const std::string prefix = absl::StrCat("devices[", i, "].");
@@ -47,13 +51,48 @@ absl::StatusOr<DeviceMap> ParseDevicesNode(const YAML::Node& node) {
       return FieldError(d, prefix + "home_id", "required (a positive integer)");
     }
     ASSIGN_OR_RETURN(auto cls, r.String("class"));
-    DeviceInfo info{*home, cls.value_or("")};
-    if (!devices.emplace(*id, std::move(info)).second) {
+    if (!ids.insert(*id).second) {
       return FieldError(d["id"], prefix + "id",
                         absl::StrCat("device ", *id, " is listed twice"));
     }
+    RETURN_IF_ERROR(builder.Add(*id, *home, cls.value_or(""),
+                                static_cast<uint32_t>(i)));
   }
-  return devices;
+  return absl::OkStatus();
+}
+
+// devices_file relative to the config file's folder (not the working
+// directory, which a service manager chooses).
+std::string ResolveNextTo(const std::string& source, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  const size_t slash = source.rfind('/');
+  if (slash == std::string::npos || source == "<default>") return path;
+  return absl::StrCat(source.substr(0, slash + 1), path);
+}
+
+// The registry: inline `devices:` and `devices_file` into one table.
+absl::Status ParseDevices(const YAML::Node& root, GatewayConfig& c) {
+  DeviceTableBuilder builder;
+  RETURN_IF_ERROR(ParseDevicesNode(root["devices"], builder));
+  const ConfigReader top(root, "");
+  ASSIGN_OR_RETURN(auto file, top.NonEmptyString("devices_file"));
+  if (file) {
+    c.devices_file = ResolveNextTo(c.source, *file);
+    absl::Status st = LoadDeviceFile(c.devices_file, builder);
+    if (!st.ok()) {
+      return FieldError(root["devices_file"], "devices_file", st.message());
+    }
+  }
+  auto table = std::move(builder).Build();
+  if (!table.ok()) {
+    return FieldError(file ? root["devices_file"] : root["devices"],
+                      file ? "devices_file" : "devices",
+                      table.status().message());
+  }
+  c.devices = *std::move(table);
+  ASSIGN_OR_RETURN(c.default_home_id,
+                   top.Int("default_home_id", 1, INT64_MAX));
+  return absl::OkStatus();
 }
 
 // metrics: {listen: "HOST:PORT"} (numeric IPv4 host; port 0 picks one).
@@ -81,11 +120,13 @@ absl::Status ParseMetrics(const YAML::Node& node, MetricsConfig& m) {
 absl::Status CheckTopLevelKeys(const YAML::Node& root,
                                const std::vector<std::string>& adapters) {
   static const char* const kOrder[] = {
-      "grpc",     "limits",      "devices", "modules",
+      "grpc",     "limits",      "devices", "devices_file",
+      "default_home_id",           "modules",
       "mqtt",     "log_level",   "shutdown_timeout_ms",
       "api_keys", "metrics",     "dead_letter"};
   static const std::set<std::string> kCore = {
-      "limits", "devices", "modules", "log_level", "shutdown_timeout_ms",
+      "limits", "devices", "devices_file", "default_home_id", "modules",
+      "log_level", "shutdown_timeout_ms",
       "metrics", "dead_letter"};
   std::set<std::string> known(kCore);
   known.insert(adapters.begin(), adapters.end());
@@ -126,7 +167,7 @@ absl::Status ParseRoot(const YAML::Node& root,
     RETURN_IF_ERROR(l.CheckKnownKeys({"max_record_bytes"}));
     RETURN_IF_ERROR(l.Read("max_record_bytes", c.max_record_bytes, 1, 10 << 20));
   }
-  ASSIGN_OR_RETURN(c.devices, ParseDevicesNode(root["devices"]));
+  RETURN_IF_ERROR(ParseDevices(root, c));
   const ConfigReader top(root, "");
   ASSIGN_OR_RETURN(auto level, top.String("log_level"));
   if (level) {

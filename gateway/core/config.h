@@ -1,5 +1,6 @@
 // The gateway's YAML configuration: the core's sections (modules, devices,
-// limits, metrics, dead_letter, log_level, shutdown) parsed with every rule
+// devices_file, default_home_id, limits, metrics, dead_letter, log_level,
+// shutdown) parsed with every rule
 // of spec 2 checked up front, so a bad config fails at start-up with one
 // message naming the module and field (and line). Sink sections and the
 // adapters' top-level sections are kept as YAML and validated by their own
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,10 +52,18 @@ struct GatewayConfig {
   // Where the config came from (a path, or "<default>"), for errors.
   std::string source;
   // The whole document: adapters read their own sections from it
-  // (AdapterFactory::sections).
+  // (AdapterFactory::sections). The server drops it once they are built.
   YAML::Node root;
   int64_t max_record_bytes = 1 << 20;  // data + partition key
-  DeviceMap devices;
+  // The device registry: the inline `devices:` list and the `devices_file`
+  // together (an id in both is refused). Never null.
+  std::shared_ptr<const DeviceTable> devices;
+  // `devices_file` as opened: a relative path is taken from the config
+  // file's folder. Empty when not set.
+  std::string devices_file;
+  // The home of a device the registry does not know, on every door (see
+  // Ingester). Unset: such a device's events need their own home.
+  absl::optional<int64_t> default_home_id;
   std::vector<ModuleConfig> modules;
   std::string log_level = "info";
   MetricsConfig metrics;

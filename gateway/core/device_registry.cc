@@ -4,18 +4,24 @@
 
 namespace streamgate {
 
-DeviceRegistry::DeviceRegistry(DeviceMap devices)
-    : devices_(std::make_shared<const DeviceMap>(std::move(devices))) {}
+DeviceRegistry::DeviceRegistry(std::shared_ptr<const DeviceTable> devices)
+    : devices_(devices ? std::move(devices)
+                       : std::make_shared<const DeviceTable>()) {}
 
-std::shared_ptr<const DeviceMap> DeviceRegistry::Snapshot() const {
+std::shared_ptr<const DeviceTable> DeviceRegistry::Snapshot() const {
   absl::MutexLock lock(&mu_);
   return devices_;
 }
 
-void DeviceRegistry::Replace(DeviceMap devices) {
-  auto fresh = std::make_shared<const DeviceMap>(std::move(devices));
-  absl::MutexLock lock(&mu_);
-  devices_ = std::move(fresh);
+void DeviceRegistry::Replace(std::shared_ptr<const DeviceTable> devices) {
+  if (!devices)
+    devices = std::make_shared<const DeviceTable>();
+  {
+    absl::MutexLock lock(&mu_);
+    devices_.swap(devices);
+  }
+  // `devices` now holds the old table: freed here, outside the lock, unless
+  // a reader still holds it.
 }
 
-}  // namespace streamgate
+} // namespace streamgate

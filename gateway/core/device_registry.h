@@ -1,39 +1,34 @@
-// DeviceRegistry: device id → home id and class, from the config's `devices`
-// list. Replaced whole on SIGHUP.
+// DeviceRegistry: the live device registry — the current DeviceTable
+// (gateway/core/registry/device_table.h), built from the config's inline
+// `devices:` and its `devices_file`, replaced whole on SIGHUP.
 //
-// Threading: Lookup is called from every ingest thread; Replace from the
-// main thread. Readers take a shared snapshot under a short lock, so a reload
-// never blocks ingest for longer than a pointer copy.
+// Threading: Snapshot is called from every ingest thread; Replace from the
+// reload thread. The new table is built before Replace, off any lock;
+// readers and Replace share a lock only for a pointer copy, so a reload
+// never makes ingest wait for a file load.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "gateway/core/registry/device_table.h"
 
 namespace streamgate {
 
-struct DeviceInfo {
-  int64_t home_id = 0;
-  std::string device_class;
-};
-
-using DeviceMap = absl::flat_hash_map<int64_t, DeviceInfo>;
-
 class DeviceRegistry {
- public:
-  explicit DeviceRegistry(DeviceMap devices);
+public:
+  explicit DeviceRegistry(std::shared_ptr<const DeviceTable> devices);
 
   // A snapshot that stays valid while held, whatever reloads happen.
-  std::shared_ptr<const DeviceMap> Snapshot() const;
-  void Replace(DeviceMap devices);
+  std::shared_ptr<const DeviceTable> Snapshot() const;
+  // Swaps in `devices` (not null); the old table is freed by its last
+  // holder.
+  void Replace(std::shared_ptr<const DeviceTable> devices);
 
- private:
+private:
   mutable absl::Mutex mu_;
-  std::shared_ptr<const DeviceMap> devices_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const DeviceTable> devices_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace streamgate
+} // namespace streamgate

@@ -63,8 +63,12 @@ IngestResult Accepted(size_t count) {
 }  // namespace
 
 Ingester::Ingester(const DeviceRegistry& registry, Router& router,
-                   size_t max_record_bytes)
-    : registry_(registry), router_(router), max_record_bytes_(max_record_bytes) {}
+                   size_t max_record_bytes,
+                   absl::optional<int64_t> default_home_id)
+    : registry_(registry),
+      router_(router),
+      max_record_bytes_(max_record_bytes),
+      default_home_id_(default_home_id) {}
 
 IngestResult Ingester::Count(IngestResult result) {
   switch (result.status.code()) {
@@ -130,19 +134,22 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     e.origin_project_key_id = caller.key_id;
     e.origin_project_key_name = caller.key_name;
     if (in.home_id < 0) return invalid("home_id: must be positive");
-    const DeviceInfo* known = nullptr;
+    absl::optional<DeviceInfo> known;
     if (in.origin_device_id) {
       if (*in.origin_device_id <= 0) {
         return invalid("origin_device_id: must be > 0");
       }
-      auto it = devices->find(*in.origin_device_id);
-      if (it != devices->end()) known = &it->second;
+      known = devices->Find(*in.origin_device_id);
     }
+    // The one rule for unknown devices, whatever the door: the registry (or
+    // else a default home) supplies only what the input lacks.
+    const absl::optional<int64_t> fallback =
+        in.default_home_id ? in.default_home_id : default_home_id_;
     if (e.home_id == 0) {
-      if (known != nullptr) {
+      if (known) {
         e.home_id = known->home_id;
-      } else if (in.origin_device_id && in.default_home_id) {
-        e.home_id = *in.default_home_id;
+      } else if (in.origin_device_id && fallback) {
+        e.home_id = *fallback;
       } else if (in.origin_device_id) {
         return Refuse(IngestReason::kUnknownDevice, index, prefix,
                       "home_id: required (device is not in the device "
@@ -151,7 +158,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
         return invalid("home_id: required for a home event");
       }
     }
-    if (e.origin_device_class.empty() && known != nullptr) {
+    if (e.origin_device_class.empty() && known) {
       e.origin_device_class = known->device_class;
     }
     if (in.timestamp) {
@@ -205,13 +212,6 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   if (bulk.label.empty()) return invalid("label: must not be empty");
   if (bulk.msgpack_payload && !bulk.records.empty()) {
     return invalid("records: set either records or msgpack_payload, not both");
-  }
-  if (bulk.require_known_device) {
-    const auto devices = registry_.Snapshot();
-    if (devices->find(bulk.device_id) == devices->end()) {
-      return Refuse(IngestReason::kUnknownDevice, -1, "",
-                    "device_id: device is not in the device registry");
-    }
   }
   std::vector<std::string> decoded;
   const bool from_msgpack = bulk.msgpack_payload.has_value();

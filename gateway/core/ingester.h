@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/types/optional.h"
+
 #include "gateway/core/device_registry.h"
 #include "gateway/api/ingest.h"
 #include "gateway/core/router.h"
@@ -28,8 +30,14 @@ struct IngestStats {
 
 class Ingester : public Ingest {
  public:
+  // `default_home_id`: the home of a device the registry does not know,
+  // for events that bring no home of their own, whichever door they came
+  // through (EventInput::default_home_id overrides it). Unset: such an
+  // event is refused (IngestReason::kUnknownDevice). Bulk data needs no
+  // home, so it is accepted from any device.
   Ingester(const DeviceRegistry& registry, Router& router,
-           size_t max_record_bytes);
+           size_t max_record_bytes,
+           absl::optional<int64_t> default_home_id = absl::nullopt);
 
   IngestResult PublishEvents(absl::Span<const EventInput> events,
                              const Caller& caller) override;
@@ -51,6 +59,7 @@ class Ingester : public Ingest {
   const DeviceRegistry& registry_;
   Router& router_;
   const size_t max_record_bytes_;
+  const absl::optional<int64_t> default_home_id_;
   std::atomic<bool> draining_{false};
   IngestStats stats_;
 };

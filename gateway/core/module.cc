@@ -25,8 +25,18 @@ constexpr absl::Duration kMaxCloseReserve = absl::Seconds(1);
 
 }  // namespace
 
+namespace {
+// The module's copy without its `sink` YAML, which would keep the whole
+// config document (a large inline `devices:` list too) alive.
+ModuleConfig WithoutYaml(const ModuleConfig& config) {
+  ModuleConfig copy = config;
+  copy.sink.reset();  // rebinds the handle (= would write into the document)
+  return copy;
+}
+}  // namespace
+
 Module::Module(const ModuleConfig& config)
-    : config_(config), log_(config.id) {}
+    : config_(WithoutYaml(config)), log_(config.id) {}
 
 absl::StatusOr<std::unique_ptr<Module>> Module::Create(
     const ModuleConfig& config, const SinkRegistry& sinks,

@@ -22,7 +22,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   }
   p->router_ = std::make_unique<Router>(config.modules, std::move(routed));
   p->ingester_ = std::make_unique<Ingester>(
-      *p->registry_, *p->router_, static_cast<size_t>(config.max_record_bytes));
+      *p->registry_, *p->router_, static_cast<size_t>(config.max_record_bytes),
+      config.default_home_id);
   p->door_rejects_ = std::make_unique<DoorDeadLetters>(p->dead_letters_.get());
   return p;
 }
@@ -51,7 +52,7 @@ bool Pipeline::Stop(absl::Time deadline) {
   return clean;
 }
 
-void Pipeline::ReloadDevices(DeviceMap devices) {
+void Pipeline::ReloadDevices(std::shared_ptr<const DeviceTable> devices) {
   registry_->Replace(std::move(devices));
 }
 

@@ -42,8 +42,9 @@ class Pipeline : public GatewayStatus {
   // Drains every module by `deadline`; true when all finished in time.
   bool Stop(absl::Time deadline);
 
-  // SIGHUP: a new device registry, swapped in atomically.
-  void ReloadDevices(DeviceMap devices);
+  // SIGHUP: a new device registry, swapped in atomically (any thread;
+  // ingest never waits for it).
+  void ReloadDevices(std::shared_ptr<const DeviceTable> devices);
 
   Ingest& ingest() { return *ingester_; }
   Ingester& ingester() { return *ingester_; }

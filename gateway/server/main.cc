@@ -1,6 +1,7 @@
 // streamgate: the gateway binary. Parses flags, loads the config (or the
 // embedded default), builds the Gateway and waits for signals: SIGTERM and
-// SIGINT drain and exit, SIGHUP reloads the device registry.
+// SIGINT drain and exit, SIGHUP reloads the device registry (on the
+// RegistryReloader's thread) and the adapters' TLS files.
 #include <signal.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "gateway/common/logging.h"
 #include "gateway/core/config.h"
 #include "gateway/server/builtin.h"
+#include "gateway/server/registry_reloader.h"
 #include "gateway/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
@@ -43,7 +45,9 @@ Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
                      flushed within shutdown_timeout_ms, then exit 0
                      (exit 1 if records were left undelivered)
-  SIGHUP             reload the device registry from the config file and
+  SIGHUP             reload the device registry (the config's devices and
+                     devices_file) in the background, swapped in when
+                     loaded (a bad file keeps the current one), and
                      re-read the grpc.tls certificate files
 )";
 
@@ -154,6 +158,18 @@ int main(int argc, char** argv) {
   absl::Status st = (*gateway)->Start();
   if (!st.ok()) return Fail(std::string(st.message()));
 
+  streamgate::Server& server = **gateway;
+  // Declared after the gateway, so destroyed first: a load in progress
+  // finishes (after the drain below) before the gateway goes.
+  streamgate::RegistryReloader reloader(
+      [&]() -> absl::StatusOr<std::shared_ptr<const streamgate::DeviceTable>> {
+        auto fresh = streamgate::LoadConfigFile(config_path, sections);
+        if (!fresh.ok()) return fresh.status();
+        return std::move(fresh->devices);
+      },
+      [&](std::shared_ptr<const streamgate::DeviceTable> devices) {
+        server.ReloadDevices(std::move(devices));
+      });
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -162,13 +178,8 @@ int main(int argc, char** argv) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");
         continue;
       }
-      auto fresh = streamgate::LoadConfigFile(config_path, sections);
-      if (!fresh.ok()) {
-        spdlog::error("SIGHUP: reload refused, keeping the current registry: {}",
-                      fresh.status().message());
-        continue;
-      }
-      (*gateway)->Reload(std::move(fresh->devices));
+      reloader.Request();
+      server.ReloadAdapters();
       continue;
     }
     spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");

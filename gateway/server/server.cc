@@ -38,6 +38,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     if (!adapter.ok()) return InConfig(c, adapter.status());
     if (*adapter) s->adapters_.push_back(*std::move(adapter));
   }
+  // Built from it: the YAML document (with any inline `devices:` list) and
+  // the registry copy are not kept; the pipeline holds the registry.
+  // (reset rebinds a handle; assigning would write into the document.)
+  s->config_.root.reset();
+  for (ModuleConfig& m : s->config_.modules) m.sink.reset();
+  s->config_.devices.reset();
   return s;
 }
 
@@ -96,11 +102,14 @@ bool Server::Shutdown() {
   return clean;
 }
 
-void Server::Reload(DeviceMap devices) {
-  const size_t n = devices.size();
+void Server::ReloadDevices(std::shared_ptr<const DeviceTable> devices) {
+  const size_t n = devices ? devices->size() : 0;
   pipeline_->ReloadDevices(std::move(devices));
-  for (auto& a : adapters_) a->Reload();
   spdlog::info("streamgate: device registry reloaded ({} devices)", n);
+}
+
+void Server::ReloadAdapters() {
+  for (auto& a : adapters_) a->Reload();
 }
 
 int Server::grpc_port() const {

@@ -9,7 +9,7 @@
 // sinks and the sinks flush, all by one deadline.
 //
 // Threading: all methods from the main thread, except CollectMetrics (the
-// scrape thread).
+// scrape thread) and ReloadDevices (any thread).
 #pragma once
 
 #include <memory>
@@ -37,8 +37,11 @@ class Server {
   // Returns true when every queue drained and flushed before the deadline.
   bool Shutdown();
 
-  // SIGHUP: a new device registry, and adapters re-read what they can.
-  void Reload(DeviceMap devices);
+  // SIGHUP, in two parts. ReloadDevices swaps in a new registry (from the
+  // reload thread; ingest never waits for it); ReloadAdapters makes the
+  // adapters re-read what they can (TLS files; main thread).
+  void ReloadDevices(std::shared_ptr<const DeviceTable> devices);
+  void ReloadAdapters();
 
   Pipeline& pipeline() { return *pipeline_; }
   // The gRPC adapter's bound port (0 before Start).

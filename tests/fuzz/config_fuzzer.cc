@@ -63,8 +63,9 @@ void CheckConfig(const streamgate::GatewayConfig& c) {
              "limits.max_record_bytes is within range");
   FUZZ_CHECK(c.shutdown_timeout >= absl::ZeroDuration(),
              "shutdown timeout is not negative");
-  for (const auto& [id, info] : c.devices) {
-    FUZZ_CHECK(id > 0 && info.home_id > 0, "device and home ids are positive");
+  for (size_t i = 0; i < c.devices->size(); ++i) {
+    FUZZ_CHECK(c.devices->id_at(i) > 0 && c.devices->info_at(i).home_id > 0,
+               "device and home ids are positive");
   }
 }
 

@@ -39,9 +39,10 @@ modules:
     subscribe_events: ["alarm"]
     sink: {type: stdout}
 )");
-  ASSERT_EQ(c.devices.size(), 1u);
-  EXPECT_EQ(c.devices.at(42).home_id, 7);
-  EXPECT_EQ(c.devices.at(42).device_class, "thermostat");
+  ASSERT_EQ(c.devices->size(), 1u);
+  ASSERT_TRUE(c.devices->Find(42).has_value());
+  EXPECT_EQ(c.devices->Find(42)->home_id, 7);
+  EXPECT_EQ(c.devices->Find(42)->device_class, "thermostat");
   ASSERT_EQ(c.modules.size(), 2u);
   const ModuleConfig& a = c.modules[0];
   EXPECT_EQ(a.id, "archive");
@@ -70,7 +71,7 @@ TEST(ParseConfigTest, EmbeddedDefaultParses) {
   EXPECT_TRUE(c.modules[0].all_events);
   EXPECT_EQ(c.modules[0].bulk_data_label, absl::optional<std::string>("*"));
   EXPECT_EQ(c.modules[0].sink_type, "stdout");
-  EXPECT_TRUE(c.devices.empty());
+  EXPECT_EQ(c.devices->size(), 0u);
 }
 
 TEST(ParseConfigTest, SourceNamedInErrors) {

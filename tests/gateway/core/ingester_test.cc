@@ -295,13 +295,36 @@ TEST(IngesterRegistryTest, UnknownDeviceUsesTheDefaultHomeOrIsRefused) {
   ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
   EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":7)")));
 
+  // Bulk data needs no home: accepted from any device.
   Bulk unknown(44, "x", {"r"});
-  unknown.input.require_known_device = true;
-  IngestResult bulk = p.ingester().PublishBulk(unknown.input, {});
-  EXPECT_EQ(bulk.reason, IngestReason::kUnknownDevice);
+  EXPECT_TRUE(p.ingester().PublishBulk(unknown.input, {}).ok());
   Bulk known(42, "x", {"r"});
-  known.input.require_known_device = true;
   EXPECT_TRUE(p.ingester().PublishBulk(known.input, {}).ok());
+}
+
+// The top-level default_home_id applies to every door: an event with no
+// home of its own (gRPC home_id 0, as MQTT always sends) from an unknown
+// device takes it; an input's own default (mqtt.default_home_id) wins.
+TEST(IngesterRegistryTest, TopLevelDefaultHomeAppliesToEveryEvent) {
+  TestPipeline p(std::string("default_home_id: 900\n") + kRegistry);
+  EventInput e = Event("alarm", 0);
+  e.origin_device_id = 44;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":900,)")));
+  e.default_home_id = 1001;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":1001,)")));
+  e.default_home_id.reset();
+  e.home_id = 5;  // its own home wins over the default
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":5,)")));
+  e.home_id = 0;
+  e.origin_device_id = 43;  // known: the registry wins
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0), ElementsAre(HasSubstr(R"("homeId":8,)")));
+  // A home event (no device) still needs its own home.
+  EXPECT_EQ(p.ingester().PublishEvents({Event("alarm", 0)}, {}).reason,
+            IngestReason::kInvalid);
 }
 
 TEST(IngesterRegistryTest, ResultNamesTheBadItemAndReason) {
