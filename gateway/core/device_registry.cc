@@ -14,8 +14,7 @@ std::shared_ptr<const DeviceTable> DeviceRegistry::Snapshot() const {
 }
 
 void DeviceRegistry::Replace(std::shared_ptr<const DeviceTable> devices) {
-  if (!devices)
-    devices = std::make_shared<const DeviceTable>();
+  if (!devices) devices = std::make_shared<const DeviceTable>();
   {
     absl::MutexLock lock(&mu_);
     devices_.swap(devices);
@@ -24,4 +23,4 @@ void DeviceRegistry::Replace(std::shared_ptr<const DeviceTable> devices) {
   // a reader still holds it.
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -17,7 +17,7 @@
 namespace streamgate {
 
 class DeviceRegistry {
-public:
+ public:
   explicit DeviceRegistry(std::shared_ptr<const DeviceTable> devices);
 
   // A snapshot that stays valid while held, whatever reloads happen.
@@ -26,9 +26,9 @@ public:
   // holder.
   void Replace(std::shared_ptr<const DeviceTable> devices);
 
-private:
+ private:
   mutable absl::Mutex mu_;
   std::shared_ptr<const DeviceTable> devices_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace streamgate
+}  // namespace streamgate

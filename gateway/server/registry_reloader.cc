@@ -8,7 +8,8 @@
 namespace streamgate {
 
 RegistryReloader::RegistryReloader(Loader load, Publisher publish)
-    : load_(std::move(load)), publish_(std::move(publish)),
+    : load_(std::move(load)),
+      publish_(std::move(publish)),
       thread_([this] { Run(); }) {}
 
 RegistryReloader::~RegistryReloader() {
@@ -52,8 +53,7 @@ void RegistryReloader::Run() {
             return r->pending_ || r->stop_;
           },
           this));
-      if (stop_)
-        return;
+      if (stop_) return;
       pending_ = false;
       loading_ = true;
     }
@@ -71,9 +71,8 @@ void RegistryReloader::Run() {
     absl::MutexLock lock(&mu_);
     loading_ = false;
     ++loads_;
-    if (!ok)
-      ++failures_;
+    if (!ok) ++failures_;
   }
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -24,7 +24,7 @@
 namespace streamgate {
 
 class RegistryReloader {
-public:
+ public:
   using Loader =
       std::function<absl::StatusOr<std::shared_ptr<const DeviceTable>>()>;
   using Publisher = std::function<void(std::shared_ptr<const DeviceTable>)>;
@@ -43,7 +43,7 @@ public:
   uint64_t loads() const;
   uint64_t failures() const;
 
-private:
+ private:
   void Run();
 
   const Loader load_;
@@ -54,7 +54,7 @@ private:
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_; // last: starts after the members above exist
+  std::thread thread_;  // last: starts after the members above exist
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -31,16 +31,13 @@ absl::Status ParseId(absl::string_view field, absl::string_view text,
                      int64_t &out) {
   const std::string why =
       absl::StrCat(field, ": must be a positive integer, got ", Quote(text));
-  if (text.empty() || text.size() > 19)
-    return Bad(why);
+  if (text.empty() || text.size() > 19) return Bad(why);
   uint64_t v = 0;
   for (char c : text) {
-    if (c < '0' || c > '9')
-      return Bad(why);
+    if (c < '0' || c > '9') return Bad(why);
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
-  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX))
-    return Bad(why);
+  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) return Bad(why);
   out = static_cast<int64_t>(v);
   return absl::OkStatus();
 }
@@ -102,9 +99,8 @@ absl::Status SplitCsv(absl::string_view line,
       i = stop;
     }
     fields.push_back(std::move(field));
-    if (i >= line.size())
-      return absl::OkStatus();
-    ++i; // the comma
+    if (i >= line.size()) return absl::OkStatus();
+    ++i;  // the comma
   }
 }
 
@@ -148,8 +144,7 @@ absl::Status JsonRow(simdjson::dom::parser &parser, absl::string_view line,
       return Bad(absl::StrCat("unknown field ", Quote(key),
                               " (expected id, home_id, class)"));
     }
-    if (seen[slot])
-      return Bad(absl::StrCat(key, ": given twice"));
+    if (seen[slot]) return Bad(absl::StrCat(key, ": given twice"));
     seen[slot] = true;
     if (slot == 2) {
       if (field.value.get(cls_std) != simdjson::SUCCESS) {
@@ -164,21 +159,18 @@ absl::Status JsonRow(simdjson::dom::parser &parser, absl::string_view line,
     }
     values[slot] = v;
   }
-  if (!seen[0])
-    return Bad("id: required");
-  if (!seen[1])
-    return Bad("home_id: required");
+  if (!seen[0]) return Bad("id: required");
+  if (!seen[1]) return Bad("home_id: required");
   const absl::string_view cls(cls_std.data(), cls_std.size());
   RETURN_IF_ERROR(CheckClass(cls));
   return builder.Add(values[0], values[1], cls, number);
 }
 
-} // namespace
+}  // namespace
 
 absl::StatusOr<DeviceFileFormat> DeviceFileFormatOf(absl::string_view path) {
   const std::string lower = absl::AsciiStrToLower(path);
-  if (absl::EndsWith(lower, ".csv"))
-    return DeviceFileFormat::kCsv;
+  if (absl::EndsWith(lower, ".csv")) return DeviceFileFormat::kCsv;
   if (absl::EndsWith(lower, ".jsonl") || absl::EndsWith(lower, ".ndjson")) {
     return DeviceFileFormat::kJsonLines;
   }
@@ -198,10 +190,8 @@ absl::Status ReadDevices(std::istream &in, DeviceFileFormat format,
     if (!more.ok()) {
       return Bad(absl::StrCat(name, " ", more.status().message()));
     }
-    if (!*more)
-      break;
-    if (Blank(line))
-      continue;
+    if (!*more) break;
+    if (Blank(line)) continue;
     absl::Status st;
     if (header) {
       header = false;
@@ -221,8 +211,7 @@ absl::Status ReadDevices(std::istream &in, DeviceFileFormat format,
                               st.message()));
     }
   }
-  if (header)
-    return Bad(absl::StrCat(name, ": no header (id,home_id,class)"));
+  if (header) return Bad(absl::StrCat(name, ": no header (id,home_id,class)"));
   return absl::OkStatus();
 }
 
@@ -240,4 +229,4 @@ absl::Status LoadDeviceFile(const std::string &path,
   return ReadDevices(in, *format, path, builder);
 }
 
-} // namespace streamgate
+}  // namespace streamgate

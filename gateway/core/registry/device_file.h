@@ -38,4 +38,4 @@ absl::Status ReadDevices(std::istream &in, DeviceFileFormat format,
 absl::Status LoadDeviceFile(const std::string &path,
                             DeviceTableBuilder &builder);
 
-} // namespace streamgate
+}  // namespace streamgate

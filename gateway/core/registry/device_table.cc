@@ -9,8 +9,7 @@ namespace streamgate {
 
 absl::optional<DeviceInfo> DeviceTable::Find(int64_t id) const {
   auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
-  if (it == ids_.end() || *it != id)
-    return absl::nullopt;
+  if (it == ids_.end() || *it != id) return absl::nullopt;
   return info_at(static_cast<size_t>(it - ids_.begin()));
 }
 
@@ -19,8 +18,7 @@ size_t DeviceTable::memory_bytes() const {
              homes_.capacity() * sizeof(int64_t) +
              class_index_.capacity() * sizeof(uint32_t) +
              classes_.capacity() * sizeof(std::string);
-  for (const std::string &c : classes_)
-    n += c.capacity();
+  for (const std::string &c : classes_) n += c.capacity();
   return n;
 }
 
@@ -58,15 +56,13 @@ std::string DeviceTableBuilder::Where(const Row &row) const {
   return absl::StrCat(prefix, row.line, suffix);
 }
 
-absl::StatusOr<std::shared_ptr<const DeviceTable>>
-DeviceTableBuilder::Build() && {
+absl::StatusOr<std::shared_ptr<const DeviceTable>> DeviceTableBuilder::Build()
+    && {
   // Rows arrive in (origin, line) order, so ties sorted by it name the
   // earlier place first — a stable sort without its extra buffer.
   std::sort(rows_.begin(), rows_.end(), [](const Row &a, const Row &b) {
-    if (a.id != b.id)
-      return a.id < b.id;
-    if (a.origin != b.origin)
-      return a.origin < b.origin;
+    if (a.id != b.id) return a.id < b.id;
+    if (a.origin != b.origin) return a.origin < b.origin;
     return a.line < b.line;
   });
   for (size_t i = 1; i < rows_.size(); ++i) {
@@ -86,10 +82,10 @@ DeviceTableBuilder::Build() && {
     table->homes_.push_back(r.home_id);
     table->class_index_.push_back(r.class_index);
   }
-  std::vector<Row>().swap(rows_); // the rows are twice the table: free now
-  class_ids_.clear();             // its keys are copies; classes_ moves
+  std::vector<Row>().swap(rows_);  // the rows are twice the table: free now
+  class_ids_.clear();              // its keys are copies; classes_ moves
   table->classes_ = std::move(classes_);
   return std::shared_ptr<const DeviceTable>(std::move(table));
 }
 
-} // namespace streamgate
+}  // namespace streamgate

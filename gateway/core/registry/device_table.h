@@ -30,7 +30,7 @@ struct DeviceInfo {
 };
 
 class DeviceTable {
-public:
+ public:
   DeviceTable() = default;
   DeviceTable(const DeviceTable &) = delete;
   DeviceTable &operator=(const DeviceTable &) = delete;
@@ -47,17 +47,17 @@ public:
   // Heap bytes held (arrays and class names), for the registry metrics.
   size_t memory_bytes() const;
 
-private:
+ private:
   friend class DeviceTableBuilder;
 
-  std::vector<int64_t> ids_; // ascending
+  std::vector<int64_t> ids_;  // ascending
   std::vector<int64_t> homes_;
   std::vector<uint32_t> class_index_;
-  std::vector<std::string> classes_; // [0] is "" (no class)
+  std::vector<std::string> classes_;  // [0] is "" (no class)
 };
 
 class DeviceTableBuilder {
-public:
+ public:
   DeviceTableBuilder();
 
   // At most this many devices (the line numbers kept while building are
@@ -77,13 +77,13 @@ public:
   // line 3 and line 9"), and returns the frozen table.
   absl::StatusOr<std::shared_ptr<const DeviceTable>> Build() &&;
 
-private:
+ private:
   struct Row {
     int64_t id;
     int64_t home_id;
     uint32_t class_index;
-    uint32_t origin; // index into origins_
-    uint32_t line;   // line or list index in that origin
+    uint32_t origin;  // index into origins_
+    uint32_t line;    // line or list index in that origin
   };
   std::string Where(const Row &row) const;
 
@@ -93,4 +93,4 @@ private:
   std::vector<std::pair<std::string, std::string>> origins_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

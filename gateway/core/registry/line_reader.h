@@ -15,7 +15,7 @@
 namespace streamgate {
 
 class LineReader {
-public:
+ public:
   LineReader(std::istream &in, size_t max_line_bytes);
 
   // The next line (without its terminator) in `line`, valid until the next
@@ -25,18 +25,18 @@ public:
   // 1-based number of the line Next returned last.
   uint32_t line_number() const { return line_number_; }
 
-private:
+ private:
   // Reads more of the stream after the unconsumed bytes; false at its end.
   bool Fill();
 
   std::istream &in_;
   const size_t max_line_bytes_;
   std::string buffer_;
-  size_t begin_ = 0; // first unconsumed byte
-  size_t end_ = 0;   // end of the valid bytes
+  size_t begin_ = 0;  // first unconsumed byte
+  size_t end_ = 0;    // end of the valid bytes
   bool eof_ = false;
   bool started_ = false;
   uint32_t line_number_ = 0;
 };
 
-} // namespace streamgate
+}  // namespace streamgate
