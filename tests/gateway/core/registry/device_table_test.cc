@@ -15,9 +15,9 @@ TEST(DeviceTableTest, FindsEveryDeviceAndNoOther) {
   b.SetOrigin("f line ", "");
   // Added out of order; ids with gaps.
   for (int64_t id = 1000; id >= 10; id -= 10) {
-    ASSERT_TRUE(b.Add(id, id + 1, id % 20 ? "odd" : "even",
-                      static_cast<uint32_t>(id))
-                    .ok());
+    ASSERT_TRUE(
+        b.Add(id, id + 1, id % 20 ? "odd" : "even", static_cast<uint32_t>(id))
+            .ok());
   }
   auto t = std::move(b).Build();
   ASSERT_TRUE(t.ok());
