@@ -67,7 +67,7 @@ TEST_F(MqttAdapterTest, EventsBulkAndRejectionsGiveExactlyTheExpectedCalls) {
       {"/devices/42/event", R"({"eventType":3})"},                      // type
       {"/devices/42/event", R"({"eventType":"t","eventData":[1]})"},    // data
       {"/devices/42/bulkData/logs", bulk},                              // ok
-      {"/devices/99/bulkData/logs", bulk},                              // unknown
+      {"/devices/99/bulkData/logs", bulk},  // unknown: bulk needs no home, ok
       {"/devices/42/bulkData/logs", bad_msgpack},                       // ingest
       {"/devices/42/event", R"({"eventType":"last","eventData":{}})"},  // ok
   };
@@ -92,15 +92,16 @@ TEST_F(MqttAdapterTest, EventsBulkAndRejectionsGiveExactlyTheExpectedCalls) {
   EXPECT_EQ(events[2].event_type, "last");
   EXPECT_EQ(events[2].data_json, "{}");
   const auto bulks = ingest.bulks();
-  ASSERT_EQ(bulks.size(), 1u);
+  ASSERT_EQ(bulks.size(), 2u);
   EXPECT_EQ(bulks[0].device_id, 42);
   EXPECT_EQ(bulks[0].label, "logs");
   EXPECT_EQ(bulks[0].msgpack_payload, bulk);
   EXPECT_TRUE(bulks[0].records.empty());
+  EXPECT_EQ(bulks[1].device_id, 99);
 
   EXPECT_EQ(c.events_accepted.load(), 3u);
-  EXPECT_EQ(c.bulk_accepted.load(), 1u);
-  EXPECT_EQ(c.rejected_unknown_device.load(), 2u);
+  EXPECT_EQ(c.bulk_accepted.load(), 2u);
+  EXPECT_EQ(c.rejected_unknown_device.load(), 1u);
   EXPECT_EQ(c.rejected_bad_topic.load(), 2u);
   EXPECT_EQ(c.rejected_invalid_json.load(), 1u);
   EXPECT_EQ(c.rejected_not_object.load(), 1u);
@@ -222,8 +223,9 @@ class LogCapture {
 };
 
 // Built by its factory, the adapter publishes into the context's Ingest and
-// reports its rejects to the context's DoorRejects. Unknown devices are
-// refused by Ingest, with the reject line and counter of before; a bad
+// reports its rejects to the context's DoorRejects. Events of unknown
+// devices are refused by Ingest, with the reject line and counter of
+// before; their bulk data needs no home and is accepted; a bad
 // payload from an unknown device counts as the bad payload (it is parsed
 // before the registry is asked). Topics in log lines are escaped.
 TEST_F(MqttAdapterTest, FactoryAdapterUsesTheContextAndKeepsTheRejectLines) {
@@ -259,7 +261,9 @@ TEST_F(MqttAdapterTest, FactoryAdapterUsesTheContextAndKeepsTheRejectLines) {
   ASSERT_EQ(ingest.events().size(), 1u);
   EXPECT_EQ(ingest.events()[0].event_type, "ok");
   EXPECT_EQ(c.events_accepted.load(), 1u);
-  EXPECT_EQ(c.rejected_unknown_device.load(), 2u);
+  ASSERT_EQ(ingest.bulks().size(), 1u);
+  EXPECT_EQ(ingest.bulks()[0].device_id, 99);
+  EXPECT_EQ(c.rejected_unknown_device.load(), 1u);
   EXPECT_EQ(c.rejected_invalid_json.load(), 1u);
   EXPECT_EQ(c.rejected_bad_topic.load(), 1u);
   EXPECT_EQ(c.rejected_event_by_ingest.load(), 0u);
@@ -268,19 +272,16 @@ TEST_F(MqttAdapterTest, FactoryAdapterUsesTheContextAndKeepsTheRejectLines) {
   const std::string unknown =
       "device is not in the registry and no default_home_id is set";
   const auto dead = rejects.rejects();
-  ASSERT_EQ(dead.size(), 4u);
+  ASSERT_EQ(dead.size(), 3u);
   EXPECT_EQ(dead[0].source, "mqtt");
   EXPECT_EQ(dead[0].reason, unknown);
   EXPECT_EQ(dead[0].topic, "/devices/99/event");
   EXPECT_EQ(dead[0].device, 99);
   EXPECT_EQ(dead[0].data, R"({"eventType":"x"})");
-  EXPECT_EQ(dead[1].reason, unknown);
-  EXPECT_EQ(dead[1].topic, "/devices/99/bulkData/logs");
-  EXPECT_EQ(dead[1].data, bulk);
-  EXPECT_EQ(dead[2].device, 98);
-  EXPECT_EQ(dead[2].data, "not json");
-  EXPECT_EQ(dead[3].topic, "/devices/4\\2/event");  // raw in the dead letter
-  EXPECT_FALSE(dead[3].device.has_value());
+  EXPECT_EQ(dead[1].device, 98);
+  EXPECT_EQ(dead[1].data, "not json");
+  EXPECT_EQ(dead[2].topic, "/devices/4\\2/event");  // raw in the dead letter
+  EXPECT_FALSE(dead[2].device.has_value());
 
   const std::vector<std::string> lines = log.lines();
   auto logged = [&](const std::string& text) {
@@ -291,8 +292,7 @@ TEST_F(MqttAdapterTest, FactoryAdapterUsesTheContextAndKeepsTheRejectLines) {
   };
   EXPECT_TRUE(logged("mqtt: rejected message from device 99 on "
                      "'/devices/99/event': " + unknown));
-  EXPECT_TRUE(logged("mqtt: rejected message from device 99 on "
-                     "'/devices/99/bulkData/logs': " + unknown));
+  EXPECT_FALSE(logged("'/devices/99/bulkData/logs'"));
   // The backslash is escaped, so the log line cannot be mistaken.
   EXPECT_TRUE(logged("mqtt: rejected message from device ? on "
                      "'/devices/4\\\\2/event': "));
