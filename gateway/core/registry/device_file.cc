@@ -29,15 +29,18 @@ absl::Status Bad(absl::string_view message) {
 // 1 .. INT64_MAX.
 absl::Status ParseId(absl::string_view field, absl::string_view text,
                      int64_t &out) {
-  const std::string why =
-      absl::StrCat(field, ": must be a positive integer, got ", Quote(text));
-  if (text.empty() || text.size() > 19) return Bad(why);
+  // The message is built only on failure: this runs twice a line.
+  auto bad = [&] {
+    return Bad(
+        absl::StrCat(field, ": must be a positive integer, got ", Quote(text)));
+  };
+  if (text.empty() || text.size() > 19) return bad();
   uint64_t v = 0;
   for (char c : text) {
-    if (c < '0' || c > '9') return Bad(why);
+    if (c < '0' || c > '9') return bad();
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
-  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) return Bad(why);
+  if (v == 0 || v > static_cast<uint64_t>(INT64_MAX)) return bad();
   out = static_cast<int64_t>(v);
   return absl::OkStatus();
 }
