@@ -2,6 +2,7 @@
 // embedded default), builds the Gateway and waits for signals: SIGTERM and
 // SIGINT drain and exit, SIGHUP reloads the device registry (on the
 // RegistryReloader's thread) and the adapters' TLS files.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -120,26 +121,32 @@ int main(int argc, char** argv) {
   streamgate::RegisterBuiltinAdapters(adapters);
   const std::vector<std::string> sections = adapters.Sections();
 
-  auto config =
-      config_path.empty()
-          ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
-                                    "<default>", sections)
-          : streamgate::LoadConfigFile(config_path, sections);
-  if (!config.ok()) return Fail(std::string(config.status().message()));
-  if (!log_level.empty()) config->log_level = log_level;
-  const auto level = streamgate::ParseLogLevel(config->log_level);
-  if (!level) {
-    std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
-                 streamgate::kLogLevelNames);
-    return 2;
+  std::unique_ptr<streamgate::Server> gateway;
+  {
+    // Scoped: a GatewayConfig holds the YAML document, and yaml-cpp nodes
+    // are copied, not moved, so this one must end here to free it.
+    auto config =
+        config_path.empty()
+            ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
+                                      "<default>", sections)
+            : streamgate::LoadConfigFile(config_path, sections);
+    if (!config.ok()) return Fail(std::string(config.status().message()));
+    if (!log_level.empty()) config->log_level = log_level;
+    const auto level = streamgate::ParseLogLevel(config->log_level);
+    if (!level) {
+      std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
+                   streamgate::kLogLevelNames);
+      return 2;
+    }
+    spdlog::set_level(*level);
+    auto created =
+        streamgate::Server::Create(*std::move(config), sinks, adapters);
+    if (!created.ok()) return Fail(std::string(created.status().message()));
+    gateway = *std::move(created);
   }
-  spdlog::set_level(*level);
-
-  auto gateway =
-      streamgate::Server::Create(*std::move(config), sinks, adapters);
-  if (!gateway.ok()) {
-    return Fail(std::string(gateway.status().message()));
-  }
+  // The YAML tree (many small blocks for a large inline `devices:` list)
+  // is freed: give its pages back to the system.
+  malloc_trim(0);
   if (check_only) {
     std::printf("%s: OK\n", config_path.c_str());
     return 0;
@@ -155,10 +162,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  absl::Status st = (*gateway)->Start();
+  absl::Status st = gateway->Start();
   if (!st.ok()) return Fail(std::string(st.message()));
 
-  streamgate::Server& server = **gateway;
+  streamgate::Server& server = *gateway;
   // Declared after the gateway, so destroyed first: a load in progress
   // finishes (after the drain below) before the gateway goes.
   streamgate::RegistryReloader reloader(
@@ -185,7 +192,7 @@ int main(int argc, char** argv) {
     spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
-  const bool clean = (*gateway)->Shutdown();
+  const bool clean = gateway->Shutdown();
   spdlog::default_logger()->flush();
   if (!clean) {
     // A sink missed the deadline and its worker still runs: destroying the
