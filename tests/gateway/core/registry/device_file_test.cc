@@ -175,6 +175,19 @@ TEST(DeviceCsvTest, HugeLineIsRefusedWithoutReadingItWhole) {
             "d.txt line 2: longer than 4096 bytes");
 }
 
+TEST(DeviceCsvTest, LineOfExactlyTheLimitIsRead) {
+  // The reader passes a 4096-byte line on (its id is then refused), and a
+  // CR after it does not count; 4097 bytes are too many.
+  const std::string at_limit = std::string(kMaxLineBytes - 4, '0') + "1,2,";
+  ASSERT_EQ(at_limit.size(), kMaxLineBytes);
+  EXPECT_THAT(CsvError(std::string(kHeader) + at_limit + "\r\n"),
+              StartsWith("d.txt line 2: id: must be a positive integer"));
+  EXPECT_THAT(CsvError(std::string(kHeader) + at_limit),
+              StartsWith("d.txt line 2: id: must be a positive integer"));
+  EXPECT_EQ(CsvError(std::string(kHeader) + at_limit + "x\n"),
+            "d.txt line 2: longer than 4096 bytes");
+}
+
 TEST(DeviceCsvTest, LinesAcrossReadChunksAreWhole) {
   // 20,000 rows are well over the reader's 64 KiB chunk.
   std::string text = kHeader;
