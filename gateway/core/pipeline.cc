@@ -54,6 +54,7 @@ bool Pipeline::Stop(absl::Time deadline) {
 
 void Pipeline::ReloadDevices(std::shared_ptr<const DeviceTable> devices) {
   registry_->Replace(std::move(devices));
+  device_reloads_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::vector<ModuleStatus> Pipeline::Modules() const {
@@ -97,6 +98,16 @@ void Pipeline::CollectMetrics(metrics::MetricsWriter& out) const {
               {{"reason", "exhausted"}}, load(ingest.exhausted));
   out.Counter("streamgate_ingest_rejected_total", kRejectedHelp,
               {{"reason", "unavailable"}}, load(ingest.unavailable));
+  out.Gauge("streamgate_device_registry_devices",
+            "Devices in the device registry now.", {},
+            static_cast<double>(registry_->Snapshot()->size()));
+  const char* kReloadsHelp =
+      "SIGHUP reloads of the device registry: ok (swapped in) or refused "
+      "(a bad file or config; the registry was kept).";
+  out.Counter("streamgate_device_registry_reloads_total", kReloadsHelp,
+              {{"result", "ok"}}, load(device_reloads_));
+  out.Counter("streamgate_device_registry_reloads_total", kReloadsHelp,
+              {{"result", "refused"}}, load(device_reloads_refused_));
 }
 
 void Pipeline::CollectDoorMetrics(metrics::MetricsWriter& out) const {

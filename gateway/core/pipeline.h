@@ -45,6 +45,10 @@ class Pipeline : public GatewayStatus {
   // SIGHUP: a new device registry, swapped in atomically (any thread;
   // ingest never waits for it).
   void ReloadDevices(std::shared_ptr<const DeviceTable> devices);
+  // A SIGHUP reload whose file or config was refused (the registry kept).
+  void CountRefusedDeviceReload() {
+    device_reloads_refused_.fetch_add(1, std::memory_order_relaxed);
+  }
 
   Ingest& ingest() { return *ingester_; }
   Ingester& ingester() { return *ingester_; }
@@ -76,6 +80,8 @@ class Pipeline : public GatewayStatus {
   std::unique_ptr<Ingester> ingester_;
   std::unique_ptr<DoorDeadLetters> door_rejects_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> device_reloads_{0};
+  std::atomic<uint64_t> device_reloads_refused_{0};
 };
 
 }  // namespace streamgate

@@ -171,7 +171,10 @@ int main(int argc, char** argv) {
   streamgate::RegistryReloader reloader(
       [&]() -> absl::StatusOr<std::shared_ptr<const streamgate::DeviceTable>> {
         auto fresh = streamgate::LoadConfigFile(config_path, sections);
-        if (!fresh.ok()) return fresh.status();
+        if (!fresh.ok()) {
+          server.DeviceReloadRefused();
+          return fresh.status();
+        }
         return std::move(fresh->devices);
       },
       [&](std::shared_ptr<const streamgate::DeviceTable> devices) {

@@ -9,7 +9,7 @@
 // sinks and the sinks flush, all by one deadline.
 //
 // Threading: all methods from the main thread, except CollectMetrics (the
-// scrape thread) and ReloadDevices (any thread).
+// scrape thread), ReloadDevices and DeviceReloadRefused (any thread).
 #pragma once
 
 #include <memory>
@@ -41,6 +41,8 @@ class Server {
   // reload thread; ingest never waits for it); ReloadAdapters makes the
   // adapters re-read what they can (TLS files; main thread).
   void ReloadDevices(std::shared_ptr<const DeviceTable> devices);
+  // Counts a reload whose load failed (any thread).
+  void DeviceReloadRefused() { pipeline_->CountRefusedDeviceReload(); }
   void ReloadAdapters();
 
   Pipeline& pipeline() { return *pipeline_; }

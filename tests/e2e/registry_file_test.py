@@ -7,7 +7,8 @@ bulk data accepted (the one rule on both doors). Then SIGHUP with a
 changed file while a client sends events from the last device without a
 pause: every one is accepted, the home ids in the sink switch once from
 the old to the new (never back), and the new device is known. A bad file
-on the next SIGHUP is logged and the registry kept.
+on the next SIGHUP is logged and the registry kept; /metrics counts both
+reloads and the registry's size.
 
 No timing is asserted; start-up time and memory are in bench/ (the
 registry bench).
@@ -22,6 +23,7 @@ import signal
 import sys
 import tempfile
 import threading
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -34,6 +36,7 @@ CALL_TIMEOUT = 30
 
 CONFIG = """\
 grpc: {{listen: "127.0.0.1:{port}"}}
+metrics: {{listen: "127.0.0.1:{mport}"}}
 devices_file: devices.csv
 modules:
   - id: all
@@ -83,7 +86,9 @@ def main():
         csv = os.path.join(work, "devices.csv")
         write_devices(csv, 1)
         port = harness.free_port()
-        gw = harness.Gateway(binary, work, CONFIG.format(port=port, dir=work))
+        mport = harness.free_port()
+        gw = harness.Gateway(binary, work,
+                             CONFIG.format(port=port, mport=mport, dir=work))
         gw.start()
         try:
             ch = gw.serving_channel(port, timeout=120)
@@ -156,6 +161,12 @@ def main():
                       % (DEVICES + 3) in gw.log_text(),
                       "the refused reload names the file and line")
             stub.PublishEvent(event(NEW, "kept"), timeout=CALL_TIMEOUT)
+            text = urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % mport, timeout=CALL_TIMEOUT).read().decode()
+            for sample in ("streamgate_device_registry_devices %d" % (DEVICES + 1),
+                           'streamgate_device_registry_reloads_total{result="ok"} 1',
+                           'streamgate_device_registry_reloads_total{result="refused"} 1'):
+                chk.check(sample + "\n" in text, "/metrics has %r" % sample)
             ch.close()
             chk.eq(gw.stop(), 0, "gateway exit code")
 

@@ -7,7 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/core/text_exposition.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/core/test_pipeline.h"
 
 namespace streamgate {
 namespace {
@@ -67,6 +70,34 @@ TEST(DeviceRegistryTest, ReadersSeeWholeTablesDuringSwaps) {
   EXPECT_EQ(torn.load(), 0);
   EXPECT_GT(lookups.load(), 0);
   EXPECT_EQ(r.Snapshot()->Find(kDevices)->home_id, kSwaps);
+}
+
+// The pipeline reports the registry's size and its reloads, ok or refused.
+TEST(DeviceRegistryTest, PipelineMetricsCountDevicesAndReloads) {
+  testing::TestPipeline p(
+      "devices: [{id: 1, home_id: 2}]\n"
+      "modules: [{id: m, subscribe_events: ['*'], sink: {type: stdout}}]\n");
+  p.pipeline().ReloadDevices(Generation(3));
+  p.pipeline().CountRefusedDeviceReload();
+  p.pipeline().CountRefusedDeviceReload();
+  metrics::TextExposition text;
+  p.pipeline().CollectMetrics(text);
+  const std::string out = text.Render();
+  EXPECT_THAT(
+      out, ::testing::HasSubstr("\nstreamgate_device_registry_devices 1000\n"));
+  EXPECT_THAT(
+      out,
+      ::testing::HasSubstr(
+          "\nstreamgate_device_registry_reloads_total{result=\"ok\"} 1\n"));
+  EXPECT_THAT(out, ::testing::HasSubstr("\nstreamgate_device_registry_reloads_"
+                                        "total{result=\"refused\"} 2\n"));
+  // The registry was swapped: device 1's home is the new table's.
+  EventInput e;
+  e.event_type = "t";
+  e.origin_device_id = 1;
+  ASSERT_TRUE(p.ingester().PublishEvents({e}, {}).ok());
+  EXPECT_THAT(p.DrainData(0),
+              ::testing::ElementsAre(::testing::HasSubstr(R"("homeId":3,)")));
 }
 
 }  // namespace
