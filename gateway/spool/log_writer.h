@@ -1,9 +1,9 @@
 // LogWriter: the write side of a spool (cf. LevelDB's log::Writer). Appends
 // framed records to the newest segment file, rotates to a new file at
-// segment_bytes, and makes appends durable: with fsync always a committer
-// waits until an fdatasync covers its bytes, concurrent committers sharing
-// one (the first becomes the leader, the others follow it); otherwise the
-// maintenance thread syncs every interval (SyncIfBehindLocked).
+// segment_bytes, and makes appends durable: with fsync always the group
+// commit's leader (spool_queue.h) waits until an fdatasync covers its
+// group's bytes; otherwise the maintenance thread syncs every interval
+// (SyncIfBehindLocked).
 //
 // A failed write is cut back and refused; the segment is then sealed when it
 // holds records, so it can be deleted once they are delivered and the space
@@ -34,8 +34,8 @@ namespace streamgate {
 namespace spool {
 
 class LogWriter {
- public:
-  LogWriter(const SpoolContext& context, absl::Mutex& mu, SegmentList& segments,
+public:
+  LogWriter(const SpoolContext &context, absl::Mutex &mu, SegmentList &segments,
             uint64_t segment_bytes);
 
   // Creates the first segment of this run, numbered `seq`, in `dir` (the
@@ -45,10 +45,11 @@ class LogWriter {
 
   // Appends whole frames to the segment being written (opening one when
   // the last was sealed, rotating when it would grow past segment_bytes).
-  // Returns the running total of appended bytes to wait for (WaitDurable).
-  // Sets `*sealed` when a segment was sealed (the reader may move on, a
-  // delivered segment may go).
-  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, bool* sealed)
+  // Returns the running total of appended bytes to wait for (WaitDurable)
+  // and sets `*at` to where the frames went. Sets `*sealed` when a segment
+  // was sealed (the reader may move on, a delivered segment may go).
+  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, Position *at,
+                                        bool *sealed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Waits until a sync covers the bytes up to `target` (the lock is
@@ -63,7 +64,7 @@ class LogWriter {
   // At a clean stop: waits for a running sync, then syncs the rest.
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
- private:
+private:
   // A committer waiting in WaitDurableLocked (on its stack).
   struct Waiter {
     uint64_t target = 0;
@@ -86,18 +87,18 @@ class LogWriter {
   void SyncOnceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Everything appended up to `upto` is durable (`status` OK) or never
   // will be: answers the waiters it covers.
-  void ResolveLocked(uint64_t upto, const absl::Status& status)
+  void ResolveLocked(uint64_t upto, const absl::Status &status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // "<where>: <what> <segment path>: <system text>", keeping the code of
   // a full disk (RESOURCE_EXHAUSTED) and making others UNAVAILABLE.
-  absl::Status IoError(const absl::Status& cause, absl::string_view what,
+  absl::Status IoError(const absl::Status &cause, absl::string_view what,
                        uint64_t seq) const;
   // For committers whose bytes were in a segment sealed unsynced.
   absl::Status SealedUnsyncedError() const;
 
-  const SpoolContext& context_;
-  absl::Mutex& mu_;
-  SegmentList& segments_ ABSL_GUARDED_BY(mu_);
+  const SpoolContext &context_;
+  absl::Mutex &mu_;
+  SegmentList &segments_ ABSL_GUARDED_BY(mu_);
   const uint64_t segment_bytes_;
   std::unique_ptr<Directory> dir_ ABSL_GUARDED_BY(mu_);
 
@@ -112,8 +113,8 @@ class LogWriter {
   bool sync_in_progress_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar sync_done_;
   // Committers waiting for a sync, in append order (targets ascending).
-  std::deque<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
+  std::deque<Waiter *> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace spool
-}  // namespace streamgate
+} // namespace spool
+} // namespace streamgate
