@@ -8,15 +8,14 @@ namespace {
 constexpr size_t kLingerRecords = 256;
 constexpr absl::Duration kLinger = absl::Milliseconds(1);
 
-} // namespace
+}  // namespace
 
 MemoryQueue::MemoryQueue(size_t max_records, size_t max_bytes)
     : max_records_(max_records), max_bytes_(max_bytes) {}
 
 bool MemoryQueue::DoReserve(size_t records, size_t bytes) {
   absl::MutexLock lock(&mu_);
-  if (closed_)
-    return false;
+  if (closed_) return false;
   // An input larger than the whole queue would never fit: let it in when the
   // queue is empty rather than refusing it forever.
   const bool empty = used_records_ == 0;
@@ -31,10 +30,8 @@ bool MemoryQueue::DoReserve(size_t records, size_t bytes) {
 
 void MemoryQueue::DoPublish(uint64_t ticket, OutBatch records, size_t bytes) {
   absl::MutexLock lock(&mu_);
-  for (OutRecord &r : records)
-    items_.push_back(std::move(r));
-  if (consumer_waiting_)
-    ready_.Signal();
+  for (OutRecord& r : records) items_.push_back(std::move(r));
+  if (consumer_waiting_) ready_.Signal();
 }
 
 void MemoryQueue::DoCancel(size_t records, size_t bytes) {
@@ -43,19 +40,18 @@ void MemoryQueue::DoCancel(size_t records, size_t bytes) {
   used_bytes_ -= bytes;
 }
 
-bool MemoryQueue::Pop(QueueBatch &batch, size_t max_records,
+bool MemoryQueue::Pop(QueueBatch& batch, size_t max_records,
                       absl::Duration wait) {
-  OutBatch &out = batch.records;
+  OutBatch& out = batch.records;
   out.clear();
   // Popped records left the queue's accounting: nothing to release later.
-  batch.done = [](const DeliveryReport &) {};
+  batch.done = [](const DeliveryReport&) {};
   absl::MutexLock lock(&mu_);
   if (items_.empty() && !closed_) {
     const absl::Time deadline = absl::Now() + wait;
     consumer_waiting_ = true;
     while (items_.empty() && !closed_) {
-      if (ready_.WaitWithDeadline(&mu_, deadline))
-        break;
+      if (ready_.WaitWithDeadline(&mu_, deadline)) break;
     }
     consumer_waiting_ = false;
     // Woken by the first record of a trickle, the consumer would take
@@ -69,8 +65,7 @@ bool MemoryQueue::Pop(QueueBatch &batch, size_t max_records,
       mu_.AwaitWithTimeout(absl::Condition(&enough), kLinger);
     }
   }
-  if (items_.empty())
-    return !closed_;
+  if (items_.empty()) return !closed_;
   const size_t n = std::min(max_records, items_.size());
   out.reserve(n);
   size_t bytes = 0;
@@ -95,4 +90,4 @@ size_t MemoryQueue::depth() const {
   return items_.size();
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -13,19 +13,19 @@
 namespace streamgate {
 
 class MemoryQueue : public ModuleQueue {
-public:
+ public:
   MemoryQueue(size_t max_records, size_t max_bytes);
 
-  bool Pop(QueueBatch &batch, size_t max_records, absl::Duration wait) override;
+  bool Pop(QueueBatch& batch, size_t max_records, absl::Duration wait) override;
   void Close() override;
   size_t depth() const override;
 
-protected:
+ protected:
   bool DoReserve(size_t records, size_t bytes) override;
   void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) override;
   void DoCancel(size_t records, size_t bytes) override;
 
-private:
+ private:
   const size_t max_records_;
   const size_t max_bytes_;
   mutable absl::Mutex mu_;
@@ -38,4 +38,4 @@ private:
   bool consumer_waiting_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -30,21 +30,21 @@
 namespace streamgate {
 
 namespace metrics {
-class MetricsWriter; // gateway/api/metrics_writer.h
+class MetricsWriter;  // gateway/api/metrics_writer.h
 }
 class ModuleQueue;
 
 // Room reserved in one queue for a known number of records and bytes.
 // Move-only; destroying it uncommitted gives the room back.
 class QueueReservation {
-public:
+ public:
   QueueReservation() = default;
-  QueueReservation(QueueReservation &&other) noexcept {
+  QueueReservation(QueueReservation&& other) noexcept {
     *this = std::move(other);
   }
-  QueueReservation &operator=(QueueReservation &&other) noexcept;
-  QueueReservation(const QueueReservation &) = delete;
-  QueueReservation &operator=(const QueueReservation &) = delete;
+  QueueReservation& operator=(QueueReservation&& other) noexcept;
+  QueueReservation(const QueueReservation&) = delete;
+  QueueReservation& operator=(const QueueReservation&) = delete;
   ~QueueReservation() { Release(); }
 
   // False when the queue was full or closed.
@@ -65,18 +65,18 @@ public:
   // Prepare, then Publish on OK: for an input that goes to this queue only.
   absl::Status Commit(OutBatch records) &&;
 
-private:
+ private:
   friend class ModuleQueue;
-  QueueReservation(ModuleQueue *queue, size_t records, size_t bytes)
+  QueueReservation(ModuleQueue* queue, size_t records, size_t bytes)
       : queue_(queue), records_(records), bytes_(bytes) {}
   void Release();
 
-  ModuleQueue *queue_ = nullptr;
+  ModuleQueue* queue_ = nullptr;
   size_t records_ = 0;
   size_t bytes_ = 0;
   bool prepared_ = false;
-  uint64_t ticket_ = 0; // the queue's name for the prepared input
-  OutBatch held_;       // what a queue without phase one keeps until Publish
+  uint64_t ticket_ = 0;  // the queue's name for the prepared input
+  OutBatch held_;        // what a queue without phase one keeps until Publish
 };
 
 // What Pop hands out: records, and the completion to run exactly once with
@@ -88,7 +88,7 @@ struct QueueBatch {
 };
 
 class ModuleQueue {
-public:
+ public:
   virtual ~ModuleQueue() = default;
 
   // Opens what the queue needs (a spool's directory and files, replaying
@@ -98,8 +98,7 @@ public:
   // Room for `records` records of `bytes` bytes in total; an empty
   // reservation when the queue is full or closed.
   QueueReservation Reserve(size_t records, size_t bytes) {
-    if (!DoReserve(records, bytes))
-      return QueueReservation();
+    if (!DoReserve(records, bytes)) return QueueReservation();
     return QueueReservation(this, records, bytes);
   }
 
@@ -107,7 +106,7 @@ public:
   // `out.done`, waiting up to `wait` for the first record (an empty batch
   // then). Returns false once the queue is closed and drained (a durable
   // queue: closed; what is left stays for the next start).
-  virtual bool Pop(QueueBatch &out, size_t max_records,
+  virtual bool Pop(QueueBatch& out, size_t max_records,
                    absl::Duration wait) = 0;
 
   // Refuses further reservations; Pop drains what is left, then ends.
@@ -121,9 +120,9 @@ public:
 
   // Adds the queue's own metrics (a spool's size, fsyncs, recoveries) when
   // /metrics is scraped, from the scrape thread, without the module label.
-  virtual void CollectMetrics(metrics::MetricsWriter &out) const {}
+  virtual void CollectMetrics(metrics::MetricsWriter& out) const {}
 
-protected:
+ protected:
   friend class QueueReservation;
   // True when the room was taken.
   virtual bool DoReserve(size_t records, size_t bytes) = 0;
@@ -132,7 +131,7 @@ protected:
   // them) and returns any ticket; one that stores takes them and returns
   // the ticket DoPublish / DoAbort will name them by. On error releases
   // the room.
-  virtual absl::StatusOr<uint64_t> DoPrepare(OutBatch &records, size_t bytes) {
+  virtual absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) {
     return 0;
   }
   // Phase two: exposes the prepared input; `records` are what DoPrepare
@@ -147,8 +146,8 @@ protected:
   virtual void DoCancel(size_t records, size_t bytes) = 0;
 };
 
-inline QueueReservation &
-QueueReservation::operator=(QueueReservation &&other) noexcept {
+inline QueueReservation& QueueReservation::operator=(
+    QueueReservation&& other) noexcept {
   if (this != &other) {
     Release();
     queue_ = std::exchange(other.queue_, nullptr);
@@ -162,9 +161,8 @@ QueueReservation::operator=(QueueReservation &&other) noexcept {
 }
 
 inline void QueueReservation::Release() {
-  ModuleQueue *queue = std::exchange(queue_, nullptr);
-  if (queue == nullptr)
-    return;
+  ModuleQueue* queue = std::exchange(queue_, nullptr);
+  if (queue == nullptr) return;
   if (std::exchange(prepared_, false)) {
     held_.clear();
     queue->DoAbort(ticket_, records_, bytes_);
@@ -179,7 +177,7 @@ inline absl::Status QueueReservation::Prepare(OutBatch records) {
   }
   absl::StatusOr<uint64_t> ticket = queue_->DoPrepare(records, bytes_);
   if (!ticket.ok()) {
-    queue_ = nullptr; // DoPrepare gave the room back
+    queue_ = nullptr;  // DoPrepare gave the room back
     return ticket.status();
   }
   prepared_ = true;
@@ -189,17 +187,15 @@ inline absl::Status QueueReservation::Prepare(OutBatch records) {
 }
 
 inline void QueueReservation::Publish() && {
-  if (queue_ == nullptr || !prepared_)
-    return;
+  if (queue_ == nullptr || !prepared_) return;
   prepared_ = false;
   std::exchange(queue_, nullptr)->DoPublish(ticket_, std::move(held_), bytes_);
 }
 
 inline absl::Status QueueReservation::Commit(OutBatch records) && {
   absl::Status st = Prepare(std::move(records));
-  if (st.ok())
-    std::move(*this).Publish();
+  if (st.ok()) std::move(*this).Publish();
   return st;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -13,17 +13,17 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "gateway/core/config.h"
+#include "absl/strings/string_view.h"
+#include "gateway/api/record.h"
 #include "gateway/common/log_limiter.h"
+#include "gateway/core/config.h"
 #include "gateway/core/module_counters.h"
 #include "gateway/core/module_queue.h"
 #include "spdlog/logger.h"
-#include "gateway/api/record.h"
 
 namespace streamgate {
 

@@ -8,8 +8,7 @@ namespace streamgate {
 namespace spool {
 
 bool LogReader::Open(uint64_t seq) {
-  if (file_ != nullptr && seq_ == seq)
-    return true;
+  if (file_ != nullptr && seq_ == seq) return true;
   frames_.reset();
   file_.reset();
   auto file = context_.env->NewReadableFile(context_.SegmentPath(seq));
@@ -25,23 +24,22 @@ bool LogReader::Open(uint64_t seq) {
 }
 
 void LogReader::Release(uint64_t seq) {
-  if (file_ == nullptr || seq_ != seq)
-    return;
+  if (file_ == nullptr || seq_ != seq) return;
   frames_.reset();
   file_.reset();
 }
 
 uint64_t LogReader::Read(uint64_t from, uint64_t end,
-                         const std::vector<Region> &known,
-                         const std::vector<Region> &skip, size_t max_records,
-                         uint64_t max_bytes, OutBatch &out) {
+                         const std::vector<Region>& known,
+                         const std::vector<Region>& skip, size_t max_records,
+                         uint64_t max_bytes, OutBatch& out) {
   // Appended bytes never change; a segment being written only grows.
   frames_->set_end(end);
   uint64_t off = from;
   uint64_t batch_bytes = 0;
   auto skipped = std::lower_bound(
       skip.begin(), skip.end(), from,
-      [](const Region &r, uint64_t at) { return r.begin < at; });
+      [](const Region& r, uint64_t at) { return r.begin < at; });
   while (off < end && out.size() < max_records && batch_bytes < max_bytes) {
     if (skipped != skip.end() && skipped->begin == off) {
       off = std::min(end, skipped->end);
@@ -70,7 +68,7 @@ uint64_t LogReader::Read(uint64_t from, uint64_t end,
     }
     const bool reported =
         std::any_of(known.begin(), known.end(),
-                    [&](const Region &d) { return d.begin == off; });
+                    [&](const Region& d) { return d.begin == off; });
     if (!reported) {
       context_.log().error("{}: {} bytes {}..{} are damaged; skipped",
                            context_.log_where, context_.SegmentPath(seq_), off,
@@ -83,5 +81,5 @@ uint64_t LogReader::Read(uint64_t from, uint64_t end,
   return off;
 }
 
-} // namespace spool
-} // namespace streamgate
+}  // namespace spool
+}  // namespace streamgate

@@ -24,8 +24,8 @@ namespace streamgate {
 namespace spool {
 
 class LogReader {
-public:
-  explicit LogReader(const SpoolContext &context) : context_(context) {}
+ public:
+  explicit LogReader(const SpoolContext& context) : context_(context) {}
 
   // Makes segment `seq` the one read (opening its file unless it is open
   // already). False, logged, when it cannot be opened.
@@ -41,16 +41,16 @@ public:
   // has reported; the frames in `skip` (aborted inputs) are stepped over.
   // Returns the offset reached: `from` when nothing could be read (an I/O
   // error, logged).
-  uint64_t Read(uint64_t from, uint64_t end, const std::vector<Region> &known,
-                const std::vector<Region> &skip, size_t max_records,
-                uint64_t max_bytes, OutBatch &out);
+  uint64_t Read(uint64_t from, uint64_t end, const std::vector<Region>& known,
+                const std::vector<Region>& skip, size_t max_records,
+                uint64_t max_bytes, OutBatch& out);
 
-private:
-  const SpoolContext &context_;
+ private:
+  const SpoolContext& context_;
   uint64_t seq_ = 0;
   std::unique_ptr<ReadableFile> file_;
   std::unique_ptr<FrameReader> frames_;
 };
 
-} // namespace spool
-} // namespace streamgate
+}  // namespace spool
+}  // namespace streamgate

@@ -11,12 +11,14 @@
 namespace streamgate {
 namespace spool {
 
-LogWriter::LogWriter(const SpoolContext &context, absl::Mutex &mu,
-                     SegmentList &segments, uint64_t segment_bytes)
-    : context_(context), mu_(mu), segments_(segments),
+LogWriter::LogWriter(const SpoolContext& context, absl::Mutex& mu,
+                     SegmentList& segments, uint64_t segment_bytes)
+    : context_(context),
+      mu_(mu),
+      segments_(segments),
       segment_bytes_(segment_bytes) {}
 
-absl::Status LogWriter::IoError(const absl::Status &cause,
+absl::Status LogWriter::IoError(const absl::Status& cause,
                                 absl::string_view what, uint64_t seq) const {
   const std::string message =
       absl::StrCat(context_.where, ": ", what, " ", context_.SegmentPath(seq),
@@ -44,17 +46,14 @@ absl::Status LogWriter::OpenSegmentLocked() {
   const std::string path = context_.SegmentPath(seq);
   auto file =
       context_.env->NewWritableFile(path, SpoolEnv::OpenMode::kCreateNew);
-  if (!file.ok())
-    return IoError(file.status(), "cannot create", seq);
+  if (!file.ok()) return IoError(file.status(), "cannot create", seq);
   // The header, the file and its directory entry are durable before the
   // first record goes in, so a synced record is never in a file that a
   // power loss could make vanish.
   absl::Status st =
       (*file)->Write(0, absl::string_view(kSegmentHeader, kSegmentHeaderBytes));
-  if (st.ok())
-    st = (*file)->Sync();
-  if (st.ok())
-    st = dir_->Sync();
+  if (st.ok()) st = (*file)->Sync();
+  if (st.ok()) st = dir_->Sync();
   if (!st.ok()) {
     context_.env->Remove(path).IgnoreError();
     return IoError(st, "cannot write", seq);
@@ -69,7 +68,7 @@ absl::Status LogWriter::OpenSegmentLocked() {
 }
 
 absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
-                                                 Position *at, bool *sealed) {
+                                                 Position* at, bool* sealed) {
   *sealed = false;
   if (file_ == nullptr) {
     // A rotation failed earlier: try again to have a file to write.
@@ -80,11 +79,11 @@ absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
     *sealed = true;
     absl::Status st = RotateLocked();
     if (!st.ok()) {
-      AbandonLocked(); // the next append opens the next segment
+      AbandonLocked();  // the next append opens the next segment
       return st;
     }
   }
-  SegmentInfo &active = segments_.back();
+  SegmentInfo& active = segments_.back();
   *at = Position{active.seq, active.size};
   absl::Status st = file_->Write(active.size, frames);
   if (!st.ok()) {
@@ -130,8 +129,7 @@ absl::Status LogWriter::SealLocked() {
 }
 
 void LogWriter::AbandonLocked() {
-  if (file_ == nullptr)
-    return;
+  if (file_ == nullptr) return;
   segments_.back().sealed = true;
   file_.reset();
   if (synced_total_ < appended_total_) {
@@ -144,8 +142,7 @@ void LogWriter::AbandonLocked() {
 
 absl::Status LogWriter::SyncHeldLocked() {
   absl::Status st = file_->Sync();
-  if (!st.ok())
-    return IoError(st, "fdatasync", segments_.back().seq);
+  if (!st.ok()) return IoError(st, "fdatasync", segments_.back().seq);
   context_.stats.fsyncs.fetch_add(1, std::memory_order_relaxed);
   synced_total_ = std::max(synced_total_, appended_total_);
   ResolveLocked(appended_total_, absl::OkStatus());
@@ -181,9 +178,9 @@ void LogWriter::SyncOnceLocked() {
   sync_done_.SignalAll();
 }
 
-void LogWriter::ResolveLocked(uint64_t upto, const absl::Status &status) {
+void LogWriter::ResolveLocked(uint64_t upto, const absl::Status& status) {
   while (!waiters_.empty() && waiters_.front()->target <= upto) {
-    Waiter *w = waiters_.front();
+    Waiter* w = waiters_.front();
     waiters_.pop_front();
     w->done = true;
     w->status = status;
@@ -208,16 +205,13 @@ absl::Status LogWriter::WaitDurableLocked(uint64_t target) {
 }
 
 void LogWriter::SyncIfBehindLocked() {
-  if (!sync_in_progress_ && synced_total_ < appended_total_)
-    SyncOnceLocked();
+  if (!sync_in_progress_ && synced_total_ < appended_total_) SyncOnceLocked();
 }
 
 void LogWriter::FinishLocked() {
-  while (sync_in_progress_)
-    sync_done_.Wait(&mu_);
-  if (synced_total_ < appended_total_)
-    SyncOnceLocked();
+  while (sync_in_progress_) sync_done_.Wait(&mu_);
+  if (synced_total_ < appended_total_) SyncOnceLocked();
 }
 
-} // namespace spool
-} // namespace streamgate
+}  // namespace spool
+}  // namespace streamgate

@@ -34,8 +34,8 @@ namespace streamgate {
 namespace spool {
 
 class LogWriter {
-public:
-  LogWriter(const SpoolContext &context, absl::Mutex &mu, SegmentList &segments,
+ public:
+  LogWriter(const SpoolContext& context, absl::Mutex& mu, SegmentList& segments,
             uint64_t segment_bytes);
 
   // Creates the first segment of this run, numbered `seq`, in `dir` (the
@@ -48,8 +48,8 @@ public:
   // Returns the running total of appended bytes to wait for (WaitDurable)
   // and sets `*at` to where the frames went. Sets `*sealed` when a segment
   // was sealed (the reader may move on, a delivered segment may go).
-  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, Position *at,
-                                        bool *sealed)
+  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, Position* at,
+                                        bool* sealed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Waits until a sync covers the bytes up to `target` (the lock is
@@ -64,7 +64,7 @@ public:
   // At a clean stop: waits for a running sync, then syncs the rest.
   void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-private:
+ private:
   // A committer waiting in WaitDurableLocked (on its stack).
   struct Waiter {
     uint64_t target = 0;
@@ -87,18 +87,18 @@ private:
   void SyncOnceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Everything appended up to `upto` is durable (`status` OK) or never
   // will be: answers the waiters it covers.
-  void ResolveLocked(uint64_t upto, const absl::Status &status)
+  void ResolveLocked(uint64_t upto, const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // "<where>: <what> <segment path>: <system text>", keeping the code of
   // a full disk (RESOURCE_EXHAUSTED) and making others UNAVAILABLE.
-  absl::Status IoError(const absl::Status &cause, absl::string_view what,
+  absl::Status IoError(const absl::Status& cause, absl::string_view what,
                        uint64_t seq) const;
   // For committers whose bytes were in a segment sealed unsynced.
   absl::Status SealedUnsyncedError() const;
 
-  const SpoolContext &context_;
-  absl::Mutex &mu_;
-  SegmentList &segments_ ABSL_GUARDED_BY(mu_);
+  const SpoolContext& context_;
+  absl::Mutex& mu_;
+  SegmentList& segments_ ABSL_GUARDED_BY(mu_);
   const uint64_t segment_bytes_;
   std::unique_ptr<Directory> dir_ ABSL_GUARDED_BY(mu_);
 
@@ -113,8 +113,8 @@ private:
   bool sync_in_progress_ ABSL_GUARDED_BY(mu_) = false;
   absl::CondVar sync_done_;
   // Committers waiting for a sync, in append order (targets ascending).
-  std::deque<Waiter *> waiters_ ABSL_GUARDED_BY(mu_);
+  std::deque<Waiter*> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace spool
-} // namespace streamgate
+}  // namespace spool
+}  // namespace streamgate

@@ -21,9 +21,9 @@ namespace spool {
 
 struct SegmentInfo {
   uint64_t seq = 0;
-  uint64_t size = 0; // bytes of valid data, header included
+  uint64_t size = 0;  // bytes of valid data, header included
   bool sealed = false;
-  std::vector<Region> damage; // known from recovery
+  std::vector<Region> damage;  // known from recovery
   // Frames of inputs prepared and then aborted (another module could not
   // store the input), in order: the reader steps over them. Not on disk: a
   // restart replays them (at-least-once, as for a crash before the answer).
@@ -31,39 +31,39 @@ struct SegmentInfo {
 };
 
 // Parses a segment file name, "seg-<20 digits>.log".
-bool ParseSegmentName(absl::string_view name, uint64_t *seq);
+bool ParseSegmentName(absl::string_view name, uint64_t* seq);
 
 class SegmentList {
-public:
+ public:
   bool empty() const { return segments_.empty(); }
   size_t size() const { return segments_.size(); }
-  SegmentInfo &back() { return segments_.back(); }
-  const SegmentInfo &back() const { return segments_.back(); }
+  SegmentInfo& back() { return segments_.back(); }
+  const SegmentInfo& back() const { return segments_.back(); }
   void push_back(SegmentInfo s) { segments_.push_back(std::move(s)); }
 
   // The segment numbered `seq`, or null.
-  SegmentInfo *Find(uint64_t seq);
-  const SegmentInfo *Find(uint64_t seq) const;
+  SegmentInfo* Find(uint64_t seq);
+  const SegmentInfo* Find(uint64_t seq) const;
 
   // Moves `read` off segments that are gone and past sealed segments it has
   // read to the end, to the start of the next segment there is.
-  void Advance(Position &read) const;
+  void Advance(Position& read) const;
 
   // True when there are bytes to read at `read` (call Advance first).
-  bool HasUnread(const Position &read) const;
+  bool HasUnread(const Position& read) const;
 
   // Removes from the front the sealed segments whose every record is
   // settled (`watermark` at or past their end) and that the reader has left
   // (`read` in a later segment), appending their numbers to `finished`.
-  void PopFinished(const Position &watermark, const Position &read,
-                   std::vector<uint64_t> &finished);
+  void PopFinished(const Position& watermark, const Position& read,
+                   std::vector<uint64_t>& finished);
 
-private:
+ private:
   // The first segment numbered after `seq`, or null.
-  const SegmentInfo *After(uint64_t seq) const;
+  const SegmentInfo* After(uint64_t seq) const;
 
   std::deque<SegmentInfo> segments_;
 };
 
-} // namespace spool
-} // namespace streamgate
+}  // namespace spool
+}  // namespace streamgate

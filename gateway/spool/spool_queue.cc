@@ -22,10 +22,10 @@ constexpr size_t kMaxGroupBytes = 1 << 20;
 // How often the checkpoint is rewritten at most while records complete.
 constexpr absl::Duration kCheckpointEvery = absl::Milliseconds(100);
 
-} // namespace
+}  // namespace
 
 SpoolQueue::SpoolQueue(std::string module_id, SpoolOptions options,
-                       spool::SpoolEnv *env,
+                       spool::SpoolEnv* env,
                        std::shared_ptr<spdlog::logger> logger)
     : options_(std::move(options)),
       context_(env != nullptr ? env : spool::DefaultSpoolEnv(), options_.dir,
@@ -33,7 +33,8 @@ SpoolQueue::SpoolQueue(std::string module_id, SpoolOptions options,
                std::move(logger)),
       writer_(context_, mu_, segments_,
               static_cast<uint64_t>(options_.segment_bytes)),
-      reader_(context_), collector_(context_) {}
+      reader_(context_),
+      collector_(context_) {}
 
 SpoolQueue::~SpoolQueue() {
   {
@@ -43,18 +44,15 @@ SpoolQueue::~SpoolQueue() {
     stop_cv_.SignalAll();
     data_ready_.SignalAll();
   }
-  if (maintainer_.joinable())
-    maintainer_.join();
+  if (maintainer_.joinable()) maintainer_.join();
   bool started;
   {
     absl::MutexLock lock(&mu_);
     started = started_;
     // A clean stop leaves everything synced and the progress recorded.
-    if (started)
-      writer_.FinishLocked();
+    if (started) writer_.FinishLocked();
   }
-  if (started)
-    MaintainOnce(/*checkpoint=*/true);
+  if (started) MaintainOnce(/*checkpoint=*/true);
 }
 
 uint64_t SpoolQueue::ReservationBytes(size_t records, size_t bytes) const {
@@ -62,8 +60,8 @@ uint64_t SpoolQueue::ReservationBytes(size_t records, size_t bytes) const {
 }
 
 absl::Status SpoolQueue::Start() {
-  spool::SpoolEnv &env = *context_.env;
-  const std::string &where = context_.where;
+  spool::SpoolEnv& env = *context_.env;
+  const std::string& where = context_.where;
   if (absl::Status st = env.CreateDir(options_.dir); !st.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(where, ": cannot create the directory: ", st.message()));
@@ -88,12 +86,10 @@ absl::Status SpoolQueue::Start() {
   {
     absl::MutexLock lock(&mu_);
     auto recovered = spool::Recovery(context_).Run();
-    if (!recovered.ok())
-      return recovered.status();
+    if (!recovered.ok()) return recovered.status();
     segments_ = std::move(recovered->segments);
     absl::Status st = writer_.StartLocked(std::move(*dir), recovered->next_seq);
-    if (!st.ok())
-      return st;
+    if (!st.ok()) return st;
     const Position start = recovered->start.value_or(
         Position{recovered->next_seq, kSegmentHeaderBytes});
     read_ = start;
@@ -101,7 +97,7 @@ absl::Status SpoolQueue::Start() {
     collector_.set_checkpointed(start);
     used_bytes_ = recovered->bytes;
     unread_records_ = recovered->records;
-    SpoolStats &stats = context_.stats;
+    SpoolStats& stats = context_.stats;
     stats.replayed_records.store(recovered->records);
     AdvanceReaderLocked();
     ReleaseDeliveredLocked();
@@ -122,8 +118,7 @@ absl::Status SpoolQueue::Start() {
 bool SpoolQueue::DoReserve(size_t records, size_t bytes) {
   const uint64_t need = ReservationBytes(records, bytes);
   absl::MutexLock lock(&mu_);
-  if (!started_ || closed_)
-    return false;
+  if (!started_ || closed_) return false;
   // An input larger than the whole spool would never fit: let it in when the
   // spool is empty rather than refusing it forever.
   if (used_bytes_ > 0 &&
@@ -139,15 +134,15 @@ void SpoolQueue::DoCancel(size_t records, size_t bytes) {
   used_bytes_ -= ReservationBytes(records, bytes);
 }
 
-absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch &records,
+absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch& records,
                                                size_t bytes) {
   std::string frames;
   size_t total = 0;
-  for (const OutRecord &r : records) {
+  for (const OutRecord& r : records) {
     total += spool::FrameBytes(r.partition_key.size(), r.data->size());
   }
   frames.reserve(total);
-  for (const OutRecord &r : records) {
+  for (const OutRecord& r : records) {
     spool::AppendFrame(frames, r.partition_key, *r.data);
   }
   Committer c;
@@ -165,24 +160,21 @@ absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch &records,
   committers_.push_back(&c);
   if (committers_.front() != &c) {
     context_.stats.commits_waiting.fetch_add(1, std::memory_order_relaxed);
-    while (!c.done && committers_.front() != &c)
-      c.cv.Wait(&mu_);
+    while (!c.done && committers_.front() != &c) c.cv.Wait(&mu_);
     context_.stats.commits_waiting.fetch_sub(1, std::memory_order_relaxed);
   }
   // Not answered by a leader: lead the group now at the front.
-  if (!c.done)
-    CommitGroupLocked();
-  if (!c.status.ok())
-    return c.status;
+  if (!c.done) CommitGroupLocked();
+  if (!c.status.ok()) return c.status;
   return c.ticket;
 }
 
 void SpoolQueue::CommitGroupLocked() {
   // The group: the leader and those queued behind it, up to a bound so a
   // leader's own latency stays reasonable.
-  std::vector<Committer *> group;
+  std::vector<Committer*> group;
   size_t group_bytes = 0;
-  for (Committer *c : committers_) {
+  for (Committer* c : committers_) {
     if (!group.empty() && group_bytes + c->frames.size() > kMaxGroupBytes) {
       break;
     }
@@ -193,7 +185,7 @@ void SpoolQueue::CommitGroupLocked() {
   absl::string_view write = group.front()->frames;
   if (group.size() > 1) {
     joined.reserve(group_bytes);
-    for (const Committer *c : group) {
+    for (const Committer* c : group) {
       joined.append(c->frames.data(), c->frames.size());
     }
     write = joined;
@@ -212,7 +204,7 @@ void SpoolQueue::CommitGroupLocked() {
     // Registered before the sync releases the lock: the reader stops at
     // the group's first frame until its inputs are published.
     uint64_t offset = at.offset;
-    for (Committer *c : group) {
+    for (Committer* c : group) {
       c->ticket = next_ticket_++;
       prepared_[c->ticket] = Prepared{Position{at.segment, offset},
                                       offset + c->frames.size(), c->records};
@@ -221,61 +213,52 @@ void SpoolQueue::CommitGroupLocked() {
     }
     // Still under the lock that covered the append: no sync can slip
     // between. Newcomers queue behind the leader while it syncs.
-    if (options_.fsync_always)
-      status = writer_.WaitDurableLocked(*appended);
+    if (options_.fsync_always) status = writer_.WaitDurableLocked(*appended);
     if (!status.ok()) {
-      for (Committer *c : group)
-        AbortPreparedLocked(c->ticket);
+      for (Committer* c : group) AbortPreparedLocked(c->ticket);
     }
   } else {
-    for (Committer *c : group)
-      used_bytes_ -= c->reserved;
+    for (Committer* c : group) used_bytes_ -= c->reserved;
   }
   if (!status.ok()) {
     context_.stats.write_errors.fetch_add(group.size(),
                                           std::memory_order_relaxed);
   }
-  for (Committer *c : group) {
+  for (Committer* c : group) {
     committers_.pop_front();
     c->status = status;
     c->done = true;
-    if (c != group.front())
-      c->cv.Signal();
+    if (c != group.front()) c->cv.Signal();
   }
-  if (!committers_.empty())
-    committers_.front()->cv.Signal();
+  if (!committers_.empty()) committers_.front()->cv.Signal();
 }
 
 void SpoolQueue::DoPublish(uint64_t ticket, OutBatch, size_t) {
   absl::MutexLock lock(&mu_);
   auto it = prepared_.find(ticket);
-  if (it == prepared_.end())
-    return;
+  if (it == prepared_.end()) return;
   unread_records_ += it->second.records;
   prepared_.erase(it);
-  if (consumer_waiting_)
-    data_ready_.Signal();
+  if (consumer_waiting_) data_ready_.Signal();
 }
 
 void SpoolQueue::DoAbort(uint64_t ticket, size_t, size_t) {
   absl::MutexLock lock(&mu_);
   AbortPreparedLocked(ticket);
   // Its bytes stay counted until the reader has stepped over them.
-  if (consumer_waiting_)
-    data_ready_.Signal();
+  if (consumer_waiting_) data_ready_.Signal();
 }
 
 void SpoolQueue::AbortPreparedLocked(uint64_t ticket) {
   auto it = prepared_.find(ticket);
-  if (it == prepared_.end())
-    return;
-  const Prepared &p = it->second;
-  if (spool::SegmentInfo *s = segments_.Find(p.start.segment)) {
-    auto &aborted = s->aborted;
+  if (it == prepared_.end()) return;
+  const Prepared& p = it->second;
+  if (spool::SegmentInfo* s = segments_.Find(p.start.segment)) {
+    auto& aborted = s->aborted;
     const spool::Region region{p.start.offset, p.end};
     aborted.insert(
         std::upper_bound(aborted.begin(), aborted.end(), region,
-                         [](const spool::Region &a, const spool::Region &b) {
+                         [](const spool::Region& a, const spool::Region& b) {
                            return a.begin < b.begin;
                          }),
         region);
@@ -283,12 +266,10 @@ void SpoolQueue::AbortPreparedLocked(uint64_t ticket) {
   prepared_.erase(it);
 }
 
-uint64_t SpoolQueue::ReadableEndLocked(const spool::SegmentInfo &s) const {
-  if (prepared_.empty())
-    return s.size;
-  const Position &first = prepared_.begin()->second.start;
-  if (first.segment > s.seq)
-    return s.size;
+uint64_t SpoolQueue::ReadableEndLocked(const spool::SegmentInfo& s) const {
+  if (prepared_.empty()) return s.size;
+  const Position& first = prepared_.begin()->second.start;
+  if (first.segment > s.seq) return s.size;
   // The oldest unpublished input is here or (impossible: the reader never
   // passes one) earlier: stop at it.
   return first.segment == s.seq ? std::min(s.size, first.offset) : 0;
@@ -299,19 +280,18 @@ void SpoolQueue::AdvanceReaderLocked() {
   segments_.Advance(read_);
   // Moving on may be the last thing a delivered, sealed segment waited for
   // (its batches completed while the reader still stood at its end).
-  if (read_.segment != before)
-    ReleaseDeliveredLocked();
+  if (read_.segment != before) ReleaseDeliveredLocked();
 }
 
 bool SpoolQueue::HasUnreadLocked() {
   AdvanceReaderLocked();
-  const spool::SegmentInfo *s = segments_.Find(read_.segment);
+  const spool::SegmentInfo* s = segments_.Find(read_.segment);
   return s != nullptr && read_.offset < ReadableEndLocked(*s);
 }
 
-bool SpoolQueue::Pop(QueueBatch &out, size_t max_records, absl::Duration wait) {
+bool SpoolQueue::Pop(QueueBatch& out, size_t max_records, absl::Duration wait) {
   out.records.clear();
-  out.done = [](const DeliveryReport &) {};
+  out.done = [](const DeliveryReport&) {};
   Position start;
   uint64_t end;
   std::vector<spool::Region> damage;
@@ -322,22 +302,18 @@ bool SpoolQueue::Pop(QueueBatch &out, size_t max_records, absl::Duration wait) {
       const absl::Time deadline = absl::Now() + wait;
       consumer_waiting_ = true;
       while (!closed_ && !HasUnreadLocked()) {
-        if (data_ready_.WaitWithDeadline(&mu_, deadline))
-          break;
+        if (data_ready_.WaitWithDeadline(&mu_, deadline)) break;
       }
       consumer_waiting_ = false;
     }
-    if (closed_)
-      return false; // the rest stays on disk for the next start
-    if (!HasUnreadLocked())
-      return true;
+    if (closed_) return false;  // the rest stays on disk for the next start
+    if (!HasUnreadLocked()) return true;
     start = read_;
-    const spool::SegmentInfo *s = segments_.Find(read_.segment);
+    const spool::SegmentInfo* s = segments_.Find(read_.segment);
     end = ReadableEndLocked(*s);
     damage = s->damage;
     aborted = s->aborted;
-    if (!reader_.Open(s->seq))
-      return true;
+    if (!reader_.Open(s->seq)) return true;
   }
   // Read outside the lock: appended bytes never change, and the segment
   // cannot be deleted before the reader has passed it.
@@ -354,14 +330,13 @@ bool SpoolQueue::Pop(QueueBatch &out, size_t max_records, absl::Duration wait) {
   const uint64_t id = tracker_.Add(read_, off - start.offset);
   AdvanceReaderLocked();
   if (out.records.empty()) {
-    tracker_.Settle(id); // only damaged bytes were passed over
+    tracker_.Settle(id);  // only damaged bytes were passed over
     ReleaseDeliveredLocked();
   } else {
-    out.done = [this, id](const DeliveryReport &report) {
+    out.done = [this, id](const DeliveryReport& report) {
       // Records left undelivered (the sink closed first) keep the batch,
       // and everything after it, on disk for the next start.
-      if (report.undelivered == 0)
-        Settle(id);
+      if (report.undelivered == 0) Settle(id);
     };
   }
   return true;
@@ -384,8 +359,7 @@ void SpoolQueue::ReleaseDeliveredLocked() {
     reader_.Release(seq);
     to_delete_.push_back(seq);
   }
-  if (!to_delete_.empty())
-    stop_cv_.Signal();
+  if (!to_delete_.empty()) stop_cv_.Signal();
 }
 
 void SpoolQueue::Close() {
@@ -409,7 +383,7 @@ size_t SpoolQueue::segment_count() const {
   return segments_.size() + to_delete_.size();
 }
 
-void SpoolQueue::CollectMetrics(metrics::MetricsWriter &out) const {
+void SpoolQueue::CollectMetrics(metrics::MetricsWriter& out) const {
   SpoolGauges gauges;
   gauges.used_bytes = used_bytes();
   gauges.segments = segment_count();
@@ -425,19 +399,15 @@ void SpoolQueue::Maintain() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_)
-        return;
+      if (stopping_) return;
       stop_cv_.WaitWithTimeout(&mu_, tick);
-      if (stopping_)
-        return;
-      if (!options_.fsync_always)
-        writer_.SyncIfBehindLocked();
+      if (stopping_) return;
+      if (!options_.fsync_always) writer_.SyncIfBehindLocked();
     }
     // The checkpoint costs a write, an fdatasync and a rename: rewrite it
     // at most every kCheckpointEvery, however short the fsync interval.
     const bool due = absl::Now() - last_checkpoint >= kCheckpointEvery;
-    if (due)
-      last_checkpoint = absl::Now();
+    if (due) last_checkpoint = absl::Now();
     MaintainOnce(due);
   }
 }
@@ -448,10 +418,9 @@ void SpoolQueue::MaintainOnce(bool checkpoint) {
   {
     absl::MutexLock lock(&mu_);
     finished.swap(to_delete_);
-    if (checkpoint)
-      watermark = tracker_.watermark();
+    if (checkpoint) watermark = tracker_.watermark();
   }
   collector_.Collect(finished, watermark);
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -69,42 +69,42 @@
 namespace streamgate {
 
 class SpoolQueue : public ModuleQueue {
-public:
+ public:
   // `env` (not owned; null: the POSIX one) must outlive the queue. The
   // spool logs to `logger` (null: spdlog's default logger).
   SpoolQueue(std::string module_id, SpoolOptions options,
-             spool::SpoolEnv *env = nullptr,
+             spool::SpoolEnv* env = nullptr,
              std::shared_ptr<spdlog::logger> logger = nullptr);
   ~SpoolQueue() override;
 
   absl::Status Start() override;
-  bool Pop(QueueBatch &out, size_t max_records, absl::Duration wait) override;
+  bool Pop(QueueBatch& out, size_t max_records, absl::Duration wait) override;
   void Close() override;
   size_t depth() const override;
   bool durable() const override { return true; }
   // streamgate_module_spool_*: bytes, segments, fsyncs, write errors,
   // replayed records, torn tails and damaged regions.
-  void CollectMetrics(metrics::MetricsWriter &out) const override;
+  void CollectMetrics(metrics::MetricsWriter& out) const override;
 
-  const SpoolStats &stats() const { return context_.stats; }
+  const SpoolStats& stats() const { return context_.stats; }
   // Undelivered frame bytes plus reservations (what max_bytes limits).
   uint64_t used_bytes() const;
   // Segment files on disk, the one being written included.
   size_t segment_count() const;
 
-protected:
+ protected:
   bool DoReserve(size_t records, size_t bytes) override;
-  absl::StatusOr<uint64_t> DoPrepare(OutBatch &records, size_t bytes) override;
+  absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) override;
   void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) override;
   void DoAbort(uint64_t ticket, size_t records, size_t bytes) override;
   void DoCancel(size_t records, size_t bytes) override;
 
-private:
+ private:
   // A thread in DoPrepare, queued for the group commit (on its stack).
   struct Committer {
     absl::string_view frames;
     size_t records = 0;
-    uint64_t reserved = 0; // bytes of its reservation
+    uint64_t reserved = 0;  // bytes of its reservation
     bool done = false;
     absl::Status status;
     uint64_t ticket = 0;
@@ -113,7 +113,7 @@ private:
   // Frames of a prepared input, unpublished: the reader stops before them.
   struct Prepared {
     spool::Position start;
-    uint64_t end = 0; // offset in start.segment
+    uint64_t end = 0;  // offset in start.segment
     size_t records = 0;
   };
 
@@ -124,7 +124,7 @@ private:
   void AbortPreparedLocked(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where the reader must stop in segment `s`: its end, or the start of the
   // oldest unpublished input in it.
-  uint64_t ReadableEndLocked(const spool::SegmentInfo &s) const
+  uint64_t ReadableEndLocked(const spool::SegmentInfo& s) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t ReservationBytes(size_t records, size_t bytes) const;
   bool HasUnreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -157,15 +157,15 @@ private:
   spool::Position read_ ABSL_GUARDED_BY(mu_);
   spool::DeliveryTracker tracker_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> to_delete_ ABSL_GUARDED_BY(mu_);
-  std::deque<Committer *> committers_ ABSL_GUARDED_BY(mu_);
+  std::deque<Committer*> committers_ ABSL_GUARDED_BY(mu_);
   // Prepared inputs not yet published, by ticket (= append order).
   std::map<uint64_t, Prepared> prepared_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
 
-  spool::LogWriter writer_;           // under mu_
-  spool::LogReader reader_;           // see log_reader.h
-  spool::SegmentCollector collector_; // maintenance thread
+  spool::LogWriter writer_;            // under mu_
+  spool::LogReader reader_;            // see log_reader.h
+  spool::SegmentCollector collector_;  // maintenance thread
   std::thread maintainer_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

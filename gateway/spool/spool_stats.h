@@ -13,11 +13,11 @@
 namespace streamgate {
 
 namespace metrics {
-class MetricsWriter; // gateway/api/metrics_writer.h
+class MetricsWriter;  // gateway/api/metrics_writer.h
 }
 
 struct SpoolStats {
-  std::atomic<uint64_t> replayed_records{0}; // undelivered, found at Start
+  std::atomic<uint64_t> replayed_records{0};  // undelivered, found at Start
   std::atomic<uint64_t> torn_tails_cut{0};
   std::atomic<uint64_t> torn_bytes_cut{0};
   std::atomic<uint64_t> damaged_regions{0};
@@ -35,14 +35,14 @@ struct SpoolStats {
 
 // What the spool reports besides its counters.
 struct SpoolGauges {
-  uint64_t used_bytes = 0; // undelivered frames plus reservations
-  uint64_t segments = 0;   // segment files on disk
-  int64_t max_bytes = 0;   // spool.max_bytes
+  uint64_t used_bytes = 0;  // undelivered frames plus reservations
+  uint64_t segments = 0;    // segment files on disk
+  int64_t max_bytes = 0;    // spool.max_bytes
 };
 
 // Adds the streamgate_module_spool_* samples, without labels (the module
 // adds its own).
-void WriteSpoolMetrics(const SpoolStats &stats, const SpoolGauges &gauges,
-                       metrics::MetricsWriter &out);
+void WriteSpoolMetrics(const SpoolStats& stats, const SpoolGauges& gauges,
+                       metrics::MetricsWriter& out);
 
-} // namespace streamgate
+}  // namespace streamgate

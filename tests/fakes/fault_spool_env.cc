@@ -37,6 +37,7 @@ class FaultSpoolEnv::Writable : public spool::WritableFile {
 
   absl::Status Write(uint64_t offset, absl::string_view data) override {
     absl::MutexLock lock(&env_->mu_);
+    ++env_->writes_;
     if (!env_->Alive(gen_)) return Dead();
     const size_t fits = env_->FitLocked(*node_, offset, data.size());
     Record(*node_, Op{false, offset, std::string(data.substr(0, fits))});
@@ -55,6 +56,13 @@ class FaultSpoolEnv::Writable : public spool::WritableFile {
 
   absl::Status Sync() override {
     absl::MutexLock lock(&env_->mu_);
+    ++env_->syncs_;
+    if (env_->hold_syncs_) {
+      ++env_->held_syncs_;
+      env_->mu_.Await(absl::Condition(
+          +[](bool* hold) { return !*hold; }, &env_->hold_syncs_));
+      --env_->held_syncs_;
+    }
     if (!env_->Alive(gen_)) return Dead();
     absl::Status fault = env_->TakeSyncFaultLocked();
     if (fault.ok()) {
@@ -153,6 +161,31 @@ void FaultSpoolEnv::FailSyncs(absl::Status error, int count) {
 void FaultSpoolEnv::ClearFaults() {
   absl::MutexLock lock(&mu_);
   sync_fault_ = Fault{};
+}
+
+void FaultSpoolEnv::HoldSyncs() {
+  absl::MutexLock lock(&mu_);
+  hold_syncs_ = true;
+}
+
+void FaultSpoolEnv::ReleaseSyncs() {
+  absl::MutexLock lock(&mu_);
+  hold_syncs_ = false;
+}
+
+int FaultSpoolEnv::held_syncs() {
+  absl::MutexLock lock(&mu_);
+  return held_syncs_;
+}
+
+int FaultSpoolEnv::writes() {
+  absl::MutexLock lock(&mu_);
+  return writes_;
+}
+
+int FaultSpoolEnv::syncs() {
+  absl::MutexLock lock(&mu_);
+  return syncs_;
 }
 
 void FaultSpoolEnv::SetDiskBytes(uint64_t limit) {

@@ -16,7 +16,9 @@
 // call fails from then on (handles opened before it stay dead) and the
 // files become what was durable, optionally with half of each file's
 // unsynced tail (a torn write). Restart() lets a new spool open the same
-// files.
+// files. HoldSyncs parks every file Sync until ReleaseSyncs (a slow disk),
+// so a test can line committers up behind a sync in progress; a parked
+// Sync takes its fault, if any, when it resumes.
 //
 // Threading: thread-safe (one lock for everything).
 #pragma once
@@ -46,6 +48,10 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   // ClearFaults); what they would have made durable is dropped.
   void FailSyncs(absl::Status error, int count = kAlways);
   void ClearFaults();
+  void HoldSyncs();
+  void ReleaseSyncs();
+  // File Syncs parked by HoldSyncs now.
+  int held_syncs();
   // The disk holds `limit` bytes of file data from now on.
   void SetDiskBytes(uint64_t limit);
 
@@ -64,6 +70,9 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   // Bytes written to files and not yet made durable.
   uint64_t UnsyncedBytes();
   int failed_syncs();
+  // File Writes and Syncs called so far (failed ones included).
+  int writes();
+  int syncs();
   // Changes the byte at `offset`, durably (damage on the medium).
   void FlipByte(const std::string& path, uint64_t offset);
 
@@ -136,6 +145,10 @@ class FaultSpoolEnv : public spool::SpoolEnv {
       std::numeric_limits<uint64_t>::max();
   Fault sync_fault_ ABSL_GUARDED_BY(mu_);
   int failed_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_syncs_ ABSL_GUARDED_BY(mu_) = false;
+  int held_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  int writes_ ABSL_GUARDED_BY(mu_) = 0;
+  int syncs_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace testing

@@ -16,7 +16,7 @@ namespace streamgate {
 namespace testing {
 
 class RecordingQueue : public ModuleQueue {
-public:
+ public:
   // When false, every Reserve fails (a full queue).
   void set_accepting(bool accepting) {
     absl::MutexLock l(&mu_);
@@ -29,10 +29,10 @@ public:
     commit_error_ = std::move(error);
   }
 
-  bool Pop(QueueBatch &out, size_t max_records, absl::Duration) override {
+  bool Pop(QueueBatch& out, size_t max_records, absl::Duration) override {
     absl::MutexLock l(&mu_);
     out.records = std::move(committed_);
-    out.done = [](const DeliveryReport &) {};
+    out.done = [](const DeliveryReport&) {};
     committed_.clear();
     return true;
   }
@@ -42,20 +42,18 @@ public:
     return committed_.size();
   }
 
-protected:
+ protected:
   bool DoReserve(size_t records, size_t bytes) override {
     absl::MutexLock l(&mu_);
     ++reserve_calls_;
-    if (!accepting_)
-      return false;
+    if (!accepting_) return false;
     reserved_records_ += records;
     reserved_bytes_ += bytes;
     return true;
   }
-  absl::StatusOr<uint64_t> DoPrepare(OutBatch &records, size_t bytes) override {
+  absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) override {
     absl::MutexLock l(&mu_);
-    if (commit_error_.ok())
-      return 0;
+    if (commit_error_.ok()) return 0;
     reserved_records_ -= records.size();
     reserved_bytes_ -= bytes;
     return commit_error_;
@@ -65,8 +63,7 @@ protected:
     reserved_records_ -= records.size();
     reserved_bytes_ -= bytes;
     committed_bytes_ += bytes;
-    for (OutRecord &r : records)
-      committed_.push_back(std::move(r));
+    for (OutRecord& r : records) committed_.push_back(std::move(r));
   }
   void DoAbort(uint64_t, size_t records, size_t bytes) override {
     absl::MutexLock l(&mu_);
@@ -81,7 +78,7 @@ protected:
     reserved_bytes_ -= bytes;
   }
 
-public:
+ public:
   // Reserved but neither committed nor cancelled.
   long outstanding_records() const {
     absl::MutexLock l(&mu_);
@@ -113,7 +110,7 @@ public:
     return committed_;
   }
 
-private:
+ private:
   mutable absl::Mutex mu_;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
   absl::Status commit_error_ ABSL_GUARDED_BY(mu_);
@@ -126,5 +123,5 @@ private:
   OutBatch committed_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace testing
-} // namespace streamgate
+}  // namespace testing
+}  // namespace streamgate
