@@ -44,8 +44,8 @@ absl::Status LogWriter::StartLocked(std::unique_ptr<Directory> dir,
 absl::Status LogWriter::OpenSegmentLocked() {
   const uint64_t seq = next_seq_;
   const std::string path = context_.SegmentPath(seq);
-  auto file =
-      context_.env->NewWritableFile(path, SpoolEnv::OpenMode::kCreateNew);
+  auto file = context_.env->NewWritableFile(
+      path, SpoolEnv::OpenMode::kCreateNew, context_.file_mode);
   if (!file.ok()) return IoError(file.status(), "cannot create", seq);
   // The header, the file and its directory entry are durable before the
   // first record goes in, so a synced record is never in a file that a

@@ -30,7 +30,7 @@ SpoolQueue::SpoolQueue(std::string module_id, SpoolOptions options,
     : options_(std::move(options)),
       context_(env != nullptr ? env : spool::DefaultSpoolEnv(), options_.dir,
                absl::StrCat("module '", module_id, "': spool ", options_.dir),
-               std::move(logger)),
+               std::move(logger), options_.file_mode),
       writer_(context_, mu_, segments_,
               static_cast<uint64_t>(options_.segment_bytes)),
       reader_(context_),
@@ -72,15 +72,19 @@ absl::Status SpoolQueue::Start() {
         where, ": cannot open the directory: ", dir.status().message()));
   }
   const std::string lock_path = options_.dir + "/LOCK";
-  auto lock = env.LockFile(lock_path);
+  auto lock = env.LockFile(lock_path, context_.file_mode);
   if (!lock.ok()) {
+    if (lock.status().message() == spool::kSymlinkRefused) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": ", lock_path, " ", spool::kSymlinkRefused));
+    }
     if (absl::IsFailedPrecondition(lock.status())) {
       return absl::FailedPreconditionError(absl::StrCat(
           where, ": in use by another process (", lock_path, " is locked)"));
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        where,
-        ": cannot create files in the directory: ", lock.status().message()));
+        where, ": cannot create files in the directory: ", lock_path, ": ",
+        lock.status().message()));
   }
   lock_ = std::move(*lock);
   {
