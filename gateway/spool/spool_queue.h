@@ -24,14 +24,16 @@
 // the consumer reads only up to the oldest input still unpublished; an
 // aborted one is stepped over (and a failed group's inputs are aborted), so
 // an input refused to the client is never delivered by this spool. The
-// skip is in memory: a restart replays such frames (at-least-once). The
-// consumer reads records back from the files, oldest first, so after a restart
-// the backlog is replayed before anything new. A batch's done callback advances
-// the delivered watermark when its report has nothing undelivered (completions
-// may arrive in any order); a batch with undelivered records stays on disk and
-// is replayed at the next start. A sealed segment is deleted once the watermark
-// has passed its end, and the watermark is checkpointed about every 100 ms, so
-// a restart replays at most what was delivered since (at-least-once).
+// skip is in memory: a restart replays such frames (at-least-once).
+//
+// The consumer reads records back from the files, oldest first, so after a
+// restart the backlog is replayed before anything new. A batch's done
+// callback advances the delivered watermark when its report has nothing
+// undelivered (completions may arrive in any order); a batch with
+// undelivered records stays on disk and is replayed at the next start. A
+// sealed segment is deleted once the watermark has passed its end, and the
+// watermark is checkpointed about every 100 ms, so a restart replays at most
+// what was delivered since (at-least-once).
 //
 // Capacity is disk bytes (max_bytes counts undelivered frames plus
 // reservations); queue.max_records/max_bytes do not apply. The files of
