@@ -5,10 +5,10 @@
 // hidden from its consumer), then Publish each once all prepared, so an
 // input is queued everywhere or nowhere: a reservation dropped unprepared
 // gives its room back, one dropped prepared is aborted (its records are
-// never delivered). The
-// consumer Pops a batch with its completion, which it runs with the sink's
-// DeliveryReport; a durable queue frees a batch's storage only then, and
-// only when nothing of it was left undelivered. Two implementations:
+// never delivered). The consumer Pops a batch with its completion, which it
+// runs with the sink's DeliveryReport; a durable queue frees a batch's
+// storage only then, and only when nothing of it was left undelivered. Two
+// implementations:
 // MemoryQueue (gateway/core/) and SpoolQueue (gateway/spool/, durable on
 // disk; its Prepare can fail).
 //
