@@ -28,11 +28,10 @@ bool MemoryQueue::DoReserve(size_t records, size_t bytes) {
   return true;
 }
 
-absl::Status MemoryQueue::DoCommit(OutBatch records, size_t bytes) {
+void MemoryQueue::DoPublish(uint64_t ticket, OutBatch records, size_t bytes) {
   absl::MutexLock lock(&mu_);
   for (OutRecord& r : records) items_.push_back(std::move(r));
   if (consumer_waiting_) ready_.Signal();
-  return absl::OkStatus();
 }
 
 void MemoryQueue::DoCancel(size_t records, size_t bytes) {

@@ -16,14 +16,13 @@ class MemoryQueue : public ModuleQueue {
  public:
   MemoryQueue(size_t max_records, size_t max_bytes);
 
-  bool Pop(QueueBatch& batch, size_t max_records,
-           absl::Duration wait) override;
+  bool Pop(QueueBatch& batch, size_t max_records, absl::Duration wait) override;
   void Close() override;
   size_t depth() const override;
 
  protected:
   bool DoReserve(size_t records, size_t bytes) override;
-  absl::Status DoCommit(OutBatch records, size_t bytes) override;
+  void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) override;
   void DoCancel(size_t records, size_t bytes) override;
 
  private:

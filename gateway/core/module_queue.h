@@ -1,13 +1,16 @@
 // ModuleQueue: the bounded buffer between ingest and one module's sink.
 // "Accepted" means "the queue took it"; the client's ack follows from that
-// alone. Producers Reserve room first and Commit the reservation after every
-// module of an input has reserved, so an input is queued everywhere or
-// nowhere (a reservation dropped uncommitted gives its room back). The
-// consumer Pops a batch with its completion, which it runs with the sink's
-// DeliveryReport; a durable queue frees a batch's storage only then, and
-// only when nothing of it was left undelivered. Two implementations:
+// alone. Producers Reserve room in every module of an input first, then
+// Prepare each reservation (a spool writes and syncs the records, still
+// hidden from its consumer), then Publish each once all prepared, so an
+// input is queued everywhere or nowhere: a reservation dropped unprepared
+// gives its room back, one dropped prepared is aborted (its records are
+// never delivered). The consumer Pops a batch with its completion, which it
+// runs with the sink's DeliveryReport; a durable queue frees a batch's
+// storage only then, and only when nothing of it was left undelivered. Two
+// implementations:
 // MemoryQueue (gateway/core/) and SpoolQueue (gateway/spool/, durable on
-// disk; its Commit can fail).
+// disk; its Prepare can fail).
 //
 // Threading: any number of producers (ingest threads), one consumer (the
 // module's worker thread). A batch's done callback may run on any thread,
@@ -15,9 +18,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gateway/api/record.h"
 #include "gateway/api/sink.h"
@@ -34,7 +39,9 @@ class ModuleQueue;
 class QueueReservation {
  public:
   QueueReservation() = default;
-  QueueReservation(QueueReservation&& other) noexcept { *this = std::move(other); }
+  QueueReservation(QueueReservation&& other) noexcept {
+    *this = std::move(other);
+  }
   QueueReservation& operator=(QueueReservation&& other) noexcept;
   QueueReservation(const QueueReservation&) = delete;
   QueueReservation& operator=(const QueueReservation&) = delete;
@@ -43,10 +50,19 @@ class QueueReservation {
   // False when the queue was full or closed.
   explicit operator bool() const { return queue_ != nullptr; }
 
-  // Queues `records`, whose count and byte total (OutRecord::size()) are
-  // the reservation's. OK means queued (a spool: written, and synced when
-  // its fsync policy says so). On error the room is given back and the
-  // caller must not acknowledge the input.
+  // Phase one: stores `records`, whose count and byte total
+  // (OutRecord::size()) are the reservation's, without exposing them to
+  // the consumer. OK means stored (a spool: written, and synced when its
+  // fsync policy says so). On error the room is given back, the
+  // reservation is empty, and the caller must not acknowledge the input.
+  absl::Status Prepare(OutBatch records);
+
+  // Phase two, once every module of the input prepared: the consumer may
+  // now take the records. Destroying a prepared reservation instead aborts
+  // it: its records are never delivered.
+  void Publish() &&;
+
+  // Prepare, then Publish on OK: for an input that goes to this queue only.
   absl::Status Commit(OutBatch records) &&;
 
  private:
@@ -58,6 +74,9 @@ class QueueReservation {
   ModuleQueue* queue_ = nullptr;
   size_t records_ = 0;
   size_t bytes_ = 0;
+  bool prepared_ = false;
+  uint64_t ticket_ = 0;  // the queue's name for the prepared input
+  OutBatch held_;        // what a queue without phase one keeps until Publish
 };
 
 // What Pop hands out: records, and the completion to run exactly once with
@@ -107,9 +126,23 @@ class ModuleQueue {
   friend class QueueReservation;
   // True when the room was taken.
   virtual bool DoReserve(size_t records, size_t bytes) = 0;
-  // Queues records whose room was reserved; on error releases that room.
-  virtual absl::Status DoCommit(OutBatch records, size_t bytes) = 0;
-  // Gives back room that will not be committed.
+  // Phase one for records whose room was reserved. A queue that stores
+  // nothing before Publish leaves `records` alone (the reservation holds
+  // them) and returns any ticket; one that stores takes them and returns
+  // the ticket DoPublish / DoAbort will name them by. On error releases
+  // the room.
+  virtual absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) {
+    return 0;
+  }
+  // Phase two: exposes the prepared input; `records` are what DoPrepare
+  // left in the reservation.
+  virtual void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) = 0;
+  // A prepared input that will not be published: its records must never
+  // reach the consumer, and its room comes back.
+  virtual void DoAbort(uint64_t ticket, size_t records, size_t bytes) {
+    DoCancel(records, bytes);
+  }
+  // Gives back room that will not be prepared.
   virtual void DoCancel(size_t records, size_t bytes) = 0;
 };
 
@@ -120,20 +153,49 @@ inline QueueReservation& QueueReservation::operator=(
     queue_ = std::exchange(other.queue_, nullptr);
     records_ = other.records_;
     bytes_ = other.bytes_;
+    prepared_ = std::exchange(other.prepared_, false);
+    ticket_ = other.ticket_;
+    held_ = std::move(other.held_);
   }
   return *this;
 }
 
 inline void QueueReservation::Release() {
-  if (queue_ != nullptr) std::exchange(queue_, nullptr)->DoCancel(records_, bytes_);
+  ModuleQueue* queue = std::exchange(queue_, nullptr);
+  if (queue == nullptr) return;
+  if (std::exchange(prepared_, false)) {
+    held_.clear();
+    queue->DoAbort(ticket_, records_, bytes_);
+  } else {
+    queue->DoCancel(records_, bytes_);
+  }
+}
+
+inline absl::Status QueueReservation::Prepare(OutBatch records) {
+  if (queue_ == nullptr || prepared_) {
+    return absl::FailedPreconditionError("prepare of an empty reservation");
+  }
+  absl::StatusOr<uint64_t> ticket = queue_->DoPrepare(records, bytes_);
+  if (!ticket.ok()) {
+    queue_ = nullptr;  // DoPrepare gave the room back
+    return ticket.status();
+  }
+  prepared_ = true;
+  ticket_ = *ticket;
+  held_ = std::move(records);
+  return absl::OkStatus();
+}
+
+inline void QueueReservation::Publish() && {
+  if (queue_ == nullptr || !prepared_) return;
+  prepared_ = false;
+  std::exchange(queue_, nullptr)->DoPublish(ticket_, std::move(held_), bytes_);
 }
 
 inline absl::Status QueueReservation::Commit(OutBatch records) && {
-  ModuleQueue* queue = std::exchange(queue_, nullptr);
-  if (queue == nullptr) {
-    return absl::FailedPreconditionError("commit of an empty reservation");
-  }
-  return queue->DoCommit(std::move(records), bytes_);
+  absl::Status st = Prepare(std::move(records));
+  if (st.ok()) std::move(*this).Publish();
+  return st;
 }
 
 }  // namespace streamgate

@@ -59,8 +59,10 @@ void Router::LogFull(const RoutedModule& m) {
   if (!full_log_.Allow(m.id, absl::Now(), held_back)) return;
   spdlog::logger* log = m.logger ? m.logger : spdlog::default_logger_raw();
   if (held_back > 0) {
-    log->warn("queue is full; inputs refused with RESOURCE_EXHAUSTED "
-              "({} more since the last line)", held_back);
+    log->warn(
+        "queue is full; inputs refused with RESOURCE_EXHAUSTED "
+        "({} more since the last line)",
+        held_back);
   } else {
     log->warn("queue is full; inputs refused with RESOURCE_EXHAUSTED");
   }
@@ -71,6 +73,7 @@ absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
   // held (their destructors give the room back), so nothing is queued.
   // Inline: one input touches a few modules, and this runs per input.
   absl::InlinedVector<QueueReservation, 8> held(shares.size());
+  absl::InlinedVector<size_t, 8> counts(shares.size());
   for (size_t i = 0; i < shares.size(); ++i) {
     ModuleShare& s = shares[i];
     if (s.records.empty()) continue;
@@ -79,34 +82,40 @@ absl::Status Router::Submit(std::vector<ModuleShare>& shares) {
     if (!held[i]) {
       if (m.counters) ModuleCounters::Add(m.counters->rejected_full, 1);
       LogFull(m);
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "module '", m.id, "' queue is full; retry later"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("module '", m.id, "' queue is full; retry later"));
     }
   }
+  // Then store everywhere (a spool writes and syncs, its consumer does not
+  // see the records yet); a failure drops every reservation, which aborts
+  // the prepared ones, so no module delivers an input the client was told
+  // failed. Only then publish everywhere.
   for (size_t i = 0; i < shares.size(); ++i) {
     ModuleShare& s = shares[i];
     if (s.records.empty()) continue;
     const RoutedModule& m = modules_[i];
-    const size_t records = s.records.size();
-    const size_t bytes = s.bytes;
-    absl::Status st = std::move(held[i]).Commit(std::move(s.records));
-    s.records.clear();
-    s.bytes = 0;
+    counts[i] = s.records.size();
+    absl::Status st = held[i].Prepare(std::move(s.records));
     if (!st.ok()) {
       // A durable queue could not store it (disk full, I/O error): the
-      // caller is not acknowledged. Modules before this one already hold the
-      // input, so a retry duplicates there (at-least-once); the reservations
-      // after it are given back as `held` goes.
-      // Name the module once (a spool's errors already start with it).
+      // caller is not acknowledged. Name the module once (a spool's errors
+      // already start with it).
       const std::string prefix = absl::StrCat("module '", m.id, "'");
       if (absl::StartsWith(st.message(), prefix)) return st;
-      return absl::Status(st.code(),
-                          absl::StrCat(prefix, ": ", st.message()));
+      return absl::Status(st.code(), absl::StrCat(prefix, ": ", st.message()));
     }
+  }
+  for (size_t i = 0; i < shares.size(); ++i) {
+    ModuleShare& s = shares[i];
+    if (!held[i]) continue;
+    const RoutedModule& m = modules_[i];
+    std::move(held[i]).Publish();
     if (m.counters) {
-      ModuleCounters::Add(m.counters->accepted_records, records);
-      ModuleCounters::Add(m.counters->accepted_bytes, bytes);
+      ModuleCounters::Add(m.counters->accepted_records, counts[i]);
+      ModuleCounters::Add(m.counters->accepted_bytes, s.bytes);
     }
+    s.records.clear();
+    s.bytes = 0;
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,10 @@
 // Router: the compiled module table. Maps an event type or a bulk label to
 // the modules that take it ("*" handled without a lookup) and submits an
 // input's records to all of them all-or-nothing: every queue reserves first,
-// and if one is full none takes anything, so a client's retry duplicates
-// nothing.
+// and if one is full none takes anything; then every queue prepares (a spool
+// writes and syncs), and if one fails the prepared ones are aborted (never
+// delivered); only then are they published. So a refused input is delivered
+// nowhere and a client's retry duplicates nothing.
 //
 // Threading: immutable after construction except the queues and counters,
 // which are thread-safe; Match* and Submit may be called from any thread.
@@ -11,17 +13,17 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "gateway/core/config.h"
+#include "absl/strings/string_view.h"
+#include "gateway/api/record.h"
 #include "gateway/common/log_limiter.h"
+#include "gateway/core/config.h"
 #include "gateway/core/module_counters.h"
 #include "gateway/core/module_queue.h"
 #include "spdlog/logger.h"
-#include "gateway/api/record.h"
 
 namespace streamgate {
 
@@ -55,7 +57,8 @@ class Router {
   size_t size() const { return modules_.size(); }
 
   // Queues shares[i] into module i for every non-empty share, or nothing:
-  // RESOURCE_EXHAUSTED naming the full module. `shares` is consumed on OK.
+  // RESOURCE_EXHAUSTED naming the full module, or the error of the spool
+  // that could not store it (named too). `shares` is consumed.
   absl::Status Submit(std::vector<ModuleShare>& shares);
 
  private:

@@ -29,8 +29,13 @@ absl::Status FileError(const std::string& path, const absl::Status& st) {
 
 }  // namespace
 
-absl::optional<Position> ReadCheckpoint(SpoolEnv& env, const std::string& dir) {
-  auto file = env.NewReadableFile(dir + "/checkpoint");
+absl::StatusOr<absl::optional<Position>> ReadCheckpoint(
+    SpoolEnv& env, const std::string& dir) {
+  const std::string path = dir + "/checkpoint";
+  auto file = env.NewReadableFile(path);
+  if (absl::IsFailedPrecondition(file.status())) {
+    return FileError(path, file.status());
+  }
   if (!file.ok()) return absl::nullopt;
   char b[kBytes + 1];
   auto n = (*file)->Read(0, sizeof b, b);
@@ -46,7 +51,7 @@ absl::optional<Position> ReadCheckpoint(SpoolEnv& env, const std::string& dir) {
 }
 
 absl::Status WriteCheckpoint(SpoolEnv& env, const std::string& dir,
-                             const Position& pos) {
+                             const Position& pos, uint32_t permissions) {
   char b[kBytes];
   std::memcpy(b, kMagic, 8);
   PutU64(b + 8, pos.segment);
@@ -55,7 +60,8 @@ absl::Status WriteCheckpoint(SpoolEnv& env, const std::string& dir,
   for (int i = 0; i < 4; ++i) b[24 + i] = static_cast<char>(crc >> (8 * i));
   const std::string tmp = dir + "/checkpoint.tmp";
   {
-    auto file = env.NewWritableFile(tmp, SpoolEnv::OpenMode::kCreateOrTruncate);
+    auto file = env.NewWritableFile(tmp, SpoolEnv::OpenMode::kCreateOrTruncate,
+                                    permissions);
     if (!file.ok()) return FileError(tmp, file.status());
     absl::Status st = (*file)->Write(0, absl::string_view(b, kBytes));
     if (st.ok()) st = (*file)->Sync();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "gateway/spool/spool_env.h"
 
@@ -29,11 +30,14 @@ struct Position {
   }
 };
 
-// nullopt when the file is absent or does not check out.
-absl::optional<Position> ReadCheckpoint(SpoolEnv& env, const std::string& dir);
-// Errors read "<file>: <system text>".
+// nullopt when the file is absent or does not check out; an error when it
+// cannot be opened otherwise (a symbolic link in its place), reading
+// "<file>: <system text>".
+absl::StatusOr<absl::optional<Position>> ReadCheckpoint(SpoolEnv& env,
+                                                        const std::string& dir);
+// Creates the file with `permissions`. Errors read "<file>: <system text>".
 absl::Status WriteCheckpoint(SpoolEnv& env, const std::string& dir,
-                             const Position& pos);
+                             const Position& pos, uint32_t permissions);
 
 }  // namespace spool
 }  // namespace streamgate

@@ -30,13 +30,22 @@ void LogReader::Release(uint64_t seq) {
 }
 
 uint64_t LogReader::Read(uint64_t from, uint64_t end,
-                         const std::vector<Region>& known, size_t max_records,
+                         const std::vector<Region>& known,
+                         const std::vector<Region>& skip, size_t max_records,
                          uint64_t max_bytes, OutBatch& out) {
   // Appended bytes never change; a segment being written only grows.
   frames_->set_end(end);
   uint64_t off = from;
   uint64_t batch_bytes = 0;
+  auto skipped = std::lower_bound(
+      skip.begin(), skip.end(), from,
+      [](const Region& r, uint64_t at) { return r.begin < at; });
   while (off < end && out.size() < max_records && batch_bytes < max_bytes) {
+    if (skipped != skip.end() && skipped->begin == off) {
+      off = std::min(end, skipped->end);
+      ++skipped;
+      continue;
+    }
     FrameView f;
     auto r = frames_->ReadAt(off, &f);
     if (!r.ok()) {

@@ -38,10 +38,12 @@ class LogReader {
   // Reads the frames of the open segment from `from` up to `end` into
   // `out`, at most `max_records` records and about `max_bytes` bytes (one
   // larger record still goes). `known` lists the damaged regions recovery
-  // has reported. Returns the offset reached: `from` when nothing could be
-  // read (an I/O error, logged).
+  // has reported; the frames in `skip` (aborted inputs) are stepped over.
+  // Returns the offset reached: `from` when nothing could be read (an I/O
+  // error, logged).
   uint64_t Read(uint64_t from, uint64_t end, const std::vector<Region>& known,
-                size_t max_records, uint64_t max_bytes, OutBatch& out);
+                const std::vector<Region>& skip, size_t max_records,
+                uint64_t max_bytes, OutBatch& out);
 
  private:
   const SpoolContext& context_;

@@ -44,8 +44,8 @@ absl::Status LogWriter::StartLocked(std::unique_ptr<Directory> dir,
 absl::Status LogWriter::OpenSegmentLocked() {
   const uint64_t seq = next_seq_;
   const std::string path = context_.SegmentPath(seq);
-  auto file =
-      context_.env->NewWritableFile(path, SpoolEnv::OpenMode::kCreateNew);
+  auto file = context_.env->NewWritableFile(
+      path, SpoolEnv::OpenMode::kCreateNew, context_.file_mode);
   if (!file.ok()) return IoError(file.status(), "cannot create", seq);
   // The header, the file and its directory entry are durable before the
   // first record goes in, so a synced record is never in a file that a
@@ -68,7 +68,7 @@ absl::Status LogWriter::OpenSegmentLocked() {
 }
 
 absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
-                                                 bool* sealed) {
+                                                 Position* at, bool* sealed) {
   *sealed = false;
   if (file_ == nullptr) {
     // A rotation failed earlier: try again to have a file to write.
@@ -84,12 +84,13 @@ absl::StatusOr<uint64_t> LogWriter::AppendLocked(absl::string_view frames,
     }
   }
   SegmentInfo& active = segments_.back();
+  *at = Position{active.seq, active.size};
   absl::Status st = file_->Write(active.size, frames);
   if (!st.ok()) {
     // Leave no partial frame behind: the next write starts cleanly here.
     if (absl::Status cut = file_->Truncate(active.size); !cut.ok()) {
-      context_.log().error("{}: cannot cut a failed write: {}", context_.log_where,
-                           cut.message());
+      context_.log().error("{}: cannot cut a failed write: {}",
+                           context_.log_where, cut.message());
     }
     absl::Status refused = IoError(st, "write to", active.seq);
     // Seal a segment that holds records, so it can be deleted once they

@@ -1,9 +1,9 @@
 // LogWriter: the write side of a spool (cf. LevelDB's log::Writer). Appends
 // framed records to the newest segment file, rotates to a new file at
-// segment_bytes, and makes appends durable: with fsync always a committer
-// waits until an fdatasync covers its bytes, concurrent committers sharing
-// one (the first becomes the leader, the others follow it); otherwise the
-// maintenance thread syncs every interval (SyncIfBehindLocked).
+// segment_bytes, and makes appends durable: with fsync always the group
+// commit's leader (spool_queue.h) waits until an fdatasync covers its
+// group's bytes; otherwise the maintenance thread syncs every interval
+// (SyncIfBehindLocked).
 //
 // A failed write is cut back and refused; the segment is then sealed when it
 // holds records, so it can be deleted once they are delivered and the space
@@ -45,10 +45,11 @@ class LogWriter {
 
   // Appends whole frames to the segment being written (opening one when
   // the last was sealed, rotating when it would grow past segment_bytes).
-  // Returns the running total of appended bytes to wait for (WaitDurable).
-  // Sets `*sealed` when a segment was sealed (the reader may move on, a
-  // delivered segment may go).
-  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, bool* sealed)
+  // Returns the running total of appended bytes to wait for (WaitDurable)
+  // and sets `*at` to where the frames went. Sets `*sealed` when a segment
+  // was sealed (the reader may move on, a delivered segment may go).
+  absl::StatusOr<uint64_t> AppendLocked(absl::string_view frames, Position* at,
+                                        bool* sealed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Waits until a sync covers the bytes up to `target` (the lock is

@@ -32,6 +32,8 @@ absl::Status ErrnoStatus(int err) {
     case EEXIST:
       code = absl::StatusCode::kAlreadyExists;
       break;
+    case ELOOP:  // O_NOFOLLOW met a symbolic link
+      return absl::FailedPreconditionError(kSymlinkRefused);
   }
   return absl::Status(code, std::strerror(err));
 }
@@ -130,8 +132,9 @@ class PosixFileLock : public FileLock {
 };
 
 absl::StatusOr<std::unique_ptr<WritableFile>> OpenWritable(
-    const std::string& path, int flags) {
-  const int fd = open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
+    const std::string& path, int flags, uint32_t permissions) {
+  const int fd = open(path.c_str(), flags | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                      static_cast<mode_t>(permissions));
   if (fd < 0) return ErrnoStatus(errno);
   return std::unique_ptr<WritableFile>(new PosixWritableFile(fd));
 }
@@ -166,21 +169,21 @@ class PosixSpoolEnv : public SpoolEnv {
   }
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
-      const std::string& path, OpenMode mode) override {
+      const std::string& path, OpenMode mode, uint32_t permissions) override {
     switch (mode) {
       case OpenMode::kCreateNew:
-        return OpenWritable(path, O_CREAT | O_EXCL);
+        return OpenWritable(path, O_CREAT | O_EXCL, permissions);
       case OpenMode::kCreateOrTruncate:
-        return OpenWritable(path, O_CREAT | O_TRUNC);
+        return OpenWritable(path, O_CREAT | O_TRUNC, permissions);
       case OpenMode::kExisting:
         break;
     }
-    return OpenWritable(path, 0);
+    return OpenWritable(path, 0, permissions);
   }
 
   absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(
       const std::string& path) override {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoStatus(errno);
     return std::unique_ptr<ReadableFile>(new PosixReadableFile(fd));
   }
@@ -196,8 +199,9 @@ class PosixSpoolEnv : public SpoolEnv {
   }
 
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
-      const std::string& path) override {
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      const std::string& path, uint32_t permissions) override {
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                        static_cast<mode_t>(permissions));
     if (fd < 0) return ErrnoStatus(errno);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;

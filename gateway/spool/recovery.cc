@@ -28,8 +28,12 @@ absl::StatusOr<RecoveredSpool> Recovery::Run() {
     if (ParseSegmentName(name, &seq)) seqs.push_back(seq);
   }
   std::sort(seqs.begin(), seqs.end());
-  const absl::optional<Position> checkpoint =
-      ReadCheckpoint(*context_.env, context_.dir);
+  auto read_checkpoint = ReadCheckpoint(*context_.env, context_.dir);
+  if (!read_checkpoint.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        context_.where, ": cannot read ", read_checkpoint.status().message()));
+  }
+  const absl::optional<Position> checkpoint = *read_checkpoint;
   uint64_t max_seq = checkpoint ? checkpoint->segment : 0;
   RecoveredSpool out;
   for (uint64_t seq : seqs) {
@@ -71,8 +75,8 @@ absl::Status Recovery::RecoverSegment(
     file->reset();
     if (size < kSegmentHeaderBytes) {
       // Created but never written: a crash during rotation.
-      log.warn("{}: removing {} (torn header, {} bytes)", context_.log_where, path,
-               size);
+      log.warn("{}: removing {} (torn header, {} bytes)", context_.log_where,
+               path, size);
       stats.torn_tails_cut.fetch_add(1);
       stats.torn_bytes_cut.fetch_add(size);
       env.Remove(path).IgnoreError();
@@ -103,7 +107,8 @@ absl::Status Recovery::RecoverSegment(
     stats.damaged_bytes.fetch_add(r.end - r.begin);
   }
   if (scan->torn_bytes > 0) {
-    auto writable = env.NewWritableFile(path, SpoolEnv::OpenMode::kExisting);
+    auto writable = env.NewWritableFile(path, SpoolEnv::OpenMode::kExisting,
+                                        context_.file_mode);
     absl::Status cut = writable.ok() ? (*writable)->Truncate(scan->valid_end)
                                      : writable.status();
     if (!cut.ok()) {

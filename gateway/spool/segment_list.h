@@ -24,6 +24,10 @@ struct SegmentInfo {
   uint64_t size = 0;  // bytes of valid data, header included
   bool sealed = false;
   std::vector<Region> damage;  // known from recovery
+  // Frames of inputs prepared and then aborted (another module could not
+  // store the input), in order: the reader steps over them. Not on disk: a
+  // restart replays them (at-least-once, as for a crash before the answer).
+  std::vector<Region> aborted;
 };
 
 // Parses a segment file name, "seg-<20 digits>.log".

@@ -49,8 +49,9 @@ absl::StatusOr<SpoolOptions> ParseSpoolOptions(const YAML::Node& node) {
   ASSIGN_OR_RETURN(ConfigReader spool, ConfigReader::Open(node, "spool"));
   SpoolOptions o;
   o.line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  RETURN_IF_ERROR(spool.CheckKnownKeys(
-      {"dir", "max_bytes", "fsync", "when_full", "segment_bytes"}));
+  RETURN_IF_ERROR(
+      spool.CheckKnownKeys({"dir", "max_bytes", "fsync", "when_full",
+                            "segment_bytes", "file_mode"}));
   ASSIGN_OR_RETURN(auto dir, spool.String("dir"));
   if (!dir || dir->empty()) {
     return FieldError(node, spool.Field("dir"),
@@ -86,6 +87,24 @@ absl::StatusOr<SpoolOptions> ParseSpoolOptions(const YAML::Node& node) {
     o.segment_bytes = *segment;
   } else {
     o.segment_bytes = std::min<int64_t>(int64_t{64} << 20, o.max_bytes / 4);
+  }
+  ASSIGN_OR_RETURN(auto mode, spool.String("file_mode"));
+  if (mode) {
+    // Octal text, as chmod takes it; never more than rwx for the three.
+    uint32_t bits = 0;
+    bool ok = !mode->empty() && mode->size() <= 4;
+    for (char c : *mode) {
+      ok = ok && c >= '0' && c <= '7';
+      bits = bits * 8 + static_cast<uint32_t>(c - '0');
+    }
+    if (!ok || bits > 0777) {
+      return spool.Error(
+          "file_mode",
+          absl::StrCat("must be octal permission bits such as \"0640\" (at "
+                       "most 0777), got '",
+                       *mode, "'"));
+    }
+    o.file_mode = bits;
   }
   return o;
 }

@@ -23,9 +23,10 @@ struct SpoolContext {
   // `w` names the spool in errors ("module 'x': spool <dir>"); a module's
   // own logger already names the module, so its lines say "spool <dir>".
   SpoolContext(SpoolEnv* e, std::string d, std::string w,
-               std::shared_ptr<spdlog::logger> l)
+               std::shared_ptr<spdlog::logger> l, uint32_t mode = 0640)
       : env(e),
         dir(std::move(d)),
+        file_mode(mode),
         where(std::move(w)),
         log_where(l ? "spool " + dir : where),
         logger(std::move(l)) {}
@@ -42,6 +43,7 @@ struct SpoolContext {
 
   SpoolEnv* const env;
   const std::string dir;
+  const uint32_t file_mode;     // of the files the spool creates
   const std::string where;      // "module 'x': spool <dir>" for errors
   const std::string log_where;  // the same, for log lines
   const std::shared_ptr<spdlog::logger> logger;

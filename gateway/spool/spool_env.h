@@ -11,6 +11,12 @@
 // UNAVAILABLE. The caller names the file, so the spool's messages read the
 // same whatever the env.
 //
+// Files are opened without following a symbolic link in their place
+// (O_NOFOLLOW): such a link is refused with FAILED_PRECONDITION and the
+// text kSymlinkRefused, so nobody can point a spool file elsewhere (e.g. at
+// a file the gateway's user may write but should not). New files get the
+// permission bits the caller passes (less the umask).
+//
 // Threading: an env and its directories are thread-safe. A WritableFile is
 // written by one thread at a time, but Sync may run concurrently with Write
 // (group commit syncs outside the spool's lock). A ReadableFile's Read is
@@ -29,6 +35,11 @@
 
 namespace streamgate {
 namespace spool {
+
+// The message of a refused symbolic link (see above).
+inline constexpr char kSymlinkRefused[] =
+    "is a symbolic link; the spool does not follow links in place of its "
+    "files";
 
 // A file the spool writes from start to end at offsets it keeps itself
 // (pwrite): after a failed write it writes again where the last good one
@@ -97,8 +108,9 @@ class SpoolEnv {
     kCreateOrTruncate,  // created, or emptied when it exists
     kExisting,          // `path` must exist; its bytes are kept
   };
+  // `permissions` (e.g. 0640) apply when the file is created.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
-      const std::string& path, OpenMode mode) = 0;
+      const std::string& path, OpenMode mode, uint32_t permissions) = 0;
 
   virtual absl::StatusOr<std::unique_ptr<ReadableFile>> NewReadableFile(
       const std::string& path) = 0;
@@ -110,11 +122,12 @@ class SpoolEnv {
   // NOT_FOUND when `path` does not exist.
   virtual absl::Status Remove(const std::string& path) = 0;
 
-  // Creates `path` if needed and locks it exclusively for this process.
-  // FAILED_PRECONDITION when another holder has it locked; other errors
-  // when the file cannot be created.
+  // Creates `path` (with `permissions`) if needed and locks it exclusively
+  // for this process. FAILED_PRECONDITION when another holder has it
+  // locked or it is a symbolic link (kSymlinkRefused); other errors when
+  // the file cannot be created.
   virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
-      const std::string& path) = 0;
+      const std::string& path, uint32_t permissions) = 0;
 };
 
 // The POSIX env, shared by every spool of the process; never destroyed.

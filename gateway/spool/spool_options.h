@@ -18,6 +18,9 @@ struct SpoolOptions {
   // A full spool always refuses the input (gRPC RESOURCE_EXHAUSTED; MQTT
   // stops reading and retries): `when_full: reject` is the only value.
   int64_t segment_bytes = int64_t{64} << 20;
+  // Permission bits of the files the spool creates (segments, checkpoint,
+  // LOCK), less the umask: records may hold personal data.
+  uint32_t file_mode = 0640;
   int line = 0;  // YAML line of the section, 0 if unknown
 };
 

@@ -16,6 +16,9 @@ namespace {
 
 // Bytes of records one Pop reads at most (one larger record still goes).
 constexpr uint64_t kPopWindowBytes = 4 << 20;
+// A group commit writes at most this much (one larger input still goes
+// alone), so a leader does not wait on a huge write for others.
+constexpr size_t kMaxGroupBytes = 1 << 20;
 // How often the checkpoint is rewritten at most while records complete.
 constexpr absl::Duration kCheckpointEvery = absl::Milliseconds(100);
 
@@ -27,7 +30,7 @@ SpoolQueue::SpoolQueue(std::string module_id, SpoolOptions options,
     : options_(std::move(options)),
       context_(env != nullptr ? env : spool::DefaultSpoolEnv(), options_.dir,
                absl::StrCat("module '", module_id, "': spool ", options_.dir),
-               std::move(logger)),
+               std::move(logger), options_.file_mode),
       writer_(context_, mu_, segments_,
               static_cast<uint64_t>(options_.segment_bytes)),
       reader_(context_),
@@ -69,15 +72,19 @@ absl::Status SpoolQueue::Start() {
         where, ": cannot open the directory: ", dir.status().message()));
   }
   const std::string lock_path = options_.dir + "/LOCK";
-  auto lock = env.LockFile(lock_path);
+  auto lock = env.LockFile(lock_path, context_.file_mode);
   if (!lock.ok()) {
+    if (lock.status().message() == spool::kSymlinkRefused) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": ", lock_path, " ", spool::kSymlinkRefused));
+    }
     if (absl::IsFailedPrecondition(lock.status())) {
       return absl::FailedPreconditionError(absl::StrCat(
           where, ": in use by another process (", lock_path, " is locked)"));
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        where,
-        ": cannot create files in the directory: ", lock.status().message()));
+        where, ": cannot create files in the directory: ", lock_path, ": ",
+        lock.status().message()));
   }
   lock_ = std::move(*lock);
   {
@@ -103,8 +110,8 @@ absl::Status SpoolQueue::Start() {
       context_.log().info(
           "{}: {} undelivered records ({} bytes) to replay first; {} torn "
           "tails cut, {} damaged regions skipped",
-          context_.log_where, unread_records_, recovered->bytes, stats.torn_tails_cut.load(),
-          stats.damaged_regions.load());
+          context_.log_where, unread_records_, recovered->bytes,
+          stats.torn_tails_cut.load(), stats.damaged_regions.load());
     }
     started_ = true;
   }
@@ -131,8 +138,8 @@ void SpoolQueue::DoCancel(size_t records, size_t bytes) {
   used_bytes_ -= ReservationBytes(records, bytes);
 }
 
-absl::Status SpoolQueue::DoCommit(OutBatch records, size_t bytes) {
-  const uint64_t reserved = ReservationBytes(records.size(), bytes);
+absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch& records,
+                                               size_t bytes) {
   std::string frames;
   size_t total = 0;
   for (const OutRecord& r : records) {
@@ -142,29 +149,134 @@ absl::Status SpoolQueue::DoCommit(OutBatch records, size_t bytes) {
   for (const OutRecord& r : records) {
     spool::AppendFrame(frames, r.partition_key, *r.data);
   }
+  Committer c;
+  c.frames = frames;
+  c.records = records.size();
+  c.reserved = ReservationBytes(records.size(), bytes);
+  records.clear();
   absl::MutexLock lock(&mu_);
-  auto fail = [&](absl::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    used_bytes_ -= reserved;
-    context_.stats.write_errors.fetch_add(1, std::memory_order_relaxed);
-    return st;
-  };
   if (!started_) {
-    return fail(absl::FailedPreconditionError(
-        absl::StrCat(context_.where, ": not started")));
+    used_bytes_ -= c.reserved;
+    context_.stats.write_errors.fetch_add(1, std::memory_order_relaxed);
+    return absl::FailedPreconditionError(
+        absl::StrCat(context_.where, ": not started"));
+  }
+  committers_.push_back(&c);
+  if (committers_.front() != &c) {
+    context_.stats.commits_waiting.fetch_add(1, std::memory_order_relaxed);
+    while (!c.done && committers_.front() != &c) c.cv.Wait(&mu_);
+    context_.stats.commits_waiting.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // Not answered by a leader: lead the group now at the front.
+  if (!c.done) CommitGroupLocked();
+  if (!c.status.ok()) return c.status;
+  return c.ticket;
+}
+
+void SpoolQueue::CommitGroupLocked() {
+  // The group: the leader and those queued behind it, up to a bound so a
+  // leader's own latency stays reasonable.
+  std::vector<Committer*> group;
+  size_t group_bytes = 0;
+  for (Committer* c : committers_) {
+    if (!group.empty() && group_bytes + c->frames.size() > kMaxGroupBytes) {
+      break;
+    }
+    group.push_back(c);
+    group_bytes += c->frames.size();
+  }
+  std::string joined;
+  absl::string_view write = group.front()->frames;
+  if (group.size() > 1) {
+    joined.reserve(group_bytes);
+    for (const Committer* c : group) {
+      joined.append(c->frames.data(), c->frames.size());
+    }
+    write = joined;
   }
   bool sealed = false;
-  absl::StatusOr<uint64_t> appended = writer_.AppendLocked(frames, &sealed);
+  Position at;
+  absl::StatusOr<uint64_t> appended = writer_.AppendLocked(write, &at, &sealed);
+  context_.stats.commit_writes.fetch_add(1, std::memory_order_relaxed);
+  context_.stats.commits.fetch_add(group.size(), std::memory_order_relaxed);
   if (sealed) {
     AdvanceReaderLocked();
     ReleaseDeliveredLocked();
   }
-  if (!appended.ok()) return fail(appended.status());
-  used_bytes_ = used_bytes_ - reserved + frames.size();
-  unread_records_ += records.size();
+  absl::Status status = appended.status();
+  if (appended.ok()) {
+    // Registered before the sync releases the lock: the reader stops at
+    // the group's first frame until its inputs are published.
+    uint64_t offset = at.offset;
+    for (Committer* c : group) {
+      c->ticket = next_ticket_++;
+      prepared_[c->ticket] = Prepared{Position{at.segment, offset},
+                                      offset + c->frames.size(), c->records};
+      offset += c->frames.size();
+      used_bytes_ = used_bytes_ - c->reserved + c->frames.size();
+    }
+    // Still under the lock that covered the append: no sync can slip
+    // between. Newcomers queue behind the leader while it syncs.
+    if (options_.fsync_always) status = writer_.WaitDurableLocked(*appended);
+    if (!status.ok()) {
+      for (Committer* c : group) AbortPreparedLocked(c->ticket);
+    }
+  } else {
+    for (Committer* c : group) used_bytes_ -= c->reserved;
+  }
+  if (!status.ok()) {
+    context_.stats.write_errors.fetch_add(group.size(),
+                                          std::memory_order_relaxed);
+  }
+  for (Committer* c : group) {
+    committers_.pop_front();
+    c->status = status;
+    c->done = true;
+    if (c != group.front()) c->cv.Signal();
+  }
+  if (!committers_.empty()) committers_.front()->cv.Signal();
+}
+
+void SpoolQueue::DoPublish(uint64_t ticket, OutBatch, size_t) {
+  absl::MutexLock lock(&mu_);
+  auto it = prepared_.find(ticket);
+  if (it == prepared_.end()) return;
+  unread_records_ += it->second.records;
+  prepared_.erase(it);
   if (consumer_waiting_) data_ready_.Signal();
-  if (!options_.fsync_always) return absl::OkStatus();
-  // Still under the lock that covered the append: no sync can slip between.
-  return writer_.WaitDurableLocked(*appended);
+}
+
+void SpoolQueue::DoAbort(uint64_t ticket, size_t, size_t) {
+  absl::MutexLock lock(&mu_);
+  AbortPreparedLocked(ticket);
+  // Its bytes stay counted until the reader has stepped over them.
+  if (consumer_waiting_) data_ready_.Signal();
+}
+
+void SpoolQueue::AbortPreparedLocked(uint64_t ticket) {
+  auto it = prepared_.find(ticket);
+  if (it == prepared_.end()) return;
+  const Prepared& p = it->second;
+  if (spool::SegmentInfo* s = segments_.Find(p.start.segment)) {
+    auto& aborted = s->aborted;
+    const spool::Region region{p.start.offset, p.end};
+    aborted.insert(
+        std::upper_bound(aborted.begin(), aborted.end(), region,
+                         [](const spool::Region& a, const spool::Region& b) {
+                           return a.begin < b.begin;
+                         }),
+        region);
+  }
+  prepared_.erase(it);
+}
+
+uint64_t SpoolQueue::ReadableEndLocked(const spool::SegmentInfo& s) const {
+  if (prepared_.empty()) return s.size;
+  const Position& first = prepared_.begin()->second.start;
+  if (first.segment > s.seq) return s.size;
+  // The oldest unpublished input is here or (impossible: the reader never
+  // passes one) earlier: stop at it.
+  return first.segment == s.seq ? std::min(s.size, first.offset) : 0;
 }
 
 void SpoolQueue::AdvanceReaderLocked() {
@@ -177,7 +289,8 @@ void SpoolQueue::AdvanceReaderLocked() {
 
 bool SpoolQueue::HasUnreadLocked() {
   AdvanceReaderLocked();
-  return segments_.HasUnread(read_);
+  const spool::SegmentInfo* s = segments_.Find(read_.segment);
+  return s != nullptr && read_.offset < ReadableEndLocked(*s);
 }
 
 bool SpoolQueue::Pop(QueueBatch& out, size_t max_records, absl::Duration wait) {
@@ -186,6 +299,7 @@ bool SpoolQueue::Pop(QueueBatch& out, size_t max_records, absl::Duration wait) {
   Position start;
   uint64_t end;
   std::vector<spool::Region> damage;
+  std::vector<spool::Region> aborted;
   {
     absl::MutexLock lock(&mu_);
     if (!closed_ && !HasUnreadLocked()) {
@@ -200,14 +314,15 @@ bool SpoolQueue::Pop(QueueBatch& out, size_t max_records, absl::Duration wait) {
     if (!HasUnreadLocked()) return true;
     start = read_;
     const spool::SegmentInfo* s = segments_.Find(read_.segment);
-    end = s->size;
+    end = ReadableEndLocked(*s);
     damage = s->damage;
+    aborted = s->aborted;
     if (!reader_.Open(s->seq)) return true;
   }
   // Read outside the lock: appended bytes never change, and the segment
   // cannot be deleted before the reader has passed it.
-  const uint64_t off = reader_.Read(start.offset, end, damage, max_records,
-                                    kPopWindowBytes, out.records);
+  const uint64_t off = reader_.Read(start.offset, end, damage, aborted,
+                                    max_records, kPopWindowBytes, out.records);
   if (off == start.offset) {
     // Nothing could be read (an I/O error): do not spin on it.
     absl::SleepFor(std::min(wait, absl::Milliseconds(100)));

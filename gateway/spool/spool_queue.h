@@ -12,34 +12,49 @@
 //   SegmentCollector             deletes those, writes the checkpoint
 // all through a SpoolEnv (spool_env.h; POSIX unless one is injected).
 //
-// A commit appends one write; with fsync always it returns after an
-// fdatasync that covers it, otherwise a background thread fdatasyncs every
-// fsync_interval_ms. The consumer reads records back from the files, oldest
-// first, so after a restart the backlog is replayed before anything new. A
-// batch's done callback advances the delivered watermark when its report
-// has nothing undelivered (completions may arrive in any order); a batch
-// with undelivered records stays on disk and is replayed at the next start.
-// A sealed segment is deleted once the watermark has passed its end, and
-// the watermark is checkpointed about every 100 ms, so a restart replays at
-// most what was delivered since (at-least-once).
+// Group commit (LevelDB's writer queue): committers queue up; the one at the
+// front is the leader and writes the frames of everyone queued (up to
+// kMaxGroupBytes) in one write, then, with fsync always, waits for one
+// fdatasync covering it with the lock released while newcomers queue
+// behind, and answers the whole group with the shared result: a failed
+// write or sync fails every commit of the group. Without fsync always a
+// background thread fdatasyncs every fsync_interval_ms.
+//
+// Two phases (module_queue.h): a prepared input's frames are on disk but
+// the consumer reads only up to the oldest input still unpublished; an
+// aborted one is stepped over (and a failed group's inputs are aborted), so
+// an input refused to the client is never delivered by this spool. The
+// skip is in memory: a restart replays such frames (at-least-once).
+//
+// The consumer reads records back from the files, oldest first, so after a
+// restart the backlog is replayed before anything new. A batch's done
+// callback advances the delivered watermark when its report has nothing
+// undelivered (completions may arrive in any order); a batch with
+// undelivered records stays on disk and is replayed at the next start. A
+// sealed segment is deleted once the watermark has passed its end, and the
+// watermark is checkpointed about every 100 ms, so a restart replays at most
+// what was delivered since (at-least-once).
 //
 // Capacity is disk bytes (max_bytes counts undelivered frames plus
 // reservations); queue.max_records/max_bytes do not apply. The files of
 // delivered records linger until their segment is deleted, so the directory
 // can exceed max_bytes by up to one segment.
 //
-// Threading: as ModuleQueue. Commits serialize their writes on one mutex
-// and, with fsync always, block the calling thread until the group fsync.
+// Threading: as ModuleQueue. Prepare blocks the calling thread until its
+// group is written and, with fsync always, synced.
 // Done callbacks must run before the queue is destroyed.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "gateway/core/module_queue.h"
 #include "gateway/spool/checkpoint.h"
@@ -81,10 +96,38 @@ class SpoolQueue : public ModuleQueue {
 
  protected:
   bool DoReserve(size_t records, size_t bytes) override;
-  absl::Status DoCommit(OutBatch records, size_t bytes) override;
+  absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) override;
+  void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) override;
+  void DoAbort(uint64_t ticket, size_t records, size_t bytes) override;
   void DoCancel(size_t records, size_t bytes) override;
 
  private:
+  // A thread in DoPrepare, queued for the group commit (on its stack).
+  struct Committer {
+    absl::string_view frames;
+    size_t records = 0;
+    uint64_t reserved = 0;  // bytes of its reservation
+    bool done = false;
+    absl::Status status;
+    uint64_t ticket = 0;
+    absl::CondVar cv;
+  };
+  // Frames of a prepared input, unpublished: the reader stops before them.
+  struct Prepared {
+    spool::Position start;
+    uint64_t end = 0;  // offset in start.segment
+    size_t records = 0;
+  };
+
+  // The leader's work: writes the group at the front of committers_, syncs
+  // it when fsync always, answers it, and wakes the next leader.
+  void CommitGroupLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Steps the reader over a prepared input's frames from now on.
+  void AbortPreparedLocked(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Where the reader must stop in segment `s`: its end, or the start of the
+  // oldest unpublished input in it.
+  uint64_t ReadableEndLocked(const spool::SegmentInfo& s) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t ReservationBytes(size_t records, size_t bytes) const;
   bool HasUnreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the reader past sealed segments it has finished, then releases
@@ -116,6 +159,10 @@ class SpoolQueue : public ModuleQueue {
   spool::Position read_ ABSL_GUARDED_BY(mu_);
   spool::DeliveryTracker tracker_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> to_delete_ ABSL_GUARDED_BY(mu_);
+  std::deque<Committer*> committers_ ABSL_GUARDED_BY(mu_);
+  // Prepared inputs not yet published, by ticket (= append order).
+  std::map<uint64_t, Prepared> prepared_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
 
   spool::LogWriter writer_;            // under mu_
   spool::LogReader reader_;            // see log_reader.h

@@ -25,6 +25,12 @@ struct SpoolStats {
   std::atomic<uint64_t> fsyncs{0};
   std::atomic<uint64_t> write_errors{0};
   std::atomic<uint64_t> segments_deleted{0};
+  // Group commit: inputs prepared, and the writes that carried them (one
+  // per group). Not exported yet.
+  std::atomic<uint64_t> commits{0};
+  std::atomic<uint64_t> commit_writes{0};
+  // Committers queued behind a running group commit, now.
+  std::atomic<uint64_t> commits_waiting{0};
 };
 
 // What the spool reports besides its counters.

@@ -10,6 +10,10 @@ namespace {
 
 absl::Status Dead() { return absl::UnavailableError("Input/output error"); }
 
+absl::Status Symlink() {
+  return absl::FailedPreconditionError(spool::kSymlinkRefused);
+}
+
 absl::Status Missing() {
   return absl::NotFoundError("No such file or directory");
 }
@@ -37,6 +41,7 @@ class FaultSpoolEnv::Writable : public spool::WritableFile {
 
   absl::Status Write(uint64_t offset, absl::string_view data) override {
     absl::MutexLock lock(&env_->mu_);
+    ++env_->writes_;
     if (!env_->Alive(gen_)) return Dead();
     const size_t fits = env_->FitLocked(*node_, offset, data.size());
     Record(*node_, Op{false, offset, std::string(data.substr(0, fits))});
@@ -55,6 +60,13 @@ class FaultSpoolEnv::Writable : public spool::WritableFile {
 
   absl::Status Sync() override {
     absl::MutexLock lock(&env_->mu_);
+    ++env_->syncs_;
+    if (env_->hold_syncs_) {
+      ++env_->held_syncs_;
+      env_->mu_.Await(absl::Condition(
+          +[](bool* hold) { return !*hold; }, &env_->hold_syncs_));
+      --env_->held_syncs_;
+    }
     if (!env_->Alive(gen_)) return Dead();
     absl::Status fault = env_->TakeSyncFaultLocked();
     if (fault.ok()) {
@@ -153,6 +165,42 @@ void FaultSpoolEnv::FailSyncs(absl::Status error, int count) {
 void FaultSpoolEnv::ClearFaults() {
   absl::MutexLock lock(&mu_);
   sync_fault_ = Fault{};
+}
+
+void FaultSpoolEnv::HoldSyncs() {
+  absl::MutexLock lock(&mu_);
+  hold_syncs_ = true;
+}
+
+void FaultSpoolEnv::ReleaseSyncs() {
+  absl::MutexLock lock(&mu_);
+  hold_syncs_ = false;
+}
+
+int FaultSpoolEnv::held_syncs() {
+  absl::MutexLock lock(&mu_);
+  return held_syncs_;
+}
+
+int FaultSpoolEnv::writes() {
+  absl::MutexLock lock(&mu_);
+  return writes_;
+}
+
+int FaultSpoolEnv::syncs() {
+  absl::MutexLock lock(&mu_);
+  return syncs_;
+}
+
+void FaultSpoolEnv::MakeSymlink(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  symlinks_.insert(path);
+}
+
+uint32_t FaultSpoolEnv::FileMode(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? 0 : it->second->mode;
 }
 
 void FaultSpoolEnv::SetDiskBytes(uint64_t limit) {
@@ -265,19 +313,24 @@ absl::StatusOr<std::vector<std::string>> FaultSpoolEnv::ListDir(
   for (const auto& [name, node] : files_) {
     if (Parent(name) == dir) names.push_back(name.substr(dir.size() + 1));
   }
+  for (const std::string& name : symlinks_) {
+    if (Parent(name) == dir) names.push_back(name.substr(dir.size() + 1));
+  }
   return names;
 }
 
 absl::StatusOr<std::unique_ptr<spool::WritableFile>>
-FaultSpoolEnv::NewWritableFile(const std::string& path, OpenMode mode) {
+FaultSpoolEnv::NewWritableFile(const std::string& path, OpenMode mode,
+                               uint32_t permissions) {
   absl::MutexLock lock(&mu_);
   if (dead_) return Dead();
+  if (symlinks_.count(path) > 0) return Symlink();
   if (dirs_.count(Parent(path)) == 0) return Missing();
   auto it = files_.find(path);
   std::shared_ptr<Node> node;
   if (it == files_.end()) {
     if (mode == OpenMode::kExisting) return Missing();
-    node = NewNodeLocked();
+    node = NewNodeLocked(permissions);
     Link(path, node);
   } else {
     if (mode == OpenMode::kCreateNew) {
@@ -294,6 +347,7 @@ absl::StatusOr<std::unique_ptr<spool::ReadableFile>>
 FaultSpoolEnv::NewReadableFile(const std::string& path) {
   absl::MutexLock lock(&mu_);
   if (dead_) return Dead();
+  if (symlinks_.count(path) > 0) return Symlink();
   auto it = files_.find(path);
   if (it == files_.end()) return Missing();
   return std::unique_ptr<spool::ReadableFile>(
@@ -308,6 +362,7 @@ absl::Status FaultSpoolEnv::Rename(const std::string& from,
   if (it == files_.end()) return Missing();
   std::shared_ptr<Node> node = it->second;
   Unlink(from);
+  symlinks_.erase(to);  // rename replaces the link, not its target
   Link(to, std::move(node));
   return absl::OkStatus();
 }
@@ -315,17 +370,19 @@ absl::Status FaultSpoolEnv::Rename(const std::string& from,
 absl::Status FaultSpoolEnv::Remove(const std::string& path) {
   absl::MutexLock lock(&mu_);
   if (dead_) return Dead();
+  if (symlinks_.erase(path) > 0) return absl::OkStatus();
   if (files_.count(path) == 0) return Missing();
   Unlink(path);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<spool::FileLock>> FaultSpoolEnv::LockFile(
-    const std::string& path) {
+    const std::string& path, uint32_t permissions) {
   absl::MutexLock lock(&mu_);
   if (dead_) return Dead();
   if (dirs_.count(Parent(path)) == 0) return Missing();
-  if (files_.count(path) == 0) Link(path, NewNodeLocked());
+  if (symlinks_.count(path) > 0) return Symlink();
+  if (files_.count(path) == 0) Link(path, NewNodeLocked(permissions));
   if (!locked_.insert(path).second) {
     return absl::FailedPreconditionError("Resource temporarily unavailable");
   }
@@ -350,8 +407,10 @@ void FaultSpoolEnv::Record(Node& node, Op op) {
   node.pending.push_back(std::move(op));
 }
 
-std::shared_ptr<FaultSpoolEnv::Node> FaultSpoolEnv::NewNodeLocked() {
+std::shared_ptr<FaultSpoolEnv::Node> FaultSpoolEnv::NewNodeLocked(
+    uint32_t mode) {
   auto node = std::make_shared<Node>();
+  node->mode = mode;
   nodes_.push_back(node);
   return node;
 }

@@ -16,7 +16,11 @@
 // call fails from then on (handles opened before it stay dead) and the
 // files become what was durable, optionally with half of each file's
 // unsynced tail (a torn write). Restart() lets a new spool open the same
-// files.
+// files. HoldSyncs parks every file Sync until ReleaseSyncs (a slow disk),
+// so a test can line committers up behind a sync in progress; a parked
+// Sync takes its fault, if any, when it resumes. MakeSymlink puts a
+// symbolic link at a path: opening it is refused as the POSIX env refuses
+// it (O_NOFOLLOW). Each file keeps the permission bits it was created with.
 //
 // Threading: thread-safe (one lock for everything).
 #pragma once
@@ -46,6 +50,14 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   // ClearFaults); what they would have made durable is dropped.
   void FailSyncs(absl::Status error, int count = kAlways);
   void ClearFaults();
+  void HoldSyncs();
+  void ReleaseSyncs();
+  // File Syncs parked by HoldSyncs now.
+  int held_syncs();
+  // A symbolic link (to anywhere) at `path`, durably.
+  void MakeSymlink(const std::string& path);
+  // The permission bits `path` was created with; 0 when there is no file.
+  uint32_t FileMode(const std::string& path);
   // The disk holds `limit` bytes of file data from now on.
   void SetDiskBytes(uint64_t limit);
 
@@ -64,6 +76,9 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   // Bytes written to files and not yet made durable.
   uint64_t UnsyncedBytes();
   int failed_syncs();
+  // File Writes and Syncs called so far (failed ones included).
+  int writes();
+  int syncs();
   // Changes the byte at `offset`, durably (damage on the medium).
   void FlipByte(const std::string& path, uint64_t offset);
 
@@ -74,13 +89,13 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   absl::StatusOr<std::vector<std::string>> ListDir(
       const std::string& dir) override;
   absl::StatusOr<std::unique_ptr<spool::WritableFile>> NewWritableFile(
-      const std::string& path, OpenMode mode) override;
+      const std::string& path, OpenMode mode, uint32_t permissions) override;
   absl::StatusOr<std::unique_ptr<spool::ReadableFile>> NewReadableFile(
       const std::string& path) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
   absl::Status Remove(const std::string& path) override;
   absl::StatusOr<std::unique_ptr<spool::FileLock>> LockFile(
-      const std::string& path) override;
+      const std::string& path, uint32_t permissions) override;
 
  private:
   struct Op {
@@ -94,6 +109,7 @@ class FaultSpoolEnv : public spool::SpoolEnv {
     std::vector<Op> pending;  // changes since the last Sync, in order
     int links = 0;            // names in files_
     int opens = 0;            // open handles
+    uint32_t mode = 0;        // permission bits at creation
   };
   struct Fault {
     absl::Status error;
@@ -110,7 +126,8 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   bool Alive(uint64_t generation) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !dead_ && generation == generation_;
   }
-  std::shared_ptr<Node> NewNodeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<Node> NewNodeLocked(uint32_t mode)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Link(const std::string& path, std::shared_ptr<Node> node)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(const std::string& path) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -130,12 +147,17 @@ class FaultSpoolEnv : public spool::SpoolEnv {
   std::map<std::string, std::shared_ptr<Node>> durable_files_
       ABSL_GUARDED_BY(mu_);
   std::set<std::string> locked_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> symlinks_ ABSL_GUARDED_BY(mu_);
   // Every file ever made, to count the bytes of those still on the disk.
   std::vector<std::weak_ptr<Node>> nodes_ ABSL_GUARDED_BY(mu_);
   uint64_t disk_bytes_ ABSL_GUARDED_BY(mu_) =
       std::numeric_limits<uint64_t>::max();
   Fault sync_fault_ ABSL_GUARDED_BY(mu_);
   int failed_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_syncs_ ABSL_GUARDED_BY(mu_) = false;
+  int held_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  int writes_ ABSL_GUARDED_BY(mu_) = 0;
+  int syncs_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace testing

@@ -2,9 +2,9 @@
 // reservations on demand and keeps a ledger of reservations, commits and
 // cancellations, so a test can check that a refused input left no
 // reservation behind and committed nothing anywhere. Only the router's side
-// (Reserve / Commit / a dropped reservation) is meaningful; Pop just hands
-// back what was committed. It can also fail commits on demand (a spool that
-// cannot write). Thread-safe (one mutex).
+// (Reserve / Prepare / Publish / a dropped reservation) is meaningful; Pop just
+// hands back what was published. It can also fail Prepare on demand (a spool
+// that cannot write). Thread-safe (one mutex).
 #pragma once
 
 #include <cstddef>
@@ -23,7 +23,7 @@ class RecordingQueue : public ModuleQueue {
     accepting_ = accepting;
   }
 
-  // When set, every commit fails with this status (a spool's write error).
+  // When set, every Prepare fails with this status (a spool's write error).
   void set_commit_error(absl::Status error) {
     absl::MutexLock l(&mu_);
     commit_error_ = std::move(error);
@@ -51,14 +51,25 @@ class RecordingQueue : public ModuleQueue {
     reserved_bytes_ += bytes;
     return true;
   }
-  absl::Status DoCommit(OutBatch records, size_t bytes) override {
+  absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    if (commit_error_.ok()) return 0;
+    reserved_records_ -= records.size();
+    reserved_bytes_ -= bytes;
+    return commit_error_;
+  }
+  void DoPublish(uint64_t, OutBatch records, size_t bytes) override {
     absl::MutexLock l(&mu_);
     reserved_records_ -= records.size();
     reserved_bytes_ -= bytes;
-    if (!commit_error_.ok()) return commit_error_;
     committed_bytes_ += bytes;
     for (OutRecord& r : records) committed_.push_back(std::move(r));
-    return absl::OkStatus();
+  }
+  void DoAbort(uint64_t, size_t records, size_t bytes) override {
+    absl::MutexLock l(&mu_);
+    ++abort_calls_;
+    reserved_records_ -= records;
+    reserved_bytes_ -= bytes;
   }
   void DoCancel(size_t records, size_t bytes) override {
     absl::MutexLock l(&mu_);
@@ -89,6 +100,11 @@ class RecordingQueue : public ModuleQueue {
     absl::MutexLock l(&mu_);
     return cancel_calls_;
   }
+  // Prepared inputs dropped unpublished.
+  int abort_calls() const {
+    absl::MutexLock l(&mu_);
+    return abort_calls_;
+  }
   OutBatch committed() const {
     absl::MutexLock l(&mu_);
     return committed_;
@@ -103,6 +119,7 @@ class RecordingQueue : public ModuleQueue {
   size_t committed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int reserve_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int cancel_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int abort_calls_ ABSL_GUARDED_BY(mu_) = 0;
   OutBatch committed_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -173,3 +173,34 @@ TEST_F(RouterTest, FirstQueueFullReservesNothingElse) {
 
 }  // namespace
 }  // namespace streamgate
+
+namespace streamgate {
+namespace {
+
+// Issue 15 item 6: a module that cannot store the input (its spool's write
+// failed) after an earlier one stored it: the earlier one's prepared input
+// is aborted, a later one's reservation cancelled, nothing is published.
+TEST_F(RouterTest, FailedPrepareAbortsTheModulesPreparedBeforeIt) {
+  Build(kModules);
+  queues_[1]->set_commit_error(absl::ResourceExhaustedError(
+      "spool /s: write to /s/seg-1.log: No space left on device"));
+  std::vector<ModuleShare> shares(5);
+  shares[0] = Share({"a"});
+  shares[1] = Share({"b"});
+  shares[4] = Share({"c"});
+  absl::Status st = router_->Submit(shares);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(st.message(),
+            "module 'alarms': spool /s: write to /s/seg-1.log: No space left "
+            "on device");
+  EXPECT_EQ(queues_[0]->abort_calls(), 1);
+  EXPECT_EQ(queues_[4]->cancel_calls(), 1);
+  for (const auto& q : queues_) {
+    EXPECT_THAT(q->committed(), IsEmpty());
+    EXPECT_EQ(q->outstanding_records(), 0);
+  }
+  EXPECT_EQ(stats_[0]->accepted_records.load(), 0u);
+}
+
+}  // namespace
+}  // namespace streamgate

@@ -35,6 +35,13 @@ TEST(SpoolOptionsTest, DefaultsAndForms) {
   auto d = Parse("{dir: /s, fsync: ~}");  // null: the default
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE(d->fsync_always);
+  EXPECT_EQ(d->file_mode, 0640u);
+  auto e = Parse("{dir: /s, file_mode: '0600'}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->file_mode, 0600u);
+  auto f = Parse("{dir: /s, file_mode: 660}");  // unquoted: still octal
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->file_mode, 0660u);
 }
 
 TEST(SpoolOptionsTest, ErrorTexts) {
@@ -81,7 +88,13 @@ TEST(SpoolOptionsTest, ErrorTexts) {
        "(1048576)"},
       {"{dir: /s, fsynk: always}",
        "spool.fsynk (line 3): unknown field (expected one of: dir, "
-       "max_bytes, fsync, when_full, segment_bytes)"},
+       "max_bytes, fsync, when_full, segment_bytes, file_mode)"},
+      {"{dir: /s, file_mode: '0648'}",
+       "spool.file_mode (line 3): must be octal permission bits such as "
+       "\"0640\" (at most 0777), got '0648'"},
+      {"{dir: /s, file_mode: '1777'}",
+       "spool.file_mode (line 3): must be octal permission bits such as "
+       "\"0640\" (at most 0777), got '1777'"},
       {"{dir: /s, [a]: 1}", "spool (line 3): keys must be strings"},
       {"/just/a/path", "spool (line 3): must be a map"},
   };

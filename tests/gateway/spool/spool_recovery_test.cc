@@ -237,18 +237,20 @@ TEST(SpoolQueueTest, DamagedHeaderFileIsSetAsideNotFatal) {
 TEST(SpoolQueueTest, CheckpointRoundTripsAndRejectsDamage) {
   TempDir t;
   spool::SpoolEnv& env = *spool::DefaultSpoolEnv();
-  ASSERT_TRUE(spool::WriteCheckpoint(env, t.path(), {7, 1234}).ok());
+  ASSERT_TRUE(spool::WriteCheckpoint(env, t.path(), {7, 1234}, 0640).ok());
   auto cp = spool::ReadCheckpoint(env, t.path());
-  ASSERT_TRUE(cp.has_value());
-  EXPECT_EQ(cp->segment, 7u);
-  EXPECT_EQ(cp->offset, 1234u);
+  ASSERT_TRUE(cp.ok() && cp->has_value());
+  EXPECT_EQ((*cp)->segment, 7u);
+  EXPECT_EQ((*cp)->offset, 1234u);
   {
     std::fstream f(t.path() + "/checkpoint",
                    std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(10);
     f.put('\x55');
   }
-  EXPECT_FALSE(spool::ReadCheckpoint(env, t.path()).has_value());
+  cp = spool::ReadCheckpoint(env, t.path());
+  ASSERT_TRUE(cp.ok());
+  EXPECT_FALSE(cp->has_value());
 }
 
 }  // namespace
