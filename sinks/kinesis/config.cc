@@ -19,7 +19,7 @@ constexpr absl::string_view kKnownFields[] = {
     "sts_endpoint", "dead_letter_path", "ca_file", "max_record_bytes",
     "max_records", "max_request_bytes", "linger_ms", "initial_backoff_ms",
     "max_backoff_ms", "request_timeout_ms", "connect_timeout_ms",
-    "record_ttl_s", "max_in_flight", "verify_tls"};
+    "record_ttl_s", "max_in_flight", "verify_tls", "aggregation"};
 
 // Kinesis keeps its own wording for unknown keys (the field list would be
 // twenty names long).
@@ -82,6 +82,19 @@ bool ValidStreamName(const std::string& n) {
   return true;
 }
 
+// `aggregation: {enabled, max_bytes}`. An aggregate is one Kinesis record,
+// so it can be no bigger than one (checked once max_record_bytes is read).
+absl::Status ReadAggregation(const ConfigReader& sink, KinesisConfig& c) {
+  ASSIGN_OR_RETURN(ConfigReader agg, sink.Section("aggregation"));
+  RETURN_IF_ERROR(agg.CheckKnownKeys({"enabled", "max_bytes"}));
+  RETURN_IF_ERROR(agg.Read("enabled", c.aggregation_enabled));
+  int64_t max_bytes = static_cast<int64_t>(c.aggregation_max_bytes);
+  RETURN_IF_ERROR(agg.ReadBytes("max_bytes", max_bytes, 64,
+                                static_cast<int64_t>(c.max_record_bytes)));
+  c.aggregation_max_bytes = static_cast<size_t>(max_bytes);
+  return absl::OkStatus();
+}
+
 absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
   for (const auto& [key, member] :
        {std::pair<const char*, std::string KinesisConfig::*>{"region", &KinesisConfig::region},
@@ -107,7 +120,8 @@ absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
   if (ttl) c.record_ttl = absl::Seconds(*ttl);
   ASSIGN_OR_RETURN(auto in_flight, sink.Int("max_in_flight", 1, 256));
   if (in_flight) c.max_in_flight = static_cast<int>(*in_flight);
-  return sink.Read("verify_tls", c.verify_tls);
+  RETURN_IF_ERROR(sink.Read("verify_tls", c.verify_tls));
+  return ReadAggregation(sink, c);
 }
 
 absl::StatusOr<KinesisConfig> Parse(const ConfigReader& sink) {

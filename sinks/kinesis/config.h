@@ -35,6 +35,9 @@ struct KinesisConfig {
   bool verify_tls = true;
   absl::Duration request_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // `aggregation:` KPL-format packing of a shard's user records.
+  bool aggregation_enabled = false;
+  size_t aggregation_max_bytes = 51200;  // one aggregated record (KPL default)
 };
 
 // Validates the module's `sink` map (path "sink"). Errors read
