@@ -16,7 +16,7 @@ std::string EncodePutRecords(absl::string_view stream_name,
   size_t estimate = 48 + stream_name.size();
   for (const auto& r : records) {
     estimate += (r.record.data->size() + 2) / 3 * 4 +
-                r.record.partition_key.size() + 36;
+                r.record.partition_key.size() + r.explicit_hash_key.size() + 56;
   }
   std::string out;
   out.reserve(estimate);
@@ -28,6 +28,11 @@ std::string EncodePutRecords(absl::string_view stream_name,
     AppendBase64(out, *records[i].record.data);
     out.append("\",\"PartitionKey\":");
     AppendJsonString(out, records[i].record.partition_key);
+    if (!records[i].explicit_hash_key.empty()) {  // decimal digits only
+      out.append(",\"ExplicitHashKey\":\"");
+      out.append(records[i].explicit_hash_key);
+      out.push_back('"');
+    }
     out.push_back('}');
   }
   out.append("]}");

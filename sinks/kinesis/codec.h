@@ -13,7 +13,8 @@
 
 namespace streamgate::kinesis {
 
-// {"StreamName":..,"Records":[{"Data":"<base64>","PartitionKey":".."},..]}
+// {"StreamName":..,"Records":[{"Data":"<base64>","PartitionKey":".."
+//   [,"ExplicitHashKey":"<decimal>"]},..]}
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records);
 

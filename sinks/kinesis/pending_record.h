@@ -20,6 +20,11 @@ struct PendingRecord {
   std::string last_error;         // last error code/message, for the dead letter
   bool possible_duplicate = false;  // an earlier attempt may have been stored
   uint64_t ticket = 0;  // the Deliver call whose `done` waits for it; 0: none
+  // A KPL aggregate (sinks/kinesis/aggregation): the user records it
+  // carries, settled with it; empty for a user record.
+  std::vector<PendingRecord> members;
+  // Sent as the record's ExplicitHashKey (decimal) when not empty.
+  std::string explicit_hash_key;
 
   // Bytes AWS counts against the request and record limits.
   size_t size() const { return record.size(); }
