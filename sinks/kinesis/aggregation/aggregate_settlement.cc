@@ -31,6 +31,8 @@ void Unpack(PendingBatch& batch, UserRecordCount& moved) {
       m.not_before = r.not_before;
       m.last_error = r.last_error;
       m.possible_duplicate |= r.possible_duplicate;
+      m.shard = r.shard;
+      m.generation = r.generation;
       ++moved.records;
       moved.bytes += m.size();
       users.push_back(std::move(m));
