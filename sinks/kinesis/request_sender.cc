@@ -54,18 +54,19 @@ RequestSender::Result RequestSender::Judge(
     absl::MutexLock lock(&retrier_mu_);
     result.outcome = judge(retrier_, std::move(sent));
   }
-  // From here on, retried and dead records are user records.
+  // From here on, dead records are user records; a retried aggregate stays
+  // whole and counts a retry for each of its user records.
   ExpandAggregates(result.outcome, users);
   for (const PendingRecord& r : result.outcome.dead) {
     Tally& t = TallyOf(result.tallies, r.ticket);
     --t.delivered;
     ++t.dead_lettered;
   }
-  for (const PendingRecord& r : result.outcome.retry) {
+  ForEachUserRecord(result.outcome.retry, [&](const PendingRecord& r) {
     Tally& t = TallyOf(result.tallies, r.ticket);
     --t.delivered;
     ++t.retries;
-  }
+  });
   return result;
 }
 

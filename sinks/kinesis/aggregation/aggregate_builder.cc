@@ -59,6 +59,21 @@ size_t AggregateBuilder::SizeWith(absl::string_view partition_key,
          layout.record_bytes;
 }
 
+size_t AggregateBuilder::SizeWithRun(
+    absl::string_view partition_key,
+    const std::vector<size_t>& data_sizes) const {
+  if (data_sizes.empty()) return size();
+  RecordLayout first = Layout(partition_key, data_sizes[0], {});
+  size_t grown = (empty() ? kKplOverhead + partition_key.size() : size()) +
+                 first.key_table_growth + first.record_bytes;
+  // The run's other records reuse the first one's key-table entry.
+  for (size_t i = 1; i < data_sizes.size(); ++i) {
+    grown += LengthDelimitedSize(1 + VarintSize(first.key_index) +
+                                 LengthDelimitedSize(data_sizes[i]));
+  }
+  return grown;
+}
+
 bool AggregateBuilder::Add(absl::string_view partition_key,
                            absl::string_view data,
                            absl::string_view explicit_hash_key) {

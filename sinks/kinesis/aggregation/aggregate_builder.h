@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -40,6 +41,11 @@ class AggregateBuilder {
   // What Add would make size() with this record; adds nothing.
   size_t SizeWith(absl::string_view partition_key, size_t data_size,
                   absl::string_view explicit_hash_key = {}) const;
+
+  // What size() would be after adding records of one partition key (no
+  // explicit hash key) with these data sizes; adds nothing.
+  size_t SizeWithRun(absl::string_view partition_key,
+                     const std::vector<size_t>& data_sizes) const;
 
   // The aggregated record's data: magic, AggregatedRecord, MD5 of the
   // AggregatedRecord bytes. Then the builder is empty again.

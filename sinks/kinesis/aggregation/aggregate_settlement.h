@@ -1,12 +1,13 @@
 // Settling KPL aggregates: the retrier judges the Kinesis records of a
 // request by index, an aggregate as one; these helpers turn that verdict
-// into one on user records, which is what delivery reports, dead letters,
-// pending counts and the module's metrics count. A failed aggregate is
-// unpacked: its user records go back to their shard's queue on their own
-// (with the aggregate's backoff, error and attempt) and are packed again,
-// with whatever else is queued, when their backoff ends. A stored aggregate
-// delivers all its user records; a dead one dead-letters them all.
-// Plain records (no members) pass through unchanged.
+// into one on user records where user records are what counts (delivery
+// reports, dead letters, pending counts, the module's metrics, the
+// ordering gate). An aggregate is retried as a unit: it goes back to its
+// shard's queue whole (attempts, backoff and TTL its own; its TTL counts
+// from its oldest user record) and is sent again as it is, so the user
+// records of one key inside it stay together and in order. A stored
+// aggregate delivers all its user records; a dead one dead-letters them
+// all, with its error and attempt count. Plain records pass through.
 //
 // Pure functions; thread-compatible.
 #pragma once
@@ -23,8 +24,8 @@ struct UserRecordCount {
   size_t bytes = 0;  // data + partition key of each user record
 };
 
-// The user records of a request (an aggregate counts as its members).
-UserRecordCount CountUserRecords(const PendingBatch& sent);
+// The user records of a batch (an aggregate counts as its members).
+UserRecordCount CountUserRecords(const PendingBatch& batch);
 
 // Calls `fn(const PendingRecord&)` on every user record of `batch`.
 template <typename Fn>
@@ -39,10 +40,11 @@ void ForEachUserRecord(const PendingBatch& batch, Fn&& fn) {
 }
 
 // Rewrites `outcome` (the retrier's verdict on a request whose user records
-// are `sent`) in user records: retried and dead aggregates become their
-// members, `delivered` and `delivered_bytes` count the user records of the
-// stored ones, and `newly_possible_duplicates` (set only when the whole
-// request may have been stored) counts user records.
+// are `sent`) in user records: dead aggregates become their members, with
+// the aggregate's error, attempts and possible-duplicate mark; `delivered`
+// and `delivered_bytes` count the user records of the stored ones;
+// `newly_possible_duplicates` (set only when the whole request may have
+// been stored) counts user records. Retried aggregates stay whole.
 void ExpandAggregates(RetryOutcome& outcome, const UserRecordCount& sent);
 
 }  // namespace streamgate::kinesis

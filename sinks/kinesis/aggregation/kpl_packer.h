@@ -9,7 +9,13 @@
 // shard map is known (no range) everything is sent plain, since a
 // pseudo-shard mixes keys of every shard. Each aggregate carries its user
 // records (PendingRecord::members) so its answer settles them all:
-// aggregate_settlement.h.
+// aggregate_settlement.h. A retried aggregate comes back whole and is sent
+// again as it is.
+//
+// Runs of one key's records in the queue (the ordering gate releases a
+// key's held records together) are never split between two Kinesis
+// records unless one aggregate cannot hold them: stored or retried as a
+// unit, they keep their order whatever happens to the request.
 //
 // Rate limits and request limits see the aggregated record: the budget is
 // charged once per Kinesis record with its size.
@@ -39,6 +45,13 @@ class KplPacker : public RecordPacker {
   uint64_t aggregated_user_records() const { return aggregated_users_; }
 
  private:
+  // Fills builder_ from the front of `ready` (user records only, whole runs
+  // of one key): returns how many records it took. Sets `wait` when the
+  // front's run fits an aggregate but not what the budget has left, so it
+  // goes whole in the next request.
+  size_t Gather(const std::deque<PendingRecord>& ready, PackBudget& budget,
+                bool& wait);
+
   AggregateBuilder builder_;
   uint64_t aggregates_ = 0;
   uint64_t aggregated_users_ = 0;

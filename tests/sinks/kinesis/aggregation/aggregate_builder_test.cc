@@ -5,6 +5,7 @@
 #include "sinks/kinesis/aggregation/aggregate_builder.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -29,6 +30,23 @@ TEST(AggregateBuilderTest, SizeIsExactAfterEveryAdd) {
     AggregateBuilder copy = builder;
     ASSERT_EQ(copy.Finish().size(), builder.data_size()) << "record " << i;
   }
+}
+
+TEST(AggregateBuilderTest, SizeWithRunIsWhatAddingTheRunMakes) {
+  AggregateBuilder builder(1 << 20);
+  ASSERT_TRUE(builder.Add("other", "x"));
+  for (const std::string key : {"new-key", "other"}) {
+    AggregateBuilder copy = builder;
+    const std::vector<size_t> sizes = {0, 1, 200, 20000};
+    const size_t predicted = copy.SizeWithRun(key, sizes);
+    for (size_t n : sizes) ASSERT_TRUE(copy.Add(key, std::string(n, 'r')));
+    EXPECT_EQ(copy.size(), predicted) << key;
+  }
+  AggregateBuilder empty(1 << 20);
+  const size_t predicted = empty.SizeWithRun("k", {5, 6});
+  ASSERT_TRUE(empty.Add("k", "55555"));
+  ASSERT_TRUE(empty.Add("k", "666666"));
+  EXPECT_EQ(empty.size(), predicted);
 }
 
 TEST(AggregateBuilderTest, RefusesTheRecordThatWouldOverflow) {

@@ -1,6 +1,6 @@
 // Settling aggregates in user records: tallies and counts see the members,
-// a retried or dead aggregate becomes its members with its fate, and the
-// codec sends an aggregate's ExplicitHashKey.
+// a dead aggregate becomes its members with its fate, a retried one stays
+// whole, and the codec sends an aggregate's ExplicitHashKey.
 #include "sinks/kinesis/aggregation/aggregate_settlement.h"
 
 #include <memory>
@@ -44,7 +44,7 @@ TEST(AggregateSettlementTest, CountsAndVisitsUserRecords) {
   EXPECT_EQ(tickets, (std::vector<uint64_t>{7, 8, 9}));
 }
 
-TEST(AggregateSettlementTest, RetriedAggregateBecomesItsMembers) {
+TEST(AggregateSettlementTest, RetriedAggregateStaysWhole) {
   PendingBatch sent;
   sent.push_back(Aggregate({User("a", "1", 7, 0), User("b", "22", 8, 2)}));
   sent.push_back(User("plain", "333", 9));
@@ -55,24 +55,15 @@ TEST(AggregateSettlementTest, RetriedAggregateBecomesItsMembers) {
   outcome.delivered_bytes = sent[1].size();
   PendingRecord failed = sent[0];
   failed.attempts = 3;
-  failed.not_before = absl::FromUnixSeconds(2000);
   failed.last_error = "ProvisionedThroughputExceededException";
   outcome.retry.push_back(std::move(failed));
   ExpandAggregates(outcome, count);
   EXPECT_EQ(outcome.delivered, 1u);
   EXPECT_EQ(outcome.delivered_bytes, 8u);
-  ASSERT_EQ(outcome.retry.size(), 2u);
-  EXPECT_EQ(outcome.retry[0].ticket, 7u);
-  EXPECT_EQ(outcome.retry[1].ticket, 8u);
-  // Each member counts this attempt on top of its own.
-  EXPECT_EQ(outcome.retry[0].attempts, 1);
-  EXPECT_EQ(outcome.retry[1].attempts, 3);
-  for (const PendingRecord& r : outcome.retry) {
-    EXPECT_TRUE(r.members.empty());
-    EXPECT_TRUE(r.explicit_hash_key.empty());
-    EXPECT_EQ(r.not_before, absl::FromUnixSeconds(2000));
-    EXPECT_EQ(r.last_error, "ProvisionedThroughputExceededException");
-  }
+  ASSERT_EQ(outcome.retry.size(), 1u);
+  EXPECT_EQ(outcome.retry[0].members.size(), 2u);
+  EXPECT_EQ(outcome.retry[0].explicit_hash_key, "42");
+  EXPECT_EQ(outcome.retry[0].attempts, 3);
 }
 
 TEST(AggregateSettlementTest, StoredAggregateDeliversEveryMember) {
@@ -96,6 +87,7 @@ TEST(AggregateSettlementTest, DeadAggregateDeadLettersEveryMember) {
   for (PendingRecord r : sent) {
     r.last_error = "ResourceNotFoundException";
     r.possible_duplicate = true;
+    r.attempts = 4;
     outcome.dead.push_back(std::move(r));
   }
   outcome.newly_possible_duplicates = 2;  // the two Kinesis records
@@ -108,6 +100,7 @@ TEST(AggregateSettlementTest, DeadAggregateDeadLettersEveryMember) {
     EXPECT_EQ(r.last_error, "ResourceNotFoundException");
     EXPECT_TRUE(r.possible_duplicate);
     EXPECT_TRUE(r.members.empty());
+    EXPECT_EQ(r.attempts, 4);
   }
   EXPECT_EQ(*outcome.dead[2].record.data, "333");
 }

@@ -93,9 +93,11 @@ TEST(KplPackerTest, PacksTheQueueInOrderWithinMaxBytes) {
 TEST(KplPackerTest, StopsWhereTheBudgetStops) {
   KplPacker packer(51200);
   std::deque<PendingRecord> ready;
-  for (int i = 0; i < 10; ++i)
-    ready.push_back(User("k", std::string(100, 'x')));
-  // Room for one Kinesis record of at most 500 bytes: four user records.
+  for (int i = 0; i < 10; ++i) {
+    ready.push_back(User(absl::StrCat("k", i), std::string(100, 'x')));
+  }
+  // Room for one Kinesis record of at most 500 bytes: four user records
+  // (110 bytes each with its key-table entry, 22 for magic, MD5, outer key).
   FakeBudget budget(1, 500);
   PendingBatch out;
   packer.Pack(ready, &kShard, budget, out);
@@ -141,6 +143,90 @@ TEST(KplPackerTest, ARecordOverMaxBytesTravelsAlone) {
   ASSERT_EQ(out.size(), 3u);
   for (const PendingRecord& r : out) EXPECT_TRUE(r.members.empty());
   EXPECT_EQ(out[1].record.data->size(), 400u);
+}
+
+TEST(KplPackerTest, KeepsAKeysRunInOneKinesisRecord) {
+  // max_bytes holds about five of these; runs of 3 never straddle two.
+  KplPacker packer(900);
+  std::deque<PendingRecord> ready;
+  for (int key = 0; key < 4; ++key) {
+    for (int i = 0; i < 3; ++i) {
+      ready.push_back(User(absl::StrCat("k", key), std::string(150, 'a' + i)));
+    }
+  }
+  FakeBudget budget(500, 5 << 20);
+  PendingBatch out;
+  packer.Pack(ready, &kShard, budget, out);
+  ASSERT_EQ(out.size(), 4u);
+  for (int key = 0; key < 4; ++key) {
+    ASSERT_EQ(out[key].members.size(), 3u) << key;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(out[key].members[i].record.partition_key,
+                absl::StrCat("k", key));
+      EXPECT_EQ(*out[key].members[i].record.data, std::string(150, 'a' + i));
+    }
+  }
+}
+
+TEST(KplPackerTest, ARunTheRequestCannotTakeWaitsWhole) {
+  KplPacker packer(51200);
+  std::deque<PendingRecord> ready;
+  ready.push_back(User("a", std::string(100, 'a')));
+  for (int i = 0; i < 3; ++i) ready.push_back(User("b", std::string(100, 'b')));
+  // Room for one small aggregate: "a" plus part of "b"'s run would fit,
+  // but the run goes whole into the next request.
+  FakeBudget budget(2, 300);
+  PendingBatch out;
+  packer.Pack(ready, &kShard, budget, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].members.empty());  // "a" alone: plain
+  EXPECT_EQ(ready.size(), 3u);
+}
+
+TEST(KplPackerTest, ALongRunIsSplitOnlyWhenNoAggregateHoldsIt) {
+  KplPacker packer(600);
+  std::deque<PendingRecord> ready;
+  for (int i = 0; i < 8; ++i)
+    ready.push_back(User("hot", std::string(150, 'a' + i)));
+  FakeBudget budget(500, 5 << 20);
+  PendingBatch out;
+  packer.Pack(ready, &kShard, budget, out);
+  EXPECT_TRUE(ready.empty());
+  ASSERT_GT(out.size(), 1u);
+  int next = 0;
+  for (const PendingRecord& r : out) {
+    EXPECT_LE(r.size(), 600u);
+    if (r.members.empty()) {
+      EXPECT_EQ(*r.record.data, std::string(150, 'a' + next++));
+    } else {
+      for (const PendingRecord& m : r.members) {
+        EXPECT_EQ(*m.record.data, std::string(150, 'a' + next++));
+      }
+    }
+  }
+  EXPECT_EQ(next, 8);
+}
+
+TEST(KplPackerTest, ARetriedAggregateIsSentAsItIs) {
+  KplPacker packer(51200);
+  std::deque<PendingRecord> ready;
+  ready.push_back(User("x", "1"));
+  ready.push_back(User("y", "2"));
+  FakeBudget budget(500, 5 << 20);
+  PendingBatch first;
+  packer.Pack(ready, &kShard, budget, first);
+  ASSERT_EQ(first.size(), 1u);
+  const std::string bytes = *first[0].record.data;
+  // Back in the queue after a failure, ahead of a new record.
+  ready.push_back(std::move(first[0]));
+  ready.push_back(User("z", "3"));
+  PendingBatch again;
+  packer.Pack(ready, &kShard, budget, again);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(*again[0].record.data, bytes);
+  EXPECT_EQ(again[0].members.size(), 2u);
+  EXPECT_TRUE(again[1].members.empty());
+  EXPECT_EQ(*again[1].record.data, "3");
 }
 
 TEST(KplPackerTest, ExplicitHashKeyStaysInsideTheShard) {
