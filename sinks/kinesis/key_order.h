@@ -24,7 +24,7 @@
 namespace streamgate::kinesis {
 
 class KeyOrder {
-public:
+ public:
   explicit KeyOrder(bool per_key) : per_key_(per_key) {}
 
   // A newly accepted record: returned when it may go out now (its key has
@@ -34,7 +34,7 @@ public:
   // The record of `key` that was out is settled for good: returns the
   // key's next held record, which is now the one out, if there is one.
   // (A record that will be retried is not settled: its key stays blocked.)
-  std::optional<PendingRecord> Settled(const std::string &key);
+  std::optional<PendingRecord> Settled(const std::string& key);
 
   size_t held() const { return held_; }
   // Keys with a record out.
@@ -43,7 +43,7 @@ public:
   // Every held record (Close); the gate forgets every key.
   PendingBatch TakeAll();
 
-private:
+ private:
   const bool per_key_;
   // Key -> its held records, oldest first; present while a record of the
   // key is out.
@@ -51,4 +51,4 @@ private:
   size_t held_ = 0;
 };
 
-} // namespace streamgate::kinesis
+}  // namespace streamgate::kinesis
