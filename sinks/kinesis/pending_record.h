@@ -1,6 +1,7 @@
 // PendingRecord: one record on its way through the Kinesis sink's pipeline
-// (batcher -> request -> retrier), with what the retrier needs to know about
-// its history. Plain value; moved between the sink's threads, never shared.
+// (key order -> shard assembler -> request -> retrier), with what the retrier
+// needs to know about its history. Plain value; moved between the sink's
+// threads, never shared.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,7 @@ namespace streamgate::kinesis {
 // allow. Every Kinesis record a packer emits must be checked with Fits and
 // then charged with Take.
 class PackBudget {
-public:
+ public:
   virtual ~PackBudget() = default;
   // One more Kinesis record of `bytes` (data + partition key) fits.
   virtual bool Fits(size_t bytes) = 0;
@@ -32,21 +32,21 @@ public:
 };
 
 class RecordPacker {
-public:
+ public:
   virtual ~RecordPacker() = default;
   // Moves records from the front of `ready` (one shard's sendable user
   // records, oldest first) to the back of `out` as Kinesis records, while
   // `budget` allows. `shard` is the shard's hash-key range; null while no
   // shard map is known (one pseudo-shard holds the records of every shard).
-  virtual void Pack(std::deque<PendingRecord> &ready, const ShardRange *shard,
-                    PackBudget &budget, PendingBatch &out) = 0;
+  virtual void Pack(std::deque<PendingRecord>& ready, const ShardRange* shard,
+                    PackBudget& budget, PendingBatch& out) = 0;
 };
 
 // One Kinesis record per user record.
 class PassThroughPacker : public RecordPacker {
-public:
-  void Pack(std::deque<PendingRecord> &ready, const ShardRange * /*shard*/,
-            PackBudget &budget, PendingBatch &out) override {
+ public:
+  void Pack(std::deque<PendingRecord>& ready, const ShardRange* /*shard*/,
+            PackBudget& budget, PendingBatch& out) override {
     while (!ready.empty() && budget.Fits(ready.front().size())) {
       budget.Take(ready.front().size());
       out.push_back(std::move(ready.front()));
@@ -55,4 +55,4 @@ public:
   }
 };
 
-} // namespace streamgate::kinesis
+}  // namespace streamgate::kinesis

@@ -1,6 +1,6 @@
 // ShardAssembler: builds PutRecords requests from per-shard queues, taking
 // from each shard only what its rate limiter allows, so a busy stream is
-// not throttled in the first place (replaces the shard-blind Batcher).
+// not throttled in the first place (it replaced the shard-blind Batcher).
 // A record is queued on the shard of its hash key in the current
 // ShardMap; until a map is known every record sits on one unlimited
 // pseudo-shard (the sink then behaves as before shard awareness). A new
@@ -37,17 +37,17 @@ namespace streamgate::kinesis {
 // One shard's counters and allowed rate, for /metrics.
 struct ShardStats {
   std::string shard_id;
-  uint64_t records_sent = 0; // record attempts (retries included)
+  uint64_t records_sent = 0;  // record attempts (retries included)
   uint64_t bytes_sent = 0;
   uint64_t records_stored = 0;
-  uint64_t throttled = 0; // attempts refused for throughput
+  uint64_t throttled = 0;  // attempts refused for throughput
   double allowed_records_per_s = 0;
   double allowed_bytes_per_s = 0;
   size_t queued = 0;
 };
 
 class ShardAssembler {
-public:
+ public:
   struct Limits {
     size_t max_records = 500;
     size_t max_bytes = 5 * 1048576;
@@ -55,8 +55,8 @@ public:
   };
 
   // `packer` null: PassThroughPacker.
-  ShardAssembler(Limits limits, RateLimit rate,
-                 std::unique_ptr<RecordPacker> packer, absl::Time now);
+  ShardAssembler(Limits limits, RateLimit rate, std::unique_ptr<RecordPacker> packer,
+                 absl::Time now);
 
   // A record that may go out (past the ordering gate): new (not_before <=
   // now) or a retry (not_before in the future). Its hash_key must be set.
@@ -78,7 +78,7 @@ public:
 
   // A new shard map. Returns true when it differs from the one in use.
   bool SetMap(ShardMap map, absl::Time now);
-  const ShardMap &map() const { return map_; }
+  const ShardMap& map() const { return map_; }
   uint64_t generation() const { return generation_; }
   // Records whose hash fell in no range since the last SetMap (a reshard
   // half seen): the caller refreshes the map early.
@@ -94,24 +94,24 @@ public:
   // Removes everything (Close).
   PendingBatch TakeAll();
 
-private:
+ private:
   struct Shard {
-    Shard(std::string id, const RateLimit &rate, bool limited, absl::Time now)
+    Shard(std::string id, const RateLimit& rate, bool limited, absl::Time now)
         : stats{std::move(id)}, limiter(rate, now), limited(limited) {}
     ShardStats stats;
     ShardRateLimiter limiter;
-    bool limited;                       // false: the pseudo-shard (no map)
-    std::deque<PendingRecord> ready;    // oldest first
-    std::vector<PendingRecord> delayed; // min-heap on not_before
+    bool limited;                        // false: the pseudo-shard (no map)
+    std::deque<PendingRecord> ready;     // oldest first
+    std::vector<PendingRecord> delayed;  // min-heap on not_before
   };
   class Budget;
 
-  size_t ShardOf(const PendingRecord &r);
+  size_t ShardOf(const PendingRecord& r);
   void Queue(PendingRecord r, absl::Time now);
-  void PromoteDue(Shard &s, absl::Time now);
+  void PromoteDue(Shard& s, absl::Time now);
   // Records the shard would add now (0 while its bucket fills to a chunk).
-  size_t Sendable(Shard &s, absl::Time now);
-  size_t Chunk(const Shard &s) const;
+  size_t Sendable(Shard& s, absl::Time now);
+  size_t Chunk(const Shard& s) const;
 
   const Limits limits_;
   const RateLimit rate_;
@@ -119,10 +119,10 @@ private:
   ShardMap map_;
   uint64_t generation_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
-  size_t next_shard_ = 0; // round robin start
+  size_t next_shard_ = 0;  // round robin start
   size_t queued_ = 0;
   size_t ready_count_ = 0;
   bool saw_unmapped_ = false;
 };
 
-} // namespace streamgate::kinesis
+}  // namespace streamgate::kinesis

@@ -21,8 +21,8 @@ namespace streamgate::kinesis {
 
 struct ShardRange {
   std::string shard_id;
-  absl::uint128 start = 0; // StartingHashKey, inclusive
-  absl::uint128 end = 0;   // EndingHashKey, inclusive
+  absl::uint128 start = 0;  // StartingHashKey, inclusive
+  absl::uint128 end = 0;    // EndingHashKey, inclusive
 };
 
 // MD5 of the key as Kinesis reads it: a 128-bit big-endian integer.
@@ -33,9 +33,9 @@ absl::uint128 HashKeyOf(absl::string_view partition_key);
 absl::StatusOr<absl::uint128> ParseHashKey(absl::string_view decimal);
 
 struct ListShardsPage {
-  std::vector<ShardRange> open_shards; // closed shards left out
+  std::vector<ShardRange> open_shards;  // closed shards left out
   size_t closed_shards = 0;
-  std::string next_token; // empty on the last page
+  std::string next_token;  // empty on the last page
 };
 
 // One ListShards answer. Fails on anything but the documented shape
@@ -48,7 +48,7 @@ absl::StatusOr<ListShardsPage> ParseListShardsPage(absl::string_view body);
 absl::StatusOr<size_t> ParseMaxRecordBytes(absl::string_view body);
 
 class ShardMap {
-public:
+ public:
   // An empty map (no shard known): Lookup finds nothing.
   ShardMap() = default;
 
@@ -59,15 +59,15 @@ public:
   // range does (an empty map, or a gap while a reshard is half seen).
   std::optional<size_t> Lookup(absl::uint128 hash_key) const;
 
-  const std::vector<ShardRange> &shards() const { return shards_; }
+  const std::vector<ShardRange>& shards() const { return shards_; }
   size_t size() const { return shards_.size(); }
   bool empty() const { return shards_.empty(); }
 
   // Same shard ids and ranges (a refresh that found no reshard).
-  bool SameShards(const ShardMap &other) const;
+  bool SameShards(const ShardMap& other) const;
 
-private:
-  std::vector<ShardRange> shards_; // sorted by start, disjoint
+ private:
+  std::vector<ShardRange> shards_;  // sorted by start, disjoint
 };
 
-} // namespace streamgate::kinesis
+}  // namespace streamgate::kinesis

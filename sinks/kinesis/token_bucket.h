@@ -18,7 +18,7 @@
 namespace streamgate::kinesis {
 
 class TokenBucket {
-public:
+ public:
   // Starts full. `rate` > 0 tokens/s; `burst` > 0.
   TokenBucket(double rate, double burst, absl::Time now);
 
@@ -37,7 +37,7 @@ public:
     return tokens_;
   }
 
-private:
+ private:
   void Refill(absl::Time now);
 
   double rate_;
@@ -53,7 +53,7 @@ struct RateLimit {
 };
 
 class ShardRateLimiter {
-public:
+ public:
   static constexpr double kDecrease = 0.7;
   static constexpr double kIncreasePerS = 0.05;
   static constexpr double kMinFactor = 0.05;
@@ -81,7 +81,7 @@ public:
   double bytes_per_s() const { return bytes_.rate(); }
   double factor() const { return factor_; }
 
-private:
+ private:
   void Apply(absl::Time now);
 
   const RateLimit limit_;
@@ -92,4 +92,4 @@ private:
   absl::Time last_increase_;
 };
 
-} // namespace streamgate::kinesis
+}  // namespace streamgate::kinesis

@@ -3,11 +3,7 @@
 #include <utility>
 
 namespace streamgate::kinesis {
-namespace {
-
-// Replaces each aggregate of `batch` by its members, which take the
-// aggregate's fate.
-void Unpack(PendingBatch& batch) {
+void UnpackAggregates(PendingBatch& batch) {
   bool any = false;
   for (const PendingRecord& r : batch) any |= !r.members.empty();
   if (!any) return;
@@ -30,8 +26,6 @@ void Unpack(PendingBatch& batch) {
   batch = std::move(users);
 }
 
-}  // namespace
-
 UserRecordCount CountUserRecords(const PendingBatch& batch) {
   UserRecordCount count;
   ForEachUserRecord(batch, [&](const PendingRecord& r) {
@@ -42,7 +36,7 @@ UserRecordCount CountUserRecords(const PendingBatch& batch) {
 }
 
 void ExpandAggregates(RetryOutcome& outcome, const UserRecordCount& sent) {
-  Unpack(outcome.dead);
+  UnpackAggregates(outcome.dead);
   const UserRecordCount retried = CountUserRecords(outcome.retry);
   const UserRecordCount dead = CountUserRecords(outcome.dead);
   outcome.delivered = sent.records - retried.records - dead.records;

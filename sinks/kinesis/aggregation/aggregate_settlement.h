@@ -39,6 +39,11 @@ void ForEachUserRecord(const PendingBatch& batch, Fn&& fn) {
   }
 }
 
+// Replaces each aggregate of `batch` by its user records, which take the
+// aggregate's attempts, backoff, error and possible-duplicate mark (Close
+// settles what is left this way).
+void UnpackAggregates(PendingBatch& batch);
+
 // Rewrites `outcome` (the retrier's verdict on a request whose user records
 // are `sent`) in user records: dead aggregates become their members, with
 // the aggregate's error, attempts and possible-duplicate mark; `delivered`

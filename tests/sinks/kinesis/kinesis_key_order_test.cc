@@ -1,11 +1,10 @@
 // KeyOrder: a record out holds back its key's later records, in order;
 // other keys flow; ordering: none lets everything through.
-#include "sinks/kinesis/key_order.h"
-
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "sinks/kinesis/key_order.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -19,8 +18,8 @@ PendingRecord Rec(std::string key, std::string data) {
 
 TEST(KeyOrderTest, FailedRecordHoldsBackItsKeysLaterRecords) {
   KeyOrder gate(/*per_key=*/true);
-  ASSERT_TRUE(gate.Admit(Rec("dev-1", "a1")));  // out
-  EXPECT_FALSE(gate.Admit(Rec("dev-1", "a2"))); // held behind a1
+  ASSERT_TRUE(gate.Admit(Rec("dev-1", "a1")));   // out
+  EXPECT_FALSE(gate.Admit(Rec("dev-1", "a2")));  // held behind a1
   EXPECT_FALSE(gate.Admit(Rec("dev-1", "a3")));
   EXPECT_EQ(gate.held(), 2u);
   // a1 fails and waits to retry: its key is not settled, nothing moves.
@@ -71,5 +70,5 @@ TEST(KeyOrderTest, TakeAllEmptiesTheGate) {
   EXPECT_TRUE(gate.Admit(Rec("k", "4")));
 }
 
-} // namespace
-} // namespace streamgate::kinesis
+}  // namespace
+}  // namespace streamgate::kinesis

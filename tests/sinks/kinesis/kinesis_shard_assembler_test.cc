@@ -2,14 +2,13 @@
 // and full requests, retries first after their backoff, a new map
 // re-queueing by the new ranges, the pseudo-shard before any map, and the
 // packer seam.
-#include "sinks/kinesis/shard_assembler.h"
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sinks/kinesis/shard_assembler.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -40,43 +39,39 @@ ShardAssembler Make(size_t max_records, double records_per_s,
 
 TEST(ShardAssemblerTest, WithoutMapBehavesLikeAPlainBatcher) {
   ShardAssembler a = Make(3, 10);
-  for (int i = 0; i < 7; ++i)
-    a.Add(Rec(i, std::to_string(i)), kT0);
+  for (int i = 0; i < 7; ++i) a.Add(Rec(i, std::to_string(i)), kT0);
   auto batch = a.TakeReady(kT0, false);
-  ASSERT_TRUE(batch); // full by count, no rate limit without a map
+  ASSERT_TRUE(batch);  // full by count, no rate limit without a map
   ASSERT_EQ(batch->size(), 3u);
   EXPECT_EQ(*(*batch)[0].record.data, "0");
   ASSERT_TRUE(a.TakeReady(kT0, false));
-  EXPECT_FALSE(a.TakeReady(kT0, false)); // one left: lingers
+  EXPECT_FALSE(a.TakeReady(kT0, false));  // one left: lingers
   EXPECT_EQ(a.NextWakeup(kT0), kT0 + absl::Milliseconds(100));
   batch = a.TakeReady(kT0 + absl::Milliseconds(100), false);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->size(), 1u);
   EXPECT_TRUE(a.empty());
-  EXPECT_TRUE(a.Stats().empty()); // no per-shard series for the pseudo-shard
+  EXPECT_TRUE(a.Stats().empty());  // no per-shard series for the pseudo-shard
 }
 
 TEST(ShardAssemblerTest, EachShardSendsOnlyItsTokens) {
   // 100 records/s a shard: a burst of 20 tokens.
   ShardAssembler a = Make(500, 100);
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
-  for (int i = 0; i < 50; ++i)
-    a.Add(Rec(1 + i, "lo"), kT0);
-  for (int i = 0; i < 5; ++i)
-    a.Add(Rec(kHalf + i, "hi"), kT0);
+  for (int i = 0; i < 50; ++i) a.Add(Rec(1 + i, "lo"), kT0);
+  for (int i = 0; i < 5; ++i) a.Add(Rec(kHalf + i, "hi"), kT0);
   auto batch = a.TakeReady(kT0, /*force=*/true);
   ASSERT_TRUE(batch);
   std::map<std::string, int> per_shard;
-  for (const auto &r : *batch) {
+  for (const auto& r : *batch) {
     ++per_shard[*r.record.data];
     EXPECT_EQ(r.generation, a.generation());
   }
-  EXPECT_EQ(per_shard["lo"], 20); // its burst
-  EXPECT_EQ(per_shard["hi"], 5);  // all it had
+  EXPECT_EQ(per_shard["lo"], 20);  // its burst
+  EXPECT_EQ(per_shard["hi"], 5);   // all it had
   // The low shard's next chunk (half its burst, 10) needs 0.1 s of refill.
   EXPECT_FALSE(a.TakeReady(kT0 + absl::Milliseconds(50), true));
-  EXPECT_EQ(a.NextWakeup(kT0 + absl::Milliseconds(50)),
-            kT0 + absl::Microseconds(100001));
+  EXPECT_EQ(a.NextWakeup(kT0 + absl::Milliseconds(50)), kT0 + absl::Microseconds(100001));
   batch = a.TakeReady(kT0 + absl::Milliseconds(101), true);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->size(), 10u);
@@ -84,8 +79,7 @@ TEST(ShardAssemblerTest, EachShardSendsOnlyItsTokens) {
   // then 100 a second.
   size_t sent = 30;
   for (int ms = 110; ms <= 300; ms += 10) {
-    if (auto b = a.TakeReady(kT0 + absl::Milliseconds(ms), true))
-      sent += b->size();
+    if (auto b = a.TakeReady(kT0 + absl::Milliseconds(ms), true)) sent += b->size();
   }
   EXPECT_LE(sent, 20u + 5u + 100u * 3 / 10 + 1);
   std::vector<ShardStats> stats = a.Stats();
@@ -99,7 +93,7 @@ TEST(ShardAssemblerTest, ThrottlingReportsLowerOnlyThatShard) {
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
   a.Report(0, a.generation(), 10, 3, kT0);
   a.Report(1, a.generation(), 10, 0, kT0);
-  a.Report(1, a.generation() - 1, 0, 50, kT0); // stale map: ignored
+  a.Report(1, a.generation() - 1, 0, 50, kT0);  // stale map: ignored
   std::vector<ShardStats> stats = a.Stats();
   EXPECT_DOUBLE_EQ(stats[0].allowed_records_per_s, 700);
   EXPECT_DOUBLE_EQ(stats[1].allowed_records_per_s, 1000);
@@ -115,7 +109,7 @@ TEST(ShardAssemblerTest, RetriesWaitForBackoffThenGoFirst) {
   EXPECT_EQ(a.NextWakeup(kT0), kT0 + absl::Milliseconds(100));
   const absl::Time t = kT0 + absl::Seconds(1);
   a.Add(Rec(3, "newer", t), t);
-  auto batch = a.TakeReady(t, false); // the due retry fills it
+  auto batch = a.TakeReady(t, false);  // the due retry fills it
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->size(), 2u);
   EXPECT_EQ(*(*batch)[0].record.data, "retry");
@@ -125,13 +119,13 @@ TEST(ShardAssemblerTest, RetriesWaitForBackoffThenGoFirst) {
 
 TEST(ShardAssemblerTest, NewMapRequeuesByTheNewRanges) {
   ShardAssembler a = Make(500, 1000);
-  ASSERT_TRUE(a.SetMap(
-      *ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
+  ASSERT_TRUE(
+      a.SetMap(*ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
   a.Add(Rec(5, "lo"), kT0);
-  a.Add(Rec(kHalf + 5, "hi", kT0 + absl::Seconds(1)), kT0); // a retry
+  a.Add(Rec(kHalf + 5, "hi", kT0 + absl::Seconds(1)), kT0);  // a retry
   a.Report(0, a.generation(), 0, 1, kT0);
-  EXPECT_FALSE(a.SetMap(
-      *ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
+  EXPECT_FALSE(
+      a.SetMap(*ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
   // The parent splits.
   const uint64_t before = a.generation();
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
@@ -155,21 +149,21 @@ TEST(ShardAssemblerTest, UnmappedHashIsNoticed) {
   EXPECT_FALSE(a.saw_unmapped());
   a.Add(Rec(500, "gap"), kT0);
   EXPECT_TRUE(a.saw_unmapped());
-  EXPECT_EQ(a.size(), 2u); // still queued (on the first shard)
+  EXPECT_EQ(a.size(), 2u);  // still queued (on the first shard)
 }
 
 // Packs two user records into one Kinesis record, to show the seam.
 class PairPacker : public RecordPacker {
-public:
-  void Pack(std::deque<PendingRecord> &ready, const ShardRange *shard,
-            PackBudget &budget, PendingBatch &out) override {
+ public:
+  void Pack(std::deque<PendingRecord>& ready, const ShardRange* shard, PackBudget& budget,
+            PendingBatch& out) override {
     shards_seen.push_back(shard ? shard->shard_id : "(none)");
     while (!ready.empty()) {
       PendingRecord r = std::move(ready.front());
       ready.pop_front();
       if (!ready.empty()) {
-        r.record.data = std::make_shared<const std::string>(
-            *r.record.data + "+" + *ready.front().record.data);
+        r.record.data = std::make_shared<const std::string>(*r.record.data + "+" +
+                                                            *ready.front().record.data);
         ready.pop_front();
       }
       if (!budget.Fits(r.size())) {
@@ -185,11 +179,10 @@ public:
 
 TEST(ShardAssemblerTest, PackerSeamTurnsUserRecordsIntoKinesisRecords) {
   auto packer = std::make_unique<PairPacker>();
-  PairPacker *seen = packer.get();
-  ShardAssembler a({500, 1 << 20, absl::ZeroDuration()}, RateLimit{},
-                   std::move(packer), kT0);
-  for (int i = 0; i < 4; ++i)
-    a.Add(Rec(1, std::to_string(i)), kT0);
+  PairPacker* seen = packer.get();
+  ShardAssembler a({500, 1 << 20, absl::ZeroDuration()}, RateLimit{}, std::move(packer),
+                   kT0);
+  for (int i = 0; i < 4; ++i) a.Add(Rec(1, std::to_string(i)), kT0);
   auto batch = a.TakeReady(kT0, false);
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->size(), 2u);
@@ -199,8 +192,7 @@ TEST(ShardAssemblerTest, PackerSeamTurnsUserRecordsIntoKinesisRecords) {
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
   a.Add(Rec(kHalf + 1, "x"), kT0);
   ASSERT_TRUE(a.TakeReady(kT0, false));
-  EXPECT_EQ(seen->shards_seen,
-            (std::vector<std::string>{"(none)", "shard-hi"}));
+  EXPECT_EQ(seen->shards_seen, (std::vector<std::string>{"(none)", "shard-hi"}));
 }
 
 TEST(ShardAssemblerTest, TakeAllEmptiesEveryShard) {
@@ -213,5 +205,5 @@ TEST(ShardAssemblerTest, TakeAllEmptiesEveryShard) {
   EXPECT_EQ(a.NextWakeup(kT0), absl::InfiniteFuture());
 }
 
-} // namespace
-} // namespace streamgate::kinesis
+}  // namespace
+}  // namespace streamgate::kinesis

@@ -1,11 +1,10 @@
 // ShardMap: MD5 hash keys, ListShards pages, lookups at range edges, gaps
 // and reshards; DescribeStreamSummary's record size limit.
-#include "sinks/kinesis/shard_map.h"
-
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sinks/kinesis/shard_map.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -39,11 +38,11 @@ TEST(ShardMapTest, ParsesDecimalHashKeys) {
 
 TEST(ShardMapTest, LookupAtRangeEdges) {
   const absl::uint128 half = absl::MakeUint128(0x8000000000000000ULL, 0);
-  auto map = ShardMap::Build(
-      {Range("shardId-1", half, kMax), Range("shardId-0", 0, half - 1)});
+  auto map =
+      ShardMap::Build({Range("shardId-1", half, kMax), Range("shardId-0", 0, half - 1)});
   ASSERT_TRUE(map.ok());
   ASSERT_EQ(map->size(), 2u);
-  EXPECT_EQ(map->shards()[0].shard_id, "shardId-0"); // sorted
+  EXPECT_EQ(map->shards()[0].shard_id, "shardId-0");  // sorted
   EXPECT_EQ(*map->Lookup(0), 0u);
   EXPECT_EQ(*map->Lookup(half - 1), 0u);
   EXPECT_EQ(*map->Lookup(half), 1u);
@@ -97,7 +96,7 @@ TEST(ShardMapTest, ParsesPagesAndDropsClosedShards) {
 }
 
 TEST(ShardMapTest, HostilePagesGetAnError) {
-  for (const char *body :
+  for (const char* body :
        {"", "[]", "{}", R"({"Shards":{}})", R"({"Shards":[1]})",
         R"({"Shards":[{"ShardId":"a"}]})",
         R"({"Shards":[{"ShardId":"a","HashKeyRange":{"StartingHashKey":"9",
@@ -112,29 +111,27 @@ TEST(ShardMapTest, ReshardIsSeenAsDifferentShards) {
   const absl::uint128 half = absl::MakeUint128(0x8000000000000000ULL, 0);
   auto one = ShardMap::Build({Range("shardId-0", 0, kMax)});
   auto again = ShardMap::Build({Range("shardId-0", 0, kMax)});
-  auto split = ShardMap::Build(
-      {Range("shardId-1", 0, half - 1), Range("shardId-2", half, kMax)});
+  auto split =
+      ShardMap::Build({Range("shardId-1", 0, half - 1), Range("shardId-2", half, kMax)});
   ASSERT_TRUE(one.ok() && again.ok() && split.ok());
   EXPECT_TRUE(one->SameShards(*again));
   EXPECT_FALSE(one->SameShards(*split));
   // The same key moves to a child shard.
-  EXPECT_EQ(split->shards()[*split->Lookup(HashKeyOf("42"))].shard_id,
-            "shardId-2");
+  EXPECT_EQ(split->shards()[*split->Lookup(HashKeyOf("42"))].shard_id, "shardId-2");
 }
 
 TEST(ShardMapTest, MaxRecordBytesFromStreamSummary) {
-  EXPECT_EQ(*ParseMaxRecordBytes(
-                R"({"StreamDescriptionSummary":{"StreamName":"s"}})"),
+  EXPECT_EQ(*ParseMaxRecordBytes(R"({"StreamDescriptionSummary":{"StreamName":"s"}})"),
             1048576u);
   EXPECT_EQ(*ParseMaxRecordBytes(
                 R"({"StreamDescriptionSummary":{"MaxRecordSizeInKiB":10240}})"),
             10485760u);
-  EXPECT_FALSE(ParseMaxRecordBytes(
-                   R"({"StreamDescriptionSummary":{"MaxRecordSizeInKiB":-1}})")
-                   .ok());
+  EXPECT_FALSE(
+      ParseMaxRecordBytes(R"({"StreamDescriptionSummary":{"MaxRecordSizeInKiB":-1}})")
+          .ok());
   EXPECT_FALSE(ParseMaxRecordBytes("{}").ok());
   EXPECT_FALSE(ParseMaxRecordBytes("nope").ok());
 }
 
-} // namespace
-} // namespace streamgate::kinesis
+}  // namespace
+}  // namespace streamgate::kinesis

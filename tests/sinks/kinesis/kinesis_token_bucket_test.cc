@@ -1,9 +1,8 @@
 // TokenBucket and ShardRateLimiter: refill, burst, debt for an oversized
 // take, and AIMD (throttling lowers the rate once per hold-off, success
 // creeps back up to the configured rate, never above).
-#include "sinks/kinesis/token_bucket.h"
-
 #include "gtest/gtest.h"
+#include "sinks/kinesis/token_bucket.h"
 
 namespace streamgate::kinesis {
 namespace {
@@ -24,7 +23,7 @@ TEST(TokenBucketTest, StartsFullAndRefillsAtRate) {
 
 TEST(TokenBucketTest, OversizedTakeRunsIntoDebt) {
   TokenBucket b(100, 10, kT0);
-  EXPECT_TRUE(b.CanTake(50, kT0)); // full bucket: one big take may go
+  EXPECT_TRUE(b.CanTake(50, kT0));  // full bucket: one big take may go
   b.Take(50, kT0);
   EXPECT_DOUBLE_EQ(b.tokens(kT0), -40);
   // Repaid at the rate before anything else goes.
@@ -35,7 +34,7 @@ TEST(TokenBucketTest, OversizedTakeRunsIntoDebt) {
 TEST(TokenBucketTest, SetRateKeepsTokensEarned) {
   TokenBucket b(100, 100, kT0);
   b.Take(100, kT0);
-  b.SetRate(10, kT0 + absl::Milliseconds(500)); // 50 earned at 100/s
+  b.SetRate(10, kT0 + absl::Milliseconds(500));  // 50 earned at 100/s
   EXPECT_NEAR(b.tokens(kT0 + absl::Milliseconds(600)), 51, 1e-6);
 }
 
@@ -48,7 +47,7 @@ TEST(ShardRateLimiterTest, RecordsAndBytesBothLimit) {
     l.Sent(100, kT0);
     ++sent;
   }
-  EXPECT_EQ(sent, 20); // bytes ran out first (2000 / 100)
+  EXPECT_EQ(sent, 20);  // bytes ran out first (2000 / 100)
 }
 
 TEST(ShardRateLimiterTest, ThrottlingLowersOncePerHoldOffAndSuccessCreepsBack) {
@@ -66,14 +65,13 @@ TEST(ShardRateLimiterTest, ThrottlingLowersOncePerHoldOffAndSuccessCreepsBack) {
   l.OnAnswer(100, 0, t1 + absl::Seconds(2));
   EXPECT_NEAR(l.records_per_s(), 590, 1e-6);
   l.OnAnswer(100, 0, t1 + absl::Seconds(60));
-  EXPECT_DOUBLE_EQ(l.records_per_s(), 1000); // capped at the configured rate
+  EXPECT_DOUBLE_EQ(l.records_per_s(), 1000);  // capped at the configured rate
   EXPECT_DOUBLE_EQ(l.factor(), 1.0);
 }
 
 TEST(ShardRateLimiterTest, NeverBelowTheFloor) {
   ShardRateLimiter l(RateLimit{1000, 1048576, true}, kT0);
-  for (int i = 0; i < 100; ++i)
-    l.OnAnswer(0, 1, kT0 + absl::Seconds(i));
+  for (int i = 0; i < 100; ++i) l.OnAnswer(0, 1, kT0 + absl::Seconds(i));
   EXPECT_DOUBLE_EQ(l.records_per_s(), 1000 * ShardRateLimiter::kMinFactor);
 }
 
@@ -83,5 +81,5 @@ TEST(ShardRateLimiterTest, NotAdaptiveKeepsTheRate) {
   EXPECT_DOUBLE_EQ(l.records_per_s(), 1000);
 }
 
-} // namespace
-} // namespace streamgate::kinesis
+}  // namespace
+}  // namespace streamgate::kinesis
