@@ -5,6 +5,7 @@ stream takes, and how often the stream throttles it (issue 12).
 Usage: bench/kinesis_scale/kinesis_scale_bench.py [--build-dir build]
            [--shards 2] [--duration 20] [--warm-up 3] [--devices 1000]
            [--event-bytes 150] [--internal-failure 0.01] [--legs emulator,null]
+           [--sink-records-per-s 1000] [--no-adaptive]
 
 Legs (each: a fresh gateway with one Kinesis module taking every event,
 streamgate-load sending batches of 100 ~150-byte events from `devices`
@@ -15,6 +16,8 @@ devices as fast as the gateway acknowledges them, i.e. far above capacity):
             counters, sampled after the warm-up and at the end of the load.
   null      bench/kinesis_null (one listed shard, no limits): the sink's
             own pacing with the default rate_limit, from its record count.
+With --sink-records-per-s above 1000 the sink is told a wrong limit and
+only its adaptive (AIMD) limiter keeps it near the emulator's.
 Then the cost view: shards needed for 10,000 events/s of 150 bytes, from
 AWS's per-shard limits and from the measured per-shard rate (without
 aggregation; the aggregation bench adds its own numbers).
@@ -64,7 +67,7 @@ def read_port_line(proc, prefix):
     return int(line.split()[-1].rsplit(":", 1)[-1])
 
 
-def gateway_config(port, url, devices, work):
+def gateway_config(port, url, devices, work, sink_rate, adaptive):
     lines = ['grpc: {listen: "127.0.0.1:%d"}' % port, "shutdown_timeout_ms: 1000",
              "devices:"]
     lines += ["  - {id: %d, home_id: %d, class: sensor}" % (d, (d - 1) // 10 + 1)
@@ -72,7 +75,8 @@ def gateway_config(port, url, devices, work):
     lines += ["modules:", "  - id: bench", '    subscribe_events: ["*"]',
               "    sink: {type: kinesis, region: us-east-1, stream_name: bench, "
               'endpoint: "%s", linger_ms: 20, max_in_flight: 8, '
-              'dead_letter_path: "%s/dead.jsonl"}' % (url, work)]
+              'dead_letter_path: "%s/dead.jsonl", rate_limit: {records_per_s: %d, '
+              'adaptive: %s}}' % (url, work, sink_rate, adaptive)]
     return "\n".join(lines) + "\n"
 
 
@@ -81,7 +85,8 @@ def run_leg(args, work, name, url, sample):
     port = free_port()
     cfg = os.path.join(work, name + ".yaml")
     with open(cfg, "w") as f:
-        f.write(gateway_config(port, url, args.devices, work))
+        f.write(gateway_config(port, url, args.devices, work, args.sink_records_per_s,
+                               "false" if args.no_adaptive else "true"))
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDBENCHMARK",
                AWS_SECRET_ACCESS_KEY="bench-dummy-secret",
                AWS_EC2_METADATA_DISABLED="true")
@@ -171,6 +176,10 @@ def main():
     ap.add_argument("--event-bytes", type=int, default=150)
     ap.add_argument("--internal-failure", type=float, default=0.01)
     ap.add_argument("--legs", default="emulator,null")
+    # Above the emulator's 1,000 (a sink told a wrong limit): shows what the
+    # adaptive limiter makes of throttling answers.
+    ap.add_argument("--sink-records-per-s", type=int, default=1000)
+    ap.add_argument("--no-adaptive", action="store_true")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="streamgate-kinesis-scale-")
     rows = []
