@@ -377,8 +377,14 @@ void KinesisSink::Apply(RequestSender::Result result) {
   for (const auto& [shard, counts] : shards) {
     assembler_.Report(shard.first, shard.second, counts.first, counts.second, now);
   }
-  // A reshard half seen: reload the map soon.
-  if (assembler_.saw_unmapped()) refresher_->RefreshSoon();
+  // A reshard: Kinesis stored records on a shard the map does not have, or
+  // a record's hash fell outside every range. Reload the map soon.
+  bool reshard = assembler_.saw_unmapped();
+  const ShardMap& map = assembler_.map();
+  for (const std::string& id : outcome.shard_ids) {
+    reshard |= !map.empty() && !map.Has(id);
+  }
+  if (reshard) refresher_->RefreshSoon();
   pending_records_ -= outcome.delivered + outcome.dead.size();
   pending_bytes_ -= done_bytes;
   --in_flight_;

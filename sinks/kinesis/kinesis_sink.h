@@ -7,9 +7,10 @@
 //   DeliveryTracker completes each Deliver call's `done` with its
 //   DeliveryReport when its last record settles.
 // The shard map comes from StreamMetadata (ListShards) at Start and from
-// the refresher thread every shard_refresh_s (sooner when a record's hash
-// falls outside every known range); Start refuses a max_record_bytes above
-// the stream's limit (DescribeStreamSummary).
+// the refresher thread every shard_refresh_s (sooner when an answer names
+// a shard the map lacks, or a record's hash falls outside every range);
+// Start refuses a max_record_bytes above the stream's limit
+// (DescribeStreamSummary).
 //
 // At Close, records not yet stored are dead-lettered when the module's
 // queue is in memory (and logged with one count), but reported undelivered
