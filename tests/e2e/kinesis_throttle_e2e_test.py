@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 import harness  # noqa: E402
 import kinesis_peer  # noqa: E402
-from harness import Checker, Fatal, Gateway  # noqa: E402
+from harness import Checker, Gateway  # noqa: E402
 from throttling_kinesis import ThrottlingKinesis  # noqa: E402
 
 STREAM = "at-scale"
