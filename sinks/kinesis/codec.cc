@@ -67,8 +67,10 @@ absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view bod
   if (root["Records"].get(records) != simdjson::SUCCESS) {
     return absl::DataLossError("PutRecords answer has no Records array");
   }
-  // First pass: validate every entry and count; copy nothing.
+  // First pass: validate every entry and count; copy nothing but the few
+  // distinct shard ids (a request's records come grouped by shard).
   bool any_error = false;
+  std::string_view last_shard;
   for (simdjson::dom::element e : records) {
     simdjson::dom::object rec;
     if (e.get(rec) != simdjson::SUCCESS) {
@@ -83,6 +85,16 @@ absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view bod
     }
     any_error |= has_code;
     ++out.record_count;
+    std::string_view shard;
+    if (has_seq && rec["ShardId"].get(shard) == simdjson::SUCCESS && !shard.empty() &&
+        shard != last_shard) {
+      last_shard = shard;
+      bool seen = false;
+      for (const std::string& id : out.shard_ids) seen |= (id == shard);
+      if (!seen && out.shard_ids.size() < kMaxAnswerShardIds) {
+        out.shard_ids.emplace_back(shard);
+      }
+    }
   }
   if (detail == ResultDetail::kFailuresOnly && !any_error && out.failed_record_count == 0) {
     return out;

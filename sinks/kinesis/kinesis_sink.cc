@@ -10,6 +10,7 @@
 #include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 #include "gateway/common/status_macros.h"
+#include "sinks/kinesis/shard_metrics.h"
 #include "sinks/aws/url.h"
 #include "sinks/kinesis/aggregation/aggregate_settlement.h"
 #include "sinks/kinesis/aggregation/kpl_packer.h"
@@ -21,9 +22,6 @@ constexpr size_t kMaxPartitionKeyChars = 256;
 // Control-plane answers are small; an endpoint's error text in a log line
 // is cut to this.
 constexpr size_t kMaxLoggedError = 300;
-constexpr absl::Duration kFirstRefreshBackoff = absl::Seconds(1);
-// Early refreshes (a hash outside every known range) at most this often.
-constexpr absl::Duration kMinRefreshGap = absl::Seconds(1);
 
 }  // namespace
 
@@ -102,9 +100,22 @@ absl::Status KinesisSink::Start() {
   metadata_ =
       std::make_unique<StreamMetadata>(config_.stream_name, *signer_, *control_http_);
   RETURN_IF_ERROR(LoadStreamMetadata());
+  refresher_ = std::make_unique<ShardMapRefresher>(
+      config_.stream_name, config_.shard_refresh,
+      [this] { return metadata_->LoadShardMap(); },
+      [this](ShardMap map) {
+        absl::MutexLock lock(&mu_);
+        InstallMap(std::move(map));
+      },
+      logger_);
   started_ = true;
   sender_thread_ = std::thread([this] { SenderLoop(); });
-  refresh_thread_ = std::thread([this] { RefreshLoop(); });
+  bool have_map;
+  {
+    absl::MutexLock lock(&mu_);
+    have_map = !assembler_.map().empty();
+  }
+  refresher_->Start(have_map);
   return absl::OkStatus();
 }
 
@@ -157,94 +168,17 @@ void KinesisSink::InstallMap(ShardMap map) {
   map_loaded_ = now;
 }
 
-void KinesisSink::RefreshLoop() {
-  absl::Duration backoff = kFirstRefreshBackoff;
-  bool failing = false;
-  absl::MutexLock lock(&mu_);
-  absl::Time last = absl::Now();
-  absl::Time next =
-      last + (map_loaded_ == absl::InfinitePast() ? backoff : config_.shard_refresh);
-  while (!stopping_) {
-    const absl::Time due = refresh_now_ ? std::min(next, last + kMinRefreshGap) : next;
-    if (absl::Now() < due) {
-      refresh_cv_.WaitWithDeadline(&mu_, due);
-      continue;
-    }
-    refresh_now_ = false;
-    mu_.Unlock();
-    absl::StatusOr<ShardMap> map = metadata_->LoadShardMap();
-    mu_.Lock();
-    if (stopping_) break;
-    last = absl::Now();
-    if (map.ok()) {
-      InstallMap(*std::move(map));
-      backoff = kFirstRefreshBackoff;
-      failing = false;
-      next = last + config_.shard_refresh;
-      continue;
-    }
-    // The old map stays: a stale map only misplaces rate budgets.
-    if (!failing) {
-      logger_->warn(
-          "stream {}: shard map refresh failed ({}); keeping the old map, "
-          "retrying with backoff",
-          config_.stream_name, EscapeForLog(map.status().message(), kMaxLoggedError));
-    }
-    failing = true;
-    next = last + backoff;
-    backoff = std::min(backoff * 2, config_.shard_refresh);
-  }
-}
-
 void KinesisSink::CollectMetrics(metrics::MetricsWriter& out) const {
   metrics_.Collect(out);
-  std::vector<ShardStats> shards;
-  size_t map_size = 0;
-  absl::Time loaded;
-  uint64_t reshards = 0;
+  ShardMetricsSnapshot snapshot;
   {
     absl::MutexLock lock(&mu_);
-    shards = assembler_.Stats();
-    map_size = assembler_.map().size();
-    loaded = map_loaded_;
-    reshards = reshards_;
+    snapshot.shards = assembler_.Stats();
+    snapshot.map_shards = assembler_.map().size();
+    snapshot.map_loaded = map_loaded_;
+    snapshot.reshards = reshards_;
   }
-  out.Gauge("streamgate_kinesis_shard_map_shards",
-            "Open shards in the sink's shard map (0: not loaded yet).", {},
-            static_cast<double>(map_size));
-  if (loaded != absl::InfinitePast()) {
-    out.Gauge("streamgate_kinesis_shard_map_age_seconds",
-              "Seconds since the shard map was last loaded (ListShards).", {},
-              absl::ToDoubleSeconds(absl::Now() - loaded));
-  }
-  out.Counter("streamgate_kinesis_reshards_total",
-              "Shard map changes seen after the first load (splits, merges).", {},
-              static_cast<double>(reshards));
-  for (const ShardStats& s : shards) {
-    out.Counter("streamgate_kinesis_shard_records_sent_total",
-                "Record attempts sent to a shard (retries included).",
-                {{"shard", s.shard_id}}, static_cast<double>(s.records_sent));
-  }
-  for (const ShardStats& s : shards) {
-    out.Counter("streamgate_kinesis_shard_bytes_sent_total",
-                "Bytes (data + partition keys) of the record attempts sent to a shard.",
-                {{"shard", s.shard_id}}, static_cast<double>(s.bytes_sent));
-  }
-  for (const ShardStats& s : shards) {
-    out.Counter("streamgate_kinesis_shard_records_throttled_total",
-                "Record attempts a shard refused for throughput.",
-                {{"shard", s.shard_id}}, static_cast<double>(s.throttled));
-  }
-  for (const ShardStats& s : shards) {
-    out.Gauge("streamgate_kinesis_shard_allowed_records_per_second",
-              "Records per second the sink allows itself on a shard now (AIMD).",
-              {{"shard", s.shard_id}}, s.allowed_records_per_s);
-  }
-  for (const ShardStats& s : shards) {
-    out.Gauge("streamgate_kinesis_shard_allowed_bytes_per_second",
-              "Bytes per second the sink allows itself on a shard now (AIMD).",
-              {{"shard", s.shard_id}}, s.allowed_bytes_per_s);
-  }
+  WriteShardMetrics(snapshot, absl::Now(), out);
 }
 
 void KinesisSink::Deliver(OutBatch batch, DeliveryDone done) {
@@ -349,11 +283,10 @@ void KinesisSink::Close() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     cv_.SignalAll();
-    refresh_cv_.SignalAll();
   }
   if (sender_thread_.joinable()) sender_thread_.join();
   control_http_->Shutdown();  // a ListShards under way ends now
-  if (refresh_thread_.joinable()) refresh_thread_.join();
+  refresher_->Stop();
   // In-flight requests come back aborted and land in the assembler; once
   // Shutdown returns no other thread touches the sink.
   http_->Shutdown();
@@ -458,10 +391,14 @@ void KinesisSink::Apply(RequestSender::Result result) {
   for (const auto& [shard, counts] : shards) {
     assembler_.Report(shard.first, shard.second, counts.first, counts.second, now);
   }
-  if (assembler_.saw_unmapped() && !refresh_now_) {
-    refresh_now_ = true;  // a reshard half seen: reload the map soon
-    refresh_cv_.Signal();
+  // A reshard: Kinesis stored records on a shard the map does not have, or
+  // a record's hash fell outside every range. Reload the map soon.
+  bool reshard = assembler_.saw_unmapped();
+  const ShardMap& map = assembler_.map();
+  for (const std::string& id : outcome.shard_ids) {
+    reshard |= !map.empty() && !map.Has(id);
   }
+  if (reshard) refresher_->RefreshSoon();
   pending_records_ -= outcome.delivered + outcome.dead.size();
   pending_bytes_ -= done_bytes;
   --in_flight_;

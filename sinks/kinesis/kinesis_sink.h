@@ -7,9 +7,10 @@
 //   DeliveryTracker completes each Deliver call's `done` with its
 //   DeliveryReport when its last record settles.
 // The shard map comes from StreamMetadata (ListShards) at Start and from
-// the refresher thread every shard_refresh_s (sooner when a record's hash
-// falls outside every known range); Start refuses a max_record_bytes above
-// the stream's limit (DescribeStreamSummary).
+// the refresher thread every shard_refresh_s (sooner when an answer names
+// a shard the map lacks, or a record's hash falls outside every range);
+// Start refuses a max_record_bytes above the stream's limit
+// (DescribeStreamSummary).
 //
 // At Close, records not yet stored are dead-lettered when the module's
 // queue is in memory (and logged with one count), but reported undelivered
@@ -49,6 +50,7 @@
 #include "sinks/kinesis/request_sender.h"
 #include "sinks/kinesis/request_signer.h"
 #include "sinks/kinesis/shard_assembler.h"
+#include "sinks/kinesis/shard_map_refresher.h"
 #include "sinks/kinesis/sink_metrics.h"
 #include "sinks/kinesis/stream_metadata.h"
 
@@ -84,9 +86,8 @@ class KinesisSink : public Sink {
   void SenderLoop();
   // Start's DescribeStreamSummary check and first shard map.
   absl::Status LoadStreamMetadata();
-  // Reloads the shard map every shard_refresh_s, with backoff on failure.
-  void RefreshLoop();
-  // A loaded map into the assembler; logs a reshard.
+  // A loaded map into the assembler; logs a reshard. Start's thread and
+  // the refresher's.
   void InstallMap(ShardMap map) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gives a settled record's key its next held record, if any.
   void ReleaseKey(const std::string& key, absl::Time now)
@@ -119,13 +120,11 @@ class KinesisSink : public Sink {
   std::unique_ptr<StreamMetadata> metadata_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;          // any change of the state below
-  absl::CondVar refresh_cv_;  // refresh_now_ or stopping_
+  absl::CondVar cv_;  // any change of the state below
   KeyOrder key_order_ ABSL_GUARDED_BY(mu_);
   ShardAssembler assembler_ ABSL_GUARDED_BY(mu_);
   absl::Time map_loaded_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t reshards_ ABSL_GUARDED_BY(mu_) = 0;
-  bool refresh_now_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   size_t pending_records_ ABSL_GUARDED_BY(mu_) = 0;  // accepted, not settled
   size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -134,7 +133,8 @@ class KinesisSink : public Sink {
   bool started_ = false;
   bool closed_ = false;
   std::thread sender_thread_;
-  std::thread refresh_thread_;
+  // Declared last: destroyed (stopped) first, before what it calls into.
+  std::unique_ptr<ShardMapRefresher> refresher_;
 };
 
 }  // namespace streamgate::kinesis

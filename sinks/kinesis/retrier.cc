@@ -179,6 +179,7 @@ RetryOutcome Retrier::OnResponse(PendingBatch sent, const aws::HttpResponse& res
 
   RetryOutcome out;
   out.request = RequestOutcome::kOk;
+  out.shard_ids = std::move(parsed->shard_ids);
   if (parsed->records.empty()) {  // every record stored (validated by the parser)
     out.delivered = sent.size();
     for (const auto& r : sent) out.delivered_bytes += r.size();

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -61,6 +62,7 @@ struct RetryOutcome {
   PendingBatch retry;  // not_before set; attempts counted
   PendingBatch dead;   // last_error set
   std::map<std::string, size_t> record_errors;  // per-record ErrorCode counts
+  std::vector<std::string> shard_ids;  // where the stored ones went (codec.h)
 };
 
 class Retrier {

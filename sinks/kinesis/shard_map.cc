@@ -145,6 +145,13 @@ std::optional<size_t> ShardMap::Lookup(absl::uint128 hash_key) const {
   return static_cast<size_t>(it - shards_.begin());
 }
 
+bool ShardMap::Has(absl::string_view shard_id) const {
+  for (const ShardRange& s : shards_) {
+    if (s.shard_id == shard_id) return true;
+  }
+  return false;
+}
+
 bool ShardMap::SameShards(const ShardMap& other) const {
   if (shards_.size() != other.shards_.size()) return false;
   for (size_t i = 0; i < shards_.size(); ++i) {

@@ -63,6 +63,9 @@ class ShardMap {
   size_t size() const { return shards_.size(); }
   bool empty() const { return shards_.empty(); }
 
+  // Whether `shard_id` is one of the open shards.
+  bool Has(absl::string_view shard_id) const;
+
   // Same shard ids and ranges (a refresh that found no reshard).
   bool SameShards(const ShardMap& other) const;
 

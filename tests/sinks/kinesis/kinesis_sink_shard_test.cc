@@ -98,6 +98,84 @@ TEST_F(KinesisSinkShardTest, StartRefusesRecordsAboveTheStreamsLimit) {
   fits.Close();
 }
 
+// A split while records flow: answers naming shards the map does not know
+// make the sink reload its map at once (the regular refresh is an hour
+// away); the new map drops the closed parent, the reshard is counted and
+// logged, every record is delivered, and the records sent after it are
+// counted on the children.
+TEST_F(KinesisSinkShardTest, SplitShardIsSeenAndDeliveryGoesOn) {
+  const std::string stream = NewStream(1);
+  KinesisConfig config = Config(stream, kinesalite_->url());
+  config.shard_refresh = absl::Hours(1);
+  KinesisSink sink(config, Context("m-split"), testing::TestCredentials());
+  ASSERT_TRUE(sink.Start().ok());
+  OutBatch first = MakeRecords(100, "before");
+  testing::ReportLog log;
+  sink.Deliver(first, log.Track(0, first.size()));
+  ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(60)).ok());
+
+  KinesisTestClient client(kinesalite_->url());
+  auto split = client.api().Call(
+      "SplitShard",
+      absl::StrCat(R"({"StreamName":")", stream,
+                   R"(","ShardToSplit":"shardId-000000000000",)",
+                   R"("NewStartingHashKey":"170141183460469231731687303715884105728"})"));
+  ASSERT_TRUE(split.ok()) << split.status();
+  // kinesalite applies the split a moment later: wait (bounded) until the
+  // stream is ACTIVE again, so the next records land on the children.
+  for (int i = 0; i < 300; ++i) {
+    auto summary = client.api().Call("DescribeStreamSummary",
+                                     absl::StrCat(R"({"StreamName":")", stream, R"("})"));
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    if (summary->find(R"("StreamStatus":"ACTIVE")") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // Records now land on the children: their answers tell the sink.
+  OutBatch between = MakeRecords(20, "between");
+  sink.Deliver(between, log.Track(2, between.size()));
+  ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(60)).ok());
+  bool found = false;
+  for (int i = 0; i < 300; ++i) {  // a bounded wait for the reload
+    streamgate::testing::RecordingWriter w;
+    sink.CollectMetrics(w);
+    if (Sample(w, "streamgate_kinesis_reshards_total", "", &found) == 1) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  streamgate::testing::RecordingWriter w;
+  sink.CollectMetrics(w);
+  ASSERT_EQ(Sample(w, "streamgate_kinesis_reshards_total", "", &found), 1);
+  EXPECT_EQ(Sample(w, "streamgate_kinesis_shard_map_shards", "", &found), 2);
+
+  OutBatch second = MakeRecords(100, "after");
+  sink.Deliver(second, log.Track(1, second.size()));
+  ASSERT_TRUE(sink.Flush(absl::Now() + absl::Seconds(60)).ok());
+  sink.Close();
+  EXPECT_EQ(log.total().delivered, 220u);
+
+  std::vector<ShardInfo> shards;
+  auto all = client.ReadAll(stream, &shards);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::map<std::string, int> stored;
+  for (const StreamRecord& r : *all) ++stored[r.shard_id];
+  EXPECT_EQ(stored["shardId-000000000000"], 100);  // the parent, before
+  streamgate::testing::RecordingWriter after;
+  sink.CollectMetrics(after);
+  // The children's counts start with the new map: the 20 records sent with
+  // the old one were counted on the parent.
+  int sent_on_children = 0;
+  for (const char* child : {"shardId-000000000001", "shardId-000000000002"}) {
+    sent_on_children += Sample(after, "streamgate_kinesis_shard_records_sent_total",
+                               std::string("shard=") + child, &found);
+    EXPECT_TRUE(found) << child;
+  }
+  EXPECT_EQ(sent_on_children, 100);
+  EXPECT_EQ(stored["shardId-000000000001"] + stored["shardId-000000000002"], 120);
+  // The closed parent has no series any more.
+  Sample(after, "streamgate_kinesis_shard_records_sent_total",
+         "shard=shardId-000000000000", &found);
+  EXPECT_FALSE(found);
+}
+
 // Records of a few keys through every kind of fault, several requests in
 // flight: each key's records are stored in the order they were delivered.
 // A lost answer may store a record twice, but the copies are adjacent:
