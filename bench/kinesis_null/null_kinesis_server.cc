@@ -320,11 +320,13 @@ void NullKinesisServer::Close(int fd) {
 void NullKinesisServer::PrintInterval() {
   const double secs = options_.stats_interval_s;
   std::fprintf(stdout,
-               "interval total_records=%lld records=%lld requests=%lld records_per_s=%.0f\n",
+               "interval total_records=%lld records=%lld requests=%lld records_per_s=%.0f "
+               "total_user_records=%lld\n",
                static_cast<long long>(totals_.records),
                static_cast<long long>(totals_.records - last_interval_.records),
                static_cast<long long>(totals_.put_requests - last_interval_.put_requests),
-               static_cast<double>(totals_.records - last_interval_.records) / secs);
+               static_cast<double>(totals_.records - last_interval_.records) / secs,
+               static_cast<long long>(scanner_.user_records()));
   std::fflush(stdout);
   last_interval_ = totals_;
 }
@@ -338,7 +340,7 @@ void NullKinesisServer::PrintFinal() {
       "NULL_KINESIS put_requests=%lld records=%lld body_bytes=%lld other_requests=%lld "
       "bad_requests=%lld connections=%lld active_s=%.3f records_per_s_active=%.0f "
       "records_per_request=%.1f latency_samples=%lld unstamped_samples=%lld "
-      "latency_p50_us=%.0f latency_p99_us=%.0f latency_max_us=%.0f\n",
+      "latency_p50_us=%.0f latency_p99_us=%.0f latency_max_us=%.0f user_records=%lld\n",
       static_cast<long long>(t.put_requests), static_cast<long long>(t.records),
       static_cast<long long>(t.body_bytes), static_cast<long long>(t.other_requests),
       static_cast<long long>(t.bad_requests), static_cast<long long>(t.connections),
@@ -346,7 +348,8 @@ void NullKinesisServer::PrintFinal() {
       t.put_requests > 0 ? static_cast<double>(t.records) / t.put_requests : 0.0,
       static_cast<long long>(lat.count()),
       static_cast<long long>(scanner_.unstamped_samples()),
-      lat.QuantileNanos(0.5) / 1e3, lat.QuantileNanos(0.99) / 1e3, lat.max_nanos() / 1e3);
+      lat.QuantileNanos(0.5) / 1e3, lat.QuantileNanos(0.99) / 1e3, lat.max_nanos() / 1e3,
+      static_cast<long long>(scanner_.user_records()));
   std::fflush(stdout);
 }
 

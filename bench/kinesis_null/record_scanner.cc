@@ -2,11 +2,15 @@
 
 #include <cstring>
 
+#include "sinks/kinesis/aggregation/deaggregator.h"
+
 namespace streamgate::bench {
 namespace {
 
 constexpr std::string_view kDataKey = "\"Data\":\"";
 constexpr std::string_view kTimestampKey = "\"timestamp\":\"";
+// The base64 of the KPL magic F3 89 9A C2 starts with these five letters.
+constexpr std::string_view kKplMagicBase64 = "84maw";
 
 const char* Find(const char* begin, const char* end, std::string_view needle) {
   void* p = memmem(begin, static_cast<size_t>(end - begin), needle.data(),
@@ -118,6 +122,15 @@ void RecordScanner::Sample(std::string_view base64_data, int64_t arrival_unix_na
   latency_.Record(latency > 0 ? latency : 0);
 }
 
+int64_t RecordScanner::CountUsers(std::string_view base64_data) {
+  if (base64_data.substr(0, kKplMagicBase64.size()) != kKplMagicBase64 ||
+      !Base64Decode(base64_data, aggregate_)) {
+    return 1;
+  }
+  auto users = streamgate::kinesis::Deaggregate(aggregate_);
+  return users.ok() ? static_cast<int64_t>(users->size()) : 1;
+}
+
 int64_t RecordScanner::Scan(std::string_view body, int64_t arrival_unix_nanos) {
   int64_t records = 0;
   const char* p = body.data();
@@ -126,6 +139,15 @@ int64_t RecordScanner::Scan(std::string_view body, int64_t arrival_unix_nanos) {
     p += kDataKey.size();
     ++records;
     ++seen_;
+    if (static_cast<size_t>(end - p) >= kKplMagicBase64.size() &&
+        std::string_view(p, kKplMagicBase64.size()) == kKplMagicBase64) {
+      const char* quote =
+          static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+      if (quote == nullptr) break;
+      user_records_ += CountUsers(std::string_view(p, static_cast<size_t>(quote - p)));
+    } else {
+      ++user_records_;
+    }
     if (sample_every_ > 0 && seen_ % sample_every_ == 0) {
       const char* quote =
           static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));

@@ -4,7 +4,9 @@
 // partition keys cannot contain that text), and for every Nth record decodes
 // the data and, when it is a MODE event, reads the gateway-stamped
 // `timestamp` to sample the latency "gateway receive -> PutRecords arrives
-// here". Not thread-safe: the server's single event-loop thread owns it.
+// here". A record whose data is a KPL aggregate (the sink's aggregation) is
+// decoded and its user records counted too. Not thread-safe: the server's
+// single event-loop thread owns it.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,10 @@ class RecordScanner {
   // `arrival_unix_nanos` (CLOCK_REALTIME).
   int64_t Scan(std::string_view body, int64_t arrival_unix_nanos);
 
+  // User records seen so far: a plain record counts one, a KPL aggregate
+  // its user records (one if it does not decode).
+  int64_t user_records() const { return user_records_; }
+
   const LatencyHistogram& latency() const { return latency_; }
   // Sampled records whose data had no parsable RFC 3339 `timestamp`.
   int64_t unstamped_samples() const { return unstamped_; }
@@ -35,11 +41,15 @@ class RecordScanner {
 
  private:
   void Sample(std::string_view base64_data, int64_t arrival_unix_nanos);
+  // User records in one record's base64 data.
+  int64_t CountUsers(std::string_view base64_data);
 
   const int sample_every_;
   int64_t seen_ = 0;
   int64_t unstamped_ = 0;
+  int64_t user_records_ = 0;
   std::string scratch_;
+  std::string aggregate_;
   LatencyHistogram latency_;
 };
 

@@ -16,7 +16,7 @@ std::string EncodePutRecords(absl::string_view stream_name,
   size_t estimate = 48 + stream_name.size();
   for (const auto& r : records) {
     estimate += (r.record.data->size() + 2) / 3 * 4 +
-                r.record.partition_key.size() + 36;
+                r.record.partition_key.size() + r.explicit_hash_key.size() + 56;
   }
   std::string out;
   out.reserve(estimate);
@@ -28,6 +28,11 @@ std::string EncodePutRecords(absl::string_view stream_name,
     AppendBase64(out, *records[i].record.data);
     out.append("\",\"PartitionKey\":");
     AppendJsonString(out, records[i].record.partition_key);
+    if (!records[i].explicit_hash_key.empty()) {  // decimal digits only
+      out.append(",\"ExplicitHashKey\":\"");
+      out.append(records[i].explicit_hash_key);
+      out.push_back('"');
+    }
     out.push_back('}');
   }
   out.append("]}");
@@ -62,8 +67,10 @@ absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view bod
   if (root["Records"].get(records) != simdjson::SUCCESS) {
     return absl::DataLossError("PutRecords answer has no Records array");
   }
-  // First pass: validate every entry and count; copy nothing.
+  // First pass: validate every entry and count; copy nothing but the few
+  // distinct shard ids (a request's records come grouped by shard).
   bool any_error = false;
+  std::string_view last_shard;
   for (simdjson::dom::element e : records) {
     simdjson::dom::object rec;
     if (e.get(rec) != simdjson::SUCCESS) {
@@ -78,6 +85,16 @@ absl::StatusOr<PutRecordsResponse> ParsePutRecordsResponse(absl::string_view bod
     }
     any_error |= has_code;
     ++out.record_count;
+    std::string_view shard;
+    if (has_seq && rec["ShardId"].get(shard) == simdjson::SUCCESS && !shard.empty() &&
+        shard != last_shard) {
+      last_shard = shard;
+      bool seen = false;
+      for (const std::string& id : out.shard_ids) seen |= (id == shard);
+      if (!seen && out.shard_ids.size() < kMaxAnswerShardIds) {
+        out.shard_ids.emplace_back(shard);
+      }
+    }
   }
   if (detail == ResultDetail::kFailuresOnly && !any_error && out.failed_record_count == 0) {
     return out;

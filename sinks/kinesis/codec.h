@@ -13,7 +13,8 @@
 
 namespace streamgate::kinesis {
 
-// {"StreamName":..,"Records":[{"Data":"<base64>","PartitionKey":".."},..]}
+// {"StreamName":..,"Records":[{"Data":"<base64>","PartitionKey":".."
+//   [,"ExplicitHashKey":"<decimal>"]},..]}
 std::string EncodePutRecords(absl::string_view stream_name,
                              const PendingBatch& records);
 
@@ -28,8 +29,13 @@ struct RecordResult {
 struct PutRecordsResponse {
   int failed_record_count = 0;
   size_t record_count = 0;            // entries in the answer's Records
+  // The distinct ShardIds of the stored entries (at most kMaxAnswerShardIds),
+  // with either detail: a shard the sink's map does not know means a reshard.
+  std::vector<std::string> shard_ids;
   std::vector<RecordResult> records;  // in request order (see ResultDetail)
 };
+
+inline constexpr size_t kMaxAnswerShardIds = 64;
 
 enum class ResultDetail {
   kAll,           // `records` always holds every entry

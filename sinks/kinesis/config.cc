@@ -19,7 +19,12 @@ constexpr absl::string_view kKnownFields[] = {
     "sts_endpoint", "dead_letter_path", "ca_file", "max_record_bytes",
     "max_records", "max_request_bytes", "linger_ms", "initial_backoff_ms",
     "max_backoff_ms", "request_timeout_ms", "connect_timeout_ms",
-    "record_ttl_s", "max_in_flight", "verify_tls"};
+    "record_ttl_s", "max_in_flight", "verify_tls", "aggregation"};
+
+// The fields of shard-aware sending (kept apart from the list above so the
+// two grow without touching each other).
+constexpr absl::string_view kShardFields[] = {"ordering", "shard_refresh_s",
+                                              "rate_limit"};
 
 // Kinesis keeps its own wording for unknown keys (the field list would be
 // twenty names long).
@@ -28,6 +33,7 @@ absl::Status CheckKnownFields(const ConfigReader& sink) {
     const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
     bool known = false;
     for (absl::string_view k : kKnownFields) known |= (k == key);
+    for (absl::string_view k : kShardFields) known |= (k == key);
     if (!known) {
       return FieldError(kv.first, sink.Field(key),
                         "unknown field for a kinesis sink");
@@ -82,6 +88,19 @@ bool ValidStreamName(const std::string& n) {
   return true;
 }
 
+// `aggregation: {enabled, max_bytes}`. An aggregate is one Kinesis record,
+// so it can be no bigger than one (checked once max_record_bytes is read).
+absl::Status ReadAggregation(const ConfigReader& sink, KinesisConfig& c) {
+  ASSIGN_OR_RETURN(ConfigReader agg, sink.Section("aggregation"));
+  RETURN_IF_ERROR(agg.CheckKnownKeys({"enabled", "max_bytes"}));
+  RETURN_IF_ERROR(agg.Read("enabled", c.aggregation_enabled));
+  int64_t max_bytes = static_cast<int64_t>(c.aggregation_max_bytes);
+  RETURN_IF_ERROR(agg.ReadBytes("max_bytes", max_bytes, 64,
+                                static_cast<int64_t>(c.max_record_bytes)));
+  c.aggregation_max_bytes = static_cast<size_t>(max_bytes);
+  return absl::OkStatus();
+}
+
 absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
   for (const auto& [key, member] :
        {std::pair<const char*, std::string KinesisConfig::*>{"region", &KinesisConfig::region},
@@ -97,7 +116,7 @@ absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
   RETURN_IF_ERROR(ReadSize(sink, "max_record_bytes", c.max_record_bytes, 2, 10485760));
   RETURN_IF_ERROR(ReadSize(sink, "max_records", c.max_records, 1, 500));
   RETURN_IF_ERROR(
-      ReadSize(sink, "max_request_bytes", c.max_request_bytes, 2, 5 * 1048576));
+      ReadSize(sink, "max_request_bytes", c.max_request_bytes, 2, 10 * 1048576));
   RETURN_IF_ERROR(ReadMillis(sink, "linger_ms", c.linger, 0, 60000));
   RETURN_IF_ERROR(ReadMillis(sink, "initial_backoff_ms", c.initial_backoff, 1, 600000));
   RETURN_IF_ERROR(ReadMillis(sink, "max_backoff_ms", c.max_backoff, 1, 3600000));
@@ -107,7 +126,29 @@ absl::Status ReadFields(const ConfigReader& sink, KinesisConfig& c) {
   if (ttl) c.record_ttl = absl::Seconds(*ttl);
   ASSIGN_OR_RETURN(auto in_flight, sink.Int("max_in_flight", 1, 256));
   if (in_flight) c.max_in_flight = static_cast<int>(*in_flight);
-  return sink.Read("verify_tls", c.verify_tls);
+  RETURN_IF_ERROR(sink.Read("verify_tls", c.verify_tls));
+  return ReadAggregation(sink, c);
+}
+
+// ordering, shard_refresh_s and the per-shard rate_limit map.
+absl::Status ReadShardFields(const ConfigReader& sink, KinesisConfig& c) {
+  std::string ordering = "per_key";
+  RETURN_IF_ERROR(sink.Read("ordering", ordering));
+  if (ordering != "per_key" && ordering != "none") {
+    return sink.Error("ordering", "must be per_key or none");
+  }
+  c.ordering_per_key = ordering == "per_key";
+  ASSIGN_OR_RETURN(auto refresh, sink.Int("shard_refresh_s", 1, 86400));
+  if (refresh) c.shard_refresh = absl::Seconds(*refresh);
+  ASSIGN_OR_RETURN(ConfigReader rate, sink.Section("rate_limit"));
+  RETURN_IF_ERROR(rate.CheckKnownKeys({"records_per_s", "bytes_per_s", "adaptive"}));
+  // Upper bounds far above a shard's 1,000 records/s and 1 MiB/s: a
+  // stream with a raised limit, or an endpoint that is not AWS.
+  ASSIGN_OR_RETURN(auto records, rate.Int("records_per_s", 1, 100000000));
+  if (records) c.rate_records_per_s = static_cast<double>(*records);
+  ASSIGN_OR_RETURN(auto bytes, rate.Bytes("bytes_per_s", 1024, int64_t{1} << 40));
+  if (bytes) c.rate_bytes_per_s = static_cast<double>(*bytes);
+  return rate.Read("adaptive", c.rate_adaptive);
 }
 
 absl::StatusOr<KinesisConfig> Parse(const ConfigReader& sink) {
@@ -115,6 +156,7 @@ absl::StatusOr<KinesisConfig> Parse(const ConfigReader& sink) {
   RETURN_IF_ERROR(CheckKnownFields(sink));
   KinesisConfig c;
   RETURN_IF_ERROR(ReadFields(sink, c));
+  RETURN_IF_ERROR(ReadShardFields(sink, c));
   if (!sink.Has("region")) return Missing(sink, "region");
   if (!ValidRegion(c.region)) {
     return sink.Error("region", "must look like an AWS region, e.g. eu-west-1");

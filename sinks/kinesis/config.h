@@ -35,6 +35,15 @@ struct KinesisConfig {
   bool verify_tls = true;
   absl::Duration request_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Shard-aware sending (README "Kinesis at scale").
+  bool ordering_per_key = true;                      // ordering: per_key | none
+  absl::Duration shard_refresh = absl::Seconds(60);  // shard_refresh_s
+  double rate_records_per_s = 1000;                  // rate_limit.records_per_s
+  double rate_bytes_per_s = 1048576;                 // rate_limit.bytes_per_s
+  bool rate_adaptive = true;                         // rate_limit.adaptive
+  // `aggregation:` KPL-format packing of a shard's user records.
+  bool aggregation_enabled = false;
+  size_t aggregation_max_bytes = 51200;  // one aggregated record (KPL default)
 };
 
 // Validates the module's `sink` map (path "sink"). Errors read

@@ -1,17 +1,27 @@
 #include "sinks/kinesis/kinesis_sink.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
+#include "gateway/common/status_macros.h"
+#include "sinks/kinesis/shard_metrics.h"
 #include "sinks/aws/url.h"
+#include "sinks/kinesis/aggregation/aggregate_settlement.h"
+#include "sinks/kinesis/aggregation/kpl_packer.h"
 
 namespace streamgate::kinesis {
 namespace {
 
 constexpr size_t kMaxPartitionKeyChars = 256;
+// Control-plane answers are small; an endpoint's error text in a log line
+// is cut to this.
+constexpr size_t kMaxLoggedError = 300;
 
 }  // namespace
 
@@ -28,8 +38,19 @@ KinesisSink::KinesisSink(KinesisConfig config, SinkContext context,
       max_pending_records_(config_.max_records * (config_.max_in_flight + 2) * 2),
       max_pending_bytes_(config_.max_request_bytes * (config_.max_in_flight + 2)),
       outcome_log_(logger_, config_.stream_name),
-      batcher_(Batcher::Limits{config_.max_records, config_.max_request_bytes,
-                               config_.linger}) {}
+      // With aggregation a key's held records go out in groups of up to
+      // half an aggregate, which the packer keeps in one Kinesis record
+      // (the other half leaves room for the framing of small records).
+      key_order_(config_.ordering_per_key,
+                 config_.aggregation_enabled ? config_.aggregation_max_bytes / 2 : 0),
+      assembler_(ShardAssembler::Limits{config_.max_records, config_.max_request_bytes,
+                                        config_.linger},
+                 RateLimit{config_.rate_records_per_s, config_.rate_bytes_per_s,
+                           config_.rate_adaptive},
+                 config_.aggregation_enabled
+                     ? std::make_unique<KplPacker>(config_.aggregation_max_bytes)
+                     : nullptr,
+                 absl::Now()) {}
 
 KinesisSink::~KinesisSink() { Close(); }
 
@@ -72,9 +93,92 @@ absl::Status KinesisSink::Start() {
       config_.stream_name, *signer_, *http_,
       RetryPolicy{config_.initial_backoff, config_.max_backoff, config_.record_ttl},
       metrics_);
+  aws::HttpOptions control = http;
+  control.max_in_flight = 1;
+  control.request_timeout = std::min(config_.request_timeout, absl::Seconds(10));
+  control_http_ = std::make_unique<aws::HttpClient>(control);
+  metadata_ =
+      std::make_unique<StreamMetadata>(config_.stream_name, *signer_, *control_http_);
+  RETURN_IF_ERROR(LoadStreamMetadata());
+  refresher_ = std::make_unique<ShardMapRefresher>(
+      config_.stream_name, config_.shard_refresh,
+      [this] { return metadata_->LoadShardMap(); },
+      [this](ShardMap map) {
+        absl::MutexLock lock(&mu_);
+        InstallMap(std::move(map));
+      },
+      logger_);
   started_ = true;
   sender_thread_ = std::thread([this] { SenderLoop(); });
+  bool have_map;
+  {
+    absl::MutexLock lock(&mu_);
+    have_map = !assembler_.map().empty();
+  }
+  refresher_->Start(have_map);
   return absl::OkStatus();
+}
+
+absl::Status KinesisSink::LoadStreamMetadata() {
+  absl::StatusOr<size_t> limit = metadata_->MaxRecordBytes();
+  if (limit.ok() && config_.max_record_bytes > *limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "module ", module_id_, ": sink.max_record_bytes: ", config_.max_record_bytes,
+        " is above the largest record stream ", config_.stream_name, " takes (", *limit,
+        " bytes, MaxRecordSizeInKiB ", *limit / 1024,
+        "); lower it or raise the stream's limit"));
+  }
+  if (!limit.ok()) {
+    // Not fatal: the endpoint may be down now and up later; a record over
+    // the stream's real limit is then refused by Kinesis and dead-lettered.
+    logger_->warn(
+        "stream {}: record size limit not read ({}); max_record_bytes {} "
+        "is not checked against it",
+        config_.stream_name, EscapeForLog(limit.status().message(), kMaxLoggedError),
+        config_.max_record_bytes);
+  }
+  absl::StatusOr<ShardMap> map = metadata_->LoadShardMap();
+  if (!map.ok()) {
+    logger_->warn(
+        "stream {}: shard map not loaded ({}); records go without "
+        "per-shard rate limits until it is (retrying)",
+        config_.stream_name, EscapeForLog(map.status().message(), kMaxLoggedError));
+    return absl::OkStatus();
+  }
+  absl::MutexLock lock(&mu_);
+  InstallMap(*std::move(map));
+  return absl::OkStatus();
+}
+
+void KinesisSink::InstallMap(ShardMap map) {
+  const absl::Time now = absl::Now();
+  const size_t before = assembler_.map().size();
+  const size_t after = map.size();
+  const bool had_map = before > 0;
+  if (assembler_.SetMap(std::move(map), now)) {
+    if (had_map) {
+      ++reshards_;
+      logger_->warn("stream {}: reshard detected: {} open shard(s), was {}",
+                    config_.stream_name, after, before);
+    } else {
+      logger_->info("stream {}: {} open shard(s)", config_.stream_name, after);
+    }
+    cv_.SignalAll();  // queues moved: the sender's wake-up time changed
+  }
+  map_loaded_ = now;
+}
+
+void KinesisSink::CollectMetrics(metrics::MetricsWriter& out) const {
+  metrics_.Collect(out);
+  ShardMetricsSnapshot snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    snapshot.shards = assembler_.Stats();
+    snapshot.map_shards = assembler_.map().size();
+    snapshot.map_loaded = map_loaded_;
+    snapshot.reshards = reshards_;
+  }
+  WriteShardMetrics(snapshot, absl::Now(), out);
 }
 
 void KinesisSink::Deliver(OutBatch batch, DeliveryDone done) {
@@ -109,7 +213,7 @@ void KinesisSink::Deliver(OutBatch batch, DeliveryDone done) {
             pending_bytes_ >= max_pending_bytes_)) {
       cv_.Wait(&mu_);
     }
-    const bool had_ready = batcher_.ready_count() > 0;
+    const bool had_ready = assembler_.ready_count() > 0;
     for (OutRecord& r : batch) {
       PendingRecord p;
       p.accepted = now;
@@ -131,14 +235,19 @@ void KinesisSink::Deliver(OutBatch batch, DeliveryDone done) {
       } else {
         pending_bytes_ += size;
         ++pending_records_;
-        batcher_.Add(std::move(p), now);
+        p.hash_key = HashKeyOf(p.record.partition_key);
+        if (std::optional<PendingRecord> go = key_order_.Admit(std::move(p))) {
+          assembler_.Add(*std::move(go), now);
+        }
       }
     }
     // Wake the sender only when it has something new to do: a first ready
     // record (it needs the linger deadline) or a full batch. Otherwise it is
     // already waiting for that deadline or for a free request slot, and a
     // wake-up per module batch would cost two context switches for nothing.
-    if (!had_ready || batcher_.HasFullBatch() || flushers_ > 0) cv_.SignalAll();
+    if (!had_ready || assembler_.ready_count() >= config_.max_records || flushers_ > 0) {
+      cv_.SignalAll();
+    }
   }
   if (!refused.empty()) Refuse(std::move(refused), ticket);
 }
@@ -176,13 +285,17 @@ void KinesisSink::Close() {
     cv_.SignalAll();
   }
   if (sender_thread_.joinable()) sender_thread_.join();
-  // In-flight requests come back aborted and land in the batcher; once
+  control_http_->Shutdown();  // a ListShards under way ends now
+  refresher_->Stop();
+  // In-flight requests come back aborted and land in the assembler; once
   // Shutdown returns no other thread touches the sink.
   http_->Shutdown();
   PendingBatch left;
   {
     absl::MutexLock lock(&mu_);
-    left = batcher_.TakeAll();
+    left = assembler_.TakeAll();
+    UnpackAggregates(left);  // retried aggregates wait whole
+    for (PendingRecord& r : key_order_.TakeAll()) left.push_back(std::move(r));
     for (const auto& r : left) pending_bytes_ -= r.size();
     pending_records_ -= left.size();
   }
@@ -221,7 +334,8 @@ void KinesisSink::SenderLoop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
     if (in_flight_ < config_.max_in_flight) {
-      std::optional<PendingBatch> batch = batcher_.TakeReady(absl::Now(), flushers_ > 0);
+      const absl::Time now = absl::Now();
+      std::optional<PendingBatch> batch = assembler_.TakeReady(now, flushers_ > 0);
       if (batch) {
         ++in_flight_;
         mu_.Unlock();
@@ -230,7 +344,7 @@ void KinesisSink::SenderLoop() {
         mu_.Lock();
         continue;
       }
-      absl::Time wake = batcher_.NextWakeup();
+      absl::Time wake = assembler_.NextWakeup(now);
       if (wake == absl::InfiniteFuture()) {
         cv_.Wait(&mu_);
       } else {
@@ -255,11 +369,46 @@ void KinesisSink::Apply(RequestSender::Result result) {
   size_t done_bytes = outcome.delivered_bytes;
   for (const auto& r : outcome.dead) done_bytes += r.size();
   absl::MutexLock lock(&mu_);
-  for (auto& r : outcome.retry) batcher_.Add(std::move(r), now);
+  // Per-shard answers for the rate limiters: (shard, map generation) ->
+  // (stored, throttled).
+  std::map<std::pair<int, uint64_t>, std::pair<size_t, size_t>> shards;
+  for (const PendingRecord& r : outcome.stored) {
+    ++shards[{r.shard, r.generation}].first;  // an aggregate counts once
+    if (r.members.empty()) {
+      ReleaseKey(r.record.partition_key, now);
+    } else {
+      for (const PendingRecord& m : r.members) ReleaseKey(m.record.partition_key, now);
+    }
+  }
+  for (const PendingRecord& r : outcome.dead) ReleaseKey(r.record.partition_key, now);
+  const bool request_throttled = IsThrottlingError(outcome.request_error);
+  for (auto& r : outcome.retry) {
+    if (request_throttled || IsThrottlingError(r.last_error)) {
+      ++shards[{r.shard, r.generation}].second;
+    }
+    assembler_.Add(std::move(r), now);  // its key stays blocked until it settles
+  }
+  for (const auto& [shard, counts] : shards) {
+    assembler_.Report(shard.first, shard.second, counts.first, counts.second, now);
+  }
+  // A reshard: Kinesis stored records on a shard the map does not have, or
+  // a record's hash fell outside every range. Reload the map soon.
+  bool reshard = assembler_.saw_unmapped();
+  const ShardMap& map = assembler_.map();
+  for (const std::string& id : outcome.shard_ids) {
+    reshard |= !map.empty() && !map.Has(id);
+  }
+  if (reshard) refresher_->RefreshSoon();
   pending_records_ -= outcome.delivered + outcome.dead.size();
   pending_bytes_ -= done_bytes;
   --in_flight_;
   cv_.SignalAll();
+}
+
+void KinesisSink::ReleaseKey(const std::string& key, absl::Time now) {
+  for (PendingRecord& next : key_order_.SettledGroup(key)) {
+    assembler_.Add(std::move(next), now);
+  }
 }
 
 void KinesisSink::DeadLetter(const PendingBatch& records) {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "sinks/kinesis/aggregation/aggregate_settlement.h"
 #include "sinks/kinesis/codec.h"
 
 namespace streamgate::kinesis {
@@ -43,22 +44,29 @@ RequestSender::Result RequestSender::Judge(
     PendingBatch sent,
     const std::function<RetryOutcome(Retrier&, PendingBatch)>& judge) {
   Result result;
-  // Every record counts as delivered until the verdict says otherwise.
-  for (const PendingRecord& r : sent) ++TallyOf(result.tallies, r.ticket).delivered;
+  // Every user record counts as delivered until the verdict says otherwise
+  // (a KPL aggregate counts as the user records it carries).
+  ForEachUserRecord(sent, [&](const PendingRecord& r) {
+    ++TallyOf(result.tallies, r.ticket).delivered;
+  });
+  const UserRecordCount users = CountUserRecords(sent);
   {
     absl::MutexLock lock(&retrier_mu_);
     result.outcome = judge(retrier_, std::move(sent));
   }
+  // From here on, dead records are user records; a retried aggregate stays
+  // whole and counts a retry for each of its user records.
+  ExpandAggregates(result.outcome, users);
   for (const PendingRecord& r : result.outcome.dead) {
     Tally& t = TallyOf(result.tallies, r.ticket);
     --t.delivered;
     ++t.dead_lettered;
   }
-  for (const PendingRecord& r : result.outcome.retry) {
+  ForEachUserRecord(result.outcome.retry, [&](const PendingRecord& r) {
     Tally& t = TallyOf(result.tallies, r.ticket);
     --t.delivered;
     ++t.retries;
-  }
+  });
   return result;
 }
 

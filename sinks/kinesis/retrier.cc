@@ -58,6 +58,12 @@ bool IsRetryableError(absl::string_view code, long http_status) {
   return http_status >= 500 || http_status == 429 || http_status == 408;
 }
 
+bool IsThrottlingError(absl::string_view error) {
+  return absl::StartsWith(error, "ProvisionedThroughputExceededException") ||
+         absl::StartsWith(error, "ThrottlingException") ||
+         absl::StartsWith(error, "LimitExceededException");
+}
+
 const char* RequestOutcomeName(RequestOutcome o) {
   switch (o) {
     case RequestOutcome::kOk: return "ok";
@@ -173,9 +179,11 @@ RetryOutcome Retrier::OnResponse(PendingBatch sent, const aws::HttpResponse& res
 
   RetryOutcome out;
   out.request = RequestOutcome::kOk;
+  out.shard_ids = std::move(parsed->shard_ids);
   if (parsed->records.empty()) {  // every record stored (validated by the parser)
     out.delivered = sent.size();
     for (const auto& r : sent) out.delivered_bytes += r.size();
+    out.stored = std::move(sent);
     return out;
   }
   for (size_t i = 0; i < sent.size(); ++i) {
@@ -183,6 +191,7 @@ RetryOutcome Retrier::OnResponse(PendingBatch sent, const aws::HttpResponse& res
     if (rr.error_code.empty()) {
       ++out.delivered;
       out.delivered_bytes += sent[i].size();
+      out.stored.push_back(std::move(sent[i]));
       continue;
     }
     out.request = RequestOutcome::kPartial;

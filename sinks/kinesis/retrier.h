@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -34,6 +35,10 @@ struct RetryPolicy {
 // succeed on retry. `http_status` is 0 for a per-record error.
 bool IsRetryableError(absl::string_view code, long http_status);
 
+// Whether a record's last_error (or a request's code) says the stream
+// refused it for throughput: the per-shard rate limiter backs off.
+bool IsThrottlingError(absl::string_view error);
+
 enum class RequestOutcome {
   kOk,                 // every record stored
   kPartial,            // some records failed (FailedRecordCount > 0)
@@ -51,9 +56,13 @@ struct RetryOutcome {
   size_t delivered = 0;
   size_t delivered_bytes = 0;  // data + keys of the delivered records
   size_t newly_possible_duplicates = 0;
+  // The stored records themselves: their keys free the ordering gate and
+  // their shards get the rate feedback.
+  PendingBatch stored;
   PendingBatch retry;  // not_before set; attempts counted
   PendingBatch dead;   // last_error set
   std::map<std::string, size_t> record_errors;  // per-record ErrorCode counts
+  std::vector<std::string> shard_ids;  // where the stored ones went (codec.h)
 };
 
 class Retrier {

@@ -25,7 +25,7 @@ def scenario(env):
     configs = sorted(glob.glob(os.path.join(env.src, "examples", "*.yaml")))
     names = [os.path.basename(c) for c in configs]
     for need in ("grpc-stdout.yaml", "mqtt-file.yaml", "grpc-kinesalite.yaml",
-                 "spool.yaml"):
+                 "spool.yaml", "mqtt-kinesis-aggregation.yaml"):
         env.check.check(need in names, "examples/%s missing" % need)
     for name in names:
         rel = os.path.join("examples", name)

@@ -1,7 +1,8 @@
 // streamgate-tail: prints the records of a Kinesis stream, one JSON line
 // each ({"shardId","sequenceNumber","partitionKey","data"(base64)}), from
 // every shard, from the oldest or the latest record, optionally following
-// new ones. Uses the sink's signer, the shared AWS HTTP client and
+// new ones; with --deaggregate, one line per user record of a KPL
+// aggregated record. Uses the sink's signer, the shared AWS HTTP client and
 // credentials chain, so it sees the stream the way the gateway does.
 #include <chrono>
 #include <cstdio>
@@ -12,12 +13,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/common/json_text.h"
 #include "sinks/aws/credentials_chain.h"
 #include "sinks/aws/http_client.h"
 #include "sinks/aws/url.h"
 #include "sinks/kinesis/request_signer.h"
 #include "tools/tail/kinesis_api.h"
+#include "tools/tail/record_printer.h"
 #include "tools/tail/stream_reader.h"
 
 namespace streamgate::kinesis {
@@ -27,8 +28,12 @@ constexpr char kUsage[] =
     "usage: streamgate-tail --stream NAME [--region REGION] [--endpoint URL]\n"
     "                       [--from oldest|latest] [--follow] [--role-arn ARN\n"
     "                       [--external-id ID]] [--ca-file PEM] [--insecure]\n"
+    "                       [--deaggregate]\n"
     "Prints every record of every shard as one JSON line:\n"
     "  {\"shardId\":..,\"sequenceNumber\":..,\"partitionKey\":..,\"data\":\"<base64>\"}\n"
+    "--deaggregate: a line per user record of a KPL aggregated record, with\n"
+    "its own partitionKey and a \"subSequenceNumber\"; plain records, and\n"
+    "aggregates with a bad checksum (with a warning), print as they are.\n"
     "Credentials come from the AWS default chain (environment, profile, web\n"
     "identity, container, instance metadata). --region defaults to\n"
     "AWS_REGION / AWS_DEFAULT_REGION.\n";
@@ -43,6 +48,7 @@ struct Options {
   std::string external_id;
   std::string ca_file;
   bool verify_tls = true;
+  bool deaggregate = false;
 };
 
 bool ParseArgs(int argc, char** argv, Options& o, std::string& error) {
@@ -78,6 +84,8 @@ bool ParseArgs(int argc, char** argv, Options& o, std::string& error) {
       if (!value(o.ca_file)) return false;
     } else if (a == "--insecure") {
       o.verify_tls = false;
+    } else if (a == "--deaggregate") {
+      o.deaggregate = true;
     } else {
       error = absl::StrCat("unknown argument ", a);
       return false;
@@ -105,17 +113,16 @@ bool ParseArgs(int argc, char** argv, Options& o, std::string& error) {
   return true;
 }
 
-void PrintRecord(const StreamRecord& r) {
-  std::string line = "{\"shardId\":";
-  AppendJsonString(line, r.shard_id);
-  line.append(",\"sequenceNumber\":");
-  AppendJsonString(line, r.sequence_number);
-  line.append(",\"partitionKey\":");
-  AppendJsonString(line, r.partition_key);
-  line.append(",\"data\":\"");
-  AppendBase64(line, r.data);
-  line.append("\"}\n");
-  std::fwrite(line.data(), 1, line.size(), stdout);
+void PrintRecord(const StreamRecord& r, bool deaggregate) {
+  std::string lines;
+  if (deaggregate) {
+    std::string warning;
+    lines = FormatDeaggregated(r, warning);
+    if (!warning.empty()) std::cerr << "streamgate-tail: " << warning << "\n";
+  } else {
+    lines = FormatRecord(r);
+  }
+  std::fwrite(lines.data(), 1, lines.size(), stdout);
 }
 
 struct ShardCursor {
@@ -186,7 +193,7 @@ int Run(const Options& o) {
         std::cerr << "streamgate-tail: " << page.status().message() << "\n";
         return 1;
       }
-      for (const StreamRecord& r : page->records) PrintRecord(r);
+      for (const StreamRecord& r : page->records) PrintRecord(r, o.deaggregate);
       any_records |= !page->records.empty();
       c.iterator = page->next_iterator;
       if (c.iterator.empty() ||

@@ -5,8 +5,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gateway/common/json_text.h"
 #include "gtest/gtest.h"
 
@@ -105,6 +107,30 @@ TEST(CodecTest, FailuresOnlyParseCountsAnAllSuccessAnswerWithoutEntries) {
   EXPECT_EQ(full->record_count, 2u);
   ASSERT_EQ(full->records.size(), 2u);
   EXPECT_EQ(full->records[1].sequence_number, "2");
+}
+
+TEST(CodecTest, AnswersNameTheDistinctShardsOfStoredRecords) {
+  for (ResultDetail detail : {ResultDetail::kAll, ResultDetail::kFailuresOnly}) {
+    auto r = ParsePutRecordsResponse(R"({"FailedRecordCount":1,"Records":[
+      {"SequenceNumber":"1","ShardId":"shardId-1"},
+      {"SequenceNumber":"2","ShardId":"shardId-1"},
+      {"SequenceNumber":"3","ShardId":"shardId-2"},
+      {"ErrorCode":"InternalFailure","ErrorMessage":"x"},
+      {"SequenceNumber":"4","ShardId":"shardId-1"}]})",
+                                     detail);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->shard_ids, (std::vector<std::string>{"shardId-1", "shardId-2"}));
+  }
+  // A hostile answer cannot grow the list without bound.
+  std::string body = R"({"FailedRecordCount":0,"Records":[)";
+  for (int i = 0; i < 500; ++i) {
+    absl::StrAppend(&body, i ? "," : "", R"({"SequenceNumber":"1","ShardId":"s)", i,
+                    R"("})");
+  }
+  body += "]}";
+  auto r = ParsePutRecordsResponse(body, ResultDetail::kFailuresOnly);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->shard_ids.size(), kMaxAnswerShardIds);
 }
 
 TEST(CodecTest, FailuresOnlyParseReturnsEveryEntryWhenOneFailed) {

@@ -74,10 +74,22 @@ TEST(KinesisConfigTest, ErrorsNameFieldAndLine) {
       {"stream_name: s\n", "sink.region (line 1): must be set"},
       {"region: eu-west-1\nstream_name: s\nmax_records: 501\n",
        "sink.max_records (line 3): must be between 1 and 500, got 501"},
-      {"region: eu-west-1\nstream_name: s\nmax_request_bytes: 5242881\n",
-       "sink.max_request_bytes (line 3): must be between 2 and 5242880, got 5242881"},
+      {"region: eu-west-1\nstream_name: s\nmax_request_bytes: 10485761\n",
+       "sink.max_request_bytes (line 3): must be between 2 and 10485760, got "
+       "10485761"},
+      {"region: eu-west-1\nstream_name: s\nordering: strict\n",
+       "sink.ordering (line 3): must be per_key or none"},
+      {"region: eu-west-1\nstream_name: s\nshard_refresh_s: 0\n",
+       "sink.shard_refresh_s (line 3): must be between 1 and 86400, got 0"},
+      {"region: eu-west-1\nstream_name: s\nrate_limit: {records_per_s: 0}\n",
+       "sink.rate_limit.records_per_s (line 3): must be between 1 and"},
+      {"region: eu-west-1\nstream_name: s\nrate_limit: {adaptive: maybe}\n",
+       "sink.rate_limit.adaptive (line 3): must be true or false"},
+      {"region: eu-west-1\nstream_name: s\nrate_limit: {burst: 1}\n",
+       "sink.rate_limit.burst (line 3)"},
       {"region: eu-west-1\nstream_name: s\nmax_record_bytes: 10485761\n",
-       "sink.max_record_bytes (line 3): must be between 2 and 10485760, got 10485761"},
+       "sink.max_record_bytes (line 3): must be between 2 and 10485760, got "
+       "10485761"},
       {"region: eu-west-1\nstream_name: s\nlinger_ms: -1\n",
        "sink.linger_ms (line 3): must be between 0 and 60000, got -1"},
       {"region: eu-west-1\nstream_name: s\nlinger_ms: soon\n",
@@ -112,6 +124,28 @@ TEST(KinesisConfigTest, ErrorsNameFieldAndLine) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.expected)) << c.yaml;
   }
+}
+
+TEST(KinesisConfigTest, ShardAwareFields) {
+  auto d = Parse("region: eu-west-1\nstream_name: s\n");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->ordering_per_key);
+  EXPECT_EQ(d->shard_refresh, absl::Seconds(60));
+  EXPECT_EQ(d->rate_records_per_s, 1000);
+  EXPECT_EQ(d->rate_bytes_per_s, 1048576);
+  EXPECT_TRUE(d->rate_adaptive);
+  auto c = Parse(
+      "region: eu-west-1\nstream_name: s\nordering: none\nshard_refresh_s: 5\n"
+      "max_request_bytes: 10485760\n"
+      "rate_limit:\n  records_per_s: 500\n  bytes_per_s: 512KiB\n  adaptive: "
+      "false\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->ordering_per_key);
+  EXPECT_EQ(c->shard_refresh, absl::Seconds(5));
+  EXPECT_EQ(c->max_request_bytes, 10485760u);
+  EXPECT_EQ(c->rate_records_per_s, 500);
+  EXPECT_EQ(c->rate_bytes_per_s, 524288);
+  EXPECT_FALSE(c->rate_adaptive);
 }
 
 TEST(KinesisConfigTest, BooleansReadLikeEverySection) {
