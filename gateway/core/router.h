@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "gateway/core/config.h"
+#include "gateway/common/template.h"
 #include "gateway/common/log_limiter.h"
 #include "gateway/core/module_counters.h"
 #include "gateway/core/module_queue.h"
@@ -33,6 +34,7 @@ struct RoutedModule {
   ModuleQueue* queue = nullptr;
   ModuleCounters* counters = nullptr;
   spdlog::logger* logger = nullptr;  // null: the default logger
+  absl::optional<Template> partition_key;  // unset: use_uuid or spec 3
 };
 
 // One module's share of an input: records and their byte total.
