@@ -116,7 +116,9 @@ absl::Status ExpandPartitionKey(const Template &key, const KeyInput &in,
   if (!key.Expand(KeyScope(in), out, &missing)) {
     return absl::InvalidArgumentError(Template::MissingReason(*missing));
   }
-  const size_t chars = Utf8Length(out);
+  // Characters <= bytes: only a long key needs counting.
+  const size_t chars =
+      out.size() <= kMaxPartitionKeyChars ? out.size() : Utf8Length(out);
   if (chars < 1 || chars > kMaxPartitionKeyChars) {
     return absl::InvalidArgumentError(absl::StrCat(
         key.text(), " gave ", chars, " characters; a partition key has 1..",
