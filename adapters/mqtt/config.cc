@@ -192,7 +192,7 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& m) {
     ASSIGN_OR_RETURN(c.default_home_id, m.Int("default_home_id", 1, INT64_MAX));
     RETURN_IF_ERROR(ParseLimits(m, c));
     RETURN_IF_ERROR(m.Read("mode_topics", c.mode_topics));
-    ASSIGN_OR_RETURN(c.mappings, ParseTopicMappings(m));
+    ASSIGN_OR_RETURN(c.mappings, ParseTopicMappings(m, c.mode_topics));
     if (!c.mode_topics && c.mappings.empty()) {
       return m.Error("mode_topics",
                      "false leaves nothing to subscribe to (add mappings)");

@@ -25,10 +25,10 @@
 namespace streamgate {
 
 class MessageSource : public InputSource, public TemplateScope {
-public:
+ public:
   MessageSource() = default;
-  MessageSource(const MessageSource &) = delete;
-  MessageSource &operator=(const MessageSource &) = delete;
+  MessageSource(const MessageSource&) = delete;
+  MessageSource& operator=(const MessageSource&) = delete;
 
   // Starts a message; both views must outlive its use.
   void Reset(absl::string_view topic, absl::string_view payload);
@@ -36,16 +36,16 @@ public:
   // InputSource.
   absl::string_view topic() const override { return topic_; }
   bool AppendPayloadField(absl::string_view name,
-                          std::string &out) const override;
+                          std::string& out) const override;
 
   // TemplateScope: ${topic()}, ${topic(N)}, ${payload.FIELD}.
-  bool Append(const TemplateSegment &segment, std::string &out) const override;
+  bool Append(const TemplateSegment& segment, std::string& out) const override;
 
   // The payload as compact JSON object text; INVALID_ARGUMENT with the
   // reason, and `*rejection` (kInvalidJson or kNotObject) when it is not.
-  absl::StatusOr<absl::string_view> ObjectText(EventRejection *rejection);
+  absl::StatusOr<absl::string_view> ObjectText(EventRejection* rejection);
 
-private:
+ private:
   enum class State { kUnparsed, kObject, kNotObject, kInvalid };
   // Parses the payload once; the state says what it is.
   State Parse() const;
@@ -54,12 +54,12 @@ private:
   absl::string_view payload_;
   // Lazily filled by the const look-ups (one thread; see above).
   mutable State state_ = State::kUnparsed;
-  mutable const char *parse_error_ = "";
-  mutable std::unique_ptr<char[]> buffer_; // payload + simdjson padding
+  mutable const char* parse_error_ = "";
+  mutable std::unique_ptr<char[]> buffer_;  // payload + simdjson padding
   mutable size_t capacity_ = 0;
   mutable simdjson::dom::parser parser_;
   mutable simdjson::dom::object object_;
-  std::string compact_; // ObjectText's result
+  std::string compact_;  // ObjectText's result
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -16,40 +16,37 @@ constexpr std::initializer_list<TemplateVar> kMappingVars = {
 
 // Levels of a filter, or -1 when it ends in '#' (any number).
 int FilterLevels(absl::string_view filter) {
-  if (absl::EndsWith(filter, "#"))
-    return -1;
+  if (absl::EndsWith(filter, "#")) return -1;
   return static_cast<int>(std::count(filter.begin(), filter.end(), '/')) + 1;
 }
 
 // Parses a template field of a mapping; `field` is "mqtt.mappings[i].key".
-absl::StatusOr<absl::optional<Template>>
-TemplateField(const ConfigReader &r, absl::string_view key, int levels) {
+absl::StatusOr<absl::optional<Template>> TemplateField(const ConfigReader& r,
+                                                       absl::string_view key,
+                                                       int levels) {
   ASSIGN_OR_RETURN(auto text, r.String(key));
-  if (!text)
-    return absl::optional<Template>();
-  if (text->empty())
-    return r.Error(key, "must not be empty");
+  if (!text) return absl::optional<Template>();
+  if (text->empty()) return r.Error(key, "must not be empty");
   auto t = Template::Parse(*text, kMappingVars);
-  if (!t.ok())
-    return r.Error(key, t.status().message());
-  for (const TemplateSegment &s : t->segments()) {
+  if (!t.ok()) return r.Error(key, t.status().message());
+  for (const TemplateSegment& s : t->segments()) {
     if (s.var == TemplateVar::kTopicLevel && levels > 0 && s.level > levels) {
-      return r.Error(key,
-                     absl::StrCat(VariableText(s), ": the topic filter has ",
-                                  levels, " levels"));
+      return r.Error(
+          key, absl::StrCat(VariableText(s), ": the topic filter has ", levels,
+                            " levels"));
     }
   }
   return absl::optional<Template>(*std::move(t));
 }
 
-absl::StatusOr<TopicMapping>
-ParseMapping(const ConfigReader &r, const std::vector<TopicMapping> &before) {
+absl::StatusOr<TopicMapping> ParseMapping(
+    const ConfigReader& r, const std::vector<TopicMapping>& before,
+    bool mode_topics) {
   RETURN_IF_ERROR(
       r.CheckKnownKeys({"topic", "as", "label", "device_id", "event_type"}));
   TopicMapping out;
   ASSIGN_OR_RETURN(auto topic, r.String("topic"));
-  if (!topic)
-    return FieldError(r.node(), r.Field("topic"), "required");
+  if (!topic) return FieldError(r.node(), r.Field("topic"), "required");
   if (std::string why = TopicFilterError(*topic); !why.empty()) {
     return r.Error("topic", why);
   }
@@ -58,9 +55,25 @@ ParseMapping(const ConfigReader &r, const std::vector<TopicMapping> &before) {
                    "give the filter without $share/ (mqtt.shared_group "
                    "adds it to every subscription)");
   }
-  for (const TopicMapping &m : before) {
-    if (m.topic == *topic)
-      return r.Error("topic", "mapped twice");
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i].topic == *topic) return r.Error("topic", "mapped twice");
+    if (FiltersOverlap(before[i].topic, *topic)) {
+      return r.Error(
+          "topic",
+          absl::StrCat("overlaps mappings[", i, "] ('", before[i].topic,
+                       "'): the broker would deliver a message on "
+                       "both twice"));
+    }
+  }
+  if (mode_topics) {
+    for (absl::string_view mode : {kEventTopicFilter, kBulkTopicFilter}) {
+      if (FiltersOverlap(mode, *topic)) {
+        return r.Error("topic",
+                       absl::StrCat("overlaps MODE's '", mode,
+                                    "' (set mode_topics: false, or narrow "
+                                    "the filter)"));
+      }
+    }
   }
   out.topic = *topic;
   const int levels = FilterLevels(out.topic);
@@ -96,8 +109,7 @@ ParseMapping(const ConfigReader &r, const std::vector<TopicMapping> &before) {
     }
     out.label = *label;
   } else {
-    if (label)
-      return r.Error("label", "only for as: record");
+    if (label) return r.Error("label", "only for as: record");
     if (!out.event_type) {
       return FieldError(r.node(), r.Field("event_type"),
                         "required for as: event (a template or a fixed type)");
@@ -111,30 +123,26 @@ ParseMapping(const ConfigReader &r, const std::vector<TopicMapping> &before) {
   return out;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::vector<TopicMapping>>
-ParseTopicMappings(const ConfigReader &m) {
+absl::StatusOr<std::vector<TopicMapping>> ParseTopicMappings(
+    const ConfigReader& m, bool mode_topics) {
   std::vector<TopicMapping> out;
   const YAML::Node list = m.Get("mappings");
-  if (!list.IsDefined() || list.IsNull())
-    return out;
-  if (!list.IsSequence())
-    return m.Error("mappings", "must be a list");
+  if (!list.IsDefined() || list.IsNull()) return out;
+  if (!list.IsSequence()) return m.Error("mappings", "must be a list");
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string path = absl::StrCat(m.Field("mappings"), "[", i, "]");
     ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(list[i], path));
-    ASSIGN_OR_RETURN(TopicMapping mapping, ParseMapping(r, out));
+    ASSIGN_OR_RETURN(TopicMapping mapping, ParseMapping(r, out, mode_topics));
     out.push_back(std::move(mapping));
   }
   return out;
 }
 
 std::string TopicFilterError(absl::string_view filter) {
-  if (filter.empty())
-    return "must not be empty";
-  if (filter.size() > 65535)
-    return "must be at most 65535 bytes";
+  if (filter.empty()) return "must not be empty";
+  if (filter.size() > 65535) return "must be at most 65535 bytes";
   if (filter.find('\0') != absl::string_view::npos) {
     return "must not contain NUL";
   }
@@ -149,13 +157,32 @@ std::string TopicFilterError(absl::string_view filter) {
         level.size() != 1) {
       return "'+' and '#' must be whole levels";
     }
-    if (level == "#" && !last)
-      return "'#' must be the last level";
-    if (last)
-      break;
+    if (level == "#" && !last) return "'#' must be the last level";
+    if (last) break;
     start = slash + 1;
   }
   return "";
+}
+
+bool FiltersOverlap(absl::string_view a, absl::string_view b) {
+  size_t ai = 0;
+  size_t bi = 0;
+  while (true) {
+    const size_t ae = std::min(a.find('/', ai), a.size());
+    const size_t be = std::min(b.find('/', bi), b.size());
+    const absl::string_view la = a.substr(ai, ae - ai);
+    const absl::string_view lb = b.substr(bi, be - bi);
+    if (la == "#" || lb == "#") return true;
+    if (la != "+" && lb != "+" && la != lb) return false;
+    const bool a_done = ae == a.size();
+    const bool b_done = be == b.size();
+    if (a_done && b_done) return true;
+    // "x/#" also matches "x": the longer one's next level is a lone '#'.
+    if (a_done) return b.substr(be + 1) == "#";
+    if (b_done) return a.substr(ae + 1) == "#";
+    ai = ae + 1;
+    bi = be + 1;
+  }
 }
 
 bool TopicMatches(absl::string_view filter, absl::string_view topic) {
@@ -168,19 +195,16 @@ bool TopicMatches(absl::string_view filter, absl::string_view topic) {
   while (true) {
     const size_t fe = std::min(filter.find('/', f), filter.size());
     const absl::string_view flevel = filter.substr(f, fe - f);
-    if (flevel == "#")
-      return true;
+    if (flevel == "#") return true;
     if (t > topic.size()) {
-      return false; // topic ran out of levels
+      return false;  // topic ran out of levels
     }
     const size_t te = std::min(topic.find('/', t), topic.size());
-    if (flevel != "+" && flevel != topic.substr(t, te - t))
-      return false;
+    if (flevel != "+" && flevel != topic.substr(t, te - t)) return false;
     const bool filter_done = fe == filter.size();
     const bool topic_done = te == topic.size();
     if (filter_done || topic_done) {
-      if (filter_done && topic_done)
-        return true;
+      if (filter_done && topic_done) return true;
       // "a/#" also matches "a": the filter's next level is a lone '#'.
       return topic_done && filter.substr(fe + 1) == "#";
     }
@@ -189,13 +213,12 @@ bool TopicMatches(absl::string_view filter, absl::string_view topic) {
   }
 }
 
-const TopicMapping *FindMapping(const std::vector<TopicMapping> &mappings,
+const TopicMapping* FindMapping(const std::vector<TopicMapping>& mappings,
                                 absl::string_view topic) {
-  for (const TopicMapping &m : mappings) {
-    if (TopicMatches(m.topic, topic))
-      return &m;
+  for (const TopicMapping& m : mappings) {
+    if (TopicMatches(m.topic, topic)) return &m;
   }
   return nullptr;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -25,27 +25,34 @@ namespace streamgate {
 
 struct TopicMapping {
   enum class As { kRecord, kEvent };
-  std::string topic; // the filter, without any $share/ prefix
+  std::string topic;  // the filter, without any $share/ prefix
   As as = As::kRecord;
-  std::string label; // records
+  std::string label;  // records
   absl::optional<Template> device_id;
-  absl::optional<Template> event_type; // events
+  absl::optional<Template> event_type;  // events
 };
 
 // Parses `mqtt.mappings` (absent: none). `m` is the mqtt section's reader.
-absl::StatusOr<std::vector<TopicMapping>>
-ParseTopicMappings(const ConfigReader &m);
+// Filters that overlap each other, or MODE's topics when `mode_topics`, are
+// refused: an MQTT 5 broker delivers a message once per matching
+// subscription, which would make duplicate records.
+absl::StatusOr<std::vector<TopicMapping>> ParseTopicMappings(
+    const ConfigReader& m, bool mode_topics);
 
 // An empty string, or the reason `filter` is not a valid MQTT topic filter
 // ('+' and '#' only as whole levels, '#' last; no NUL; at most 65535 bytes).
 std::string TopicFilterError(absl::string_view filter);
 
+// True when some topic matches both filters.
+bool FiltersOverlap(absl::string_view a, absl::string_view b);
+
 // MQTT filter matching: '+' one level, '#' the rest (and the parent level).
 // Wildcards at the first level do not match topics starting with '$'.
 bool TopicMatches(absl::string_view filter, absl::string_view topic);
 
-// The first mapping whose filter matches `topic`; null when none does.
-const TopicMapping *FindMapping(const std::vector<TopicMapping> &mappings,
+// The mapping whose filter matches `topic` (filters do not overlap); null
+// when none does.
+const TopicMapping* FindMapping(const std::vector<TopicMapping>& mappings,
                                 absl::string_view topic);
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -52,7 +52,7 @@ std::string AllowedList(std::initializer_list<TemplateVar> allowed) {
 // Parses the text between "${" and "}".
 absl::StatusOr<TemplateSegment> ParseVariable(absl::string_view body) {
   TemplateSegment s;
-  for (const Named &n : kNamed) {
+  for (const Named& n : kNamed) {
     if (body == n.name) {
       s.var = n.var;
       return s;
@@ -60,8 +60,7 @@ absl::StatusOr<TemplateSegment> ParseVariable(absl::string_view body) {
   }
   if (absl::StartsWith(body, "payload.")) {
     absl::string_view field = body.substr(8);
-    if (field.empty())
-      return Bad("${payload.}: the field name is missing");
+    if (field.empty()) return Bad("${payload.}: the field name is missing");
     if (field.size() > kMaxFieldName) {
       return Bad(absl::StrCat("${payload.FIELD}: field names are at most ",
                               kMaxFieldName, " characters"));
@@ -100,7 +99,7 @@ absl::StatusOr<TemplateSegment> ParseVariable(absl::string_view body) {
   return Bad(absl::StrCat("${", body, "} is not a known variable"));
 }
 
-} // namespace
+}  // namespace
 
 Template Template::Literal(absl::string_view text) {
   Template t;
@@ -113,15 +112,13 @@ Template Template::Literal(absl::string_view text) {
   return t;
 }
 
-absl::StatusOr<Template>
-Template::Parse(absl::string_view text,
-                std::initializer_list<TemplateVar> allowed) {
+absl::StatusOr<Template> Template::Parse(
+    absl::string_view text, std::initializer_list<TemplateVar> allowed) {
   Template t;
   t.text_ = std::string(text);
   std::string literal;
   auto flush = [&] {
-    if (literal.empty())
-      return;
+    if (literal.empty()) return;
     TemplateSegment s;
     s.text = std::move(literal);
     literal.clear();
@@ -141,8 +138,7 @@ Template::Parse(absl::string_view text,
     }
     absl::string_view body = text.substr(open + 2, close - open - 2);
     auto segment = ParseVariable(body);
-    if (!segment.ok())
-      return segment.status();
+    if (!segment.ok()) return segment.status();
     if (std::find(allowed.begin(), allowed.end(), segment->var) ==
         allowed.end()) {
       return Bad(absl::StrCat("${", body, "} is not available here (allowed: ",
@@ -156,89 +152,87 @@ Template::Parse(absl::string_view text,
   return t;
 }
 
-bool Template::Expand(const TemplateScope &scope, std::string &out,
-                      const TemplateSegment **missing) const {
-  for (const TemplateSegment &s : segments_) {
+bool Template::Expand(const TemplateScope& scope, std::string& out,
+                      const TemplateSegment** missing) const {
+  for (const TemplateSegment& s : segments_) {
     if (s.var == TemplateVar::kLiteral) {
       out.append(s.text);
     } else if (!scope.Append(s, out)) {
-      if (missing != nullptr)
-        *missing = &s;
+      if (missing != nullptr) *missing = &s;
       return false;
     }
   }
   return true;
 }
 
-std::string Template::MissingReason(const TemplateSegment &s) {
+std::string Template::MissingReason(const TemplateSegment& s) {
   const std::string name = VariableText(s);
   switch (s.var) {
-  case TemplateVar::kTopic:
-    return absl::StrCat(name, ": the input did not come from an MQTT topic");
-  case TemplateVar::kTopicLevel:
-    return absl::StrCat(name, ": the topic has fewer than ", s.level,
-                        " levels (or the input did not come from MQTT)");
-  case TemplateVar::kPayloadField:
-    return absl::StrCat(name,
-                        ": the payload is not a JSON object with a string, "
-                        "number or boolean field '",
-                        s.text, "'");
-  case TemplateVar::kDeviceId:
-    return absl::StrCat(name, ": the input has no device id");
-  case TemplateVar::kHomeId:
-    return absl::StrCat(name, ": the input's home is not known");
-  case TemplateVar::kLabel:
-    return absl::StrCat(name, ": the input is not bulk data");
-  case TemplateVar::kEventType:
-    return absl::StrCat(name, ": the input is not an event");
-  case TemplateVar::kNewUuid:
-  case TemplateVar::kLiteral:
-    break;
+    case TemplateVar::kTopic:
+      return absl::StrCat(name, ": the input did not come from an MQTT topic");
+    case TemplateVar::kTopicLevel:
+      return absl::StrCat(name, ": the topic has fewer than ", s.level,
+                          " levels (or the input did not come from MQTT)");
+    case TemplateVar::kPayloadField:
+      return absl::StrCat(name,
+                          ": the payload is not a JSON object with a string, "
+                          "number or boolean field '",
+                          s.text, "'");
+    case TemplateVar::kDeviceId:
+      return absl::StrCat(name, ": the input has no device id");
+    case TemplateVar::kHomeId:
+      return absl::StrCat(name, ": the input's home is not known");
+    case TemplateVar::kLabel:
+      return absl::StrCat(name, ": the input is not bulk data");
+    case TemplateVar::kEventType:
+      return absl::StrCat(name, ": the input is not an event");
+    case TemplateVar::kNewUuid:
+    case TemplateVar::kLiteral:
+      break;
   }
   return absl::StrCat(name, ": no value");
 }
 
 bool Template::Uses(TemplateVar var) const {
   return std::any_of(segments_.begin(), segments_.end(),
-                     [var](const TemplateSegment &s) { return s.var == var; });
+                     [var](const TemplateSegment& s) { return s.var == var; });
 }
 
 bool Template::literal() const {
   return std::all_of(
       segments_.begin(), segments_.end(),
-      [](const TemplateSegment &s) { return s.var == TemplateVar::kLiteral; });
+      [](const TemplateSegment& s) { return s.var == TemplateVar::kLiteral; });
 }
 
-std::string VariableText(const TemplateSegment &s) {
+std::string VariableText(const TemplateSegment& s) {
   switch (s.var) {
-  case TemplateVar::kLiteral:
-    return s.text;
-  case TemplateVar::kTopic:
-    return "${topic()}";
-  case TemplateVar::kTopicLevel:
-    return absl::StrCat("${topic(", s.level, ")}");
-  case TemplateVar::kPayloadField:
-    return absl::StrCat("${payload.", s.text, "}");
-  case TemplateVar::kNewUuid:
-    return "${newuuid()}";
-  case TemplateVar::kDeviceId:
-    return "${device_id}";
-  case TemplateVar::kHomeId:
-    return "${home_id}";
-  case TemplateVar::kLabel:
-    return "${label}";
-  case TemplateVar::kEventType:
-    return "${event_type}";
+    case TemplateVar::kLiteral:
+      return s.text;
+    case TemplateVar::kTopic:
+      return "${topic()}";
+    case TemplateVar::kTopicLevel:
+      return absl::StrCat("${topic(", s.level, ")}");
+    case TemplateVar::kPayloadField:
+      return absl::StrCat("${payload.", s.text, "}");
+    case TemplateVar::kNewUuid:
+      return "${newuuid()}";
+    case TemplateVar::kDeviceId:
+      return "${device_id}";
+    case TemplateVar::kHomeId:
+      return "${home_id}";
+    case TemplateVar::kLabel:
+      return "${label}";
+    case TemplateVar::kEventType:
+      return "${event_type}";
   }
   return "";
 }
 
-bool TopicLevel(absl::string_view topic, int n, absl::string_view &out) {
+bool TopicLevel(absl::string_view topic, int n, absl::string_view& out) {
   size_t start = 0;
   for (int level = 1; level < n; ++level) {
     const size_t slash = topic.find('/', start);
-    if (slash == absl::string_view::npos)
-      return false;
+    if (slash == absl::string_view::npos) return false;
     start = slash + 1;
   }
   const size_t end = topic.find('/', start);
@@ -251,10 +245,9 @@ bool TopicLevel(absl::string_view topic, int n, absl::string_view &out) {
 size_t Utf8Length(absl::string_view text) {
   size_t n = 0;
   for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80)
-      ++n;
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
   }
   return n;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -23,7 +23,7 @@ inline constexpr size_t kMaxPartitionKeyChars = 256;
 
 // A fresh random UUIDv4 in lower-case canonical form (36 characters).
 std::string RandomUuidV4();
-void AppendRandomUuidV4(std::string &out);
+void AppendRandomUuidV4(std::string& out);
 
 // The decimal id key.
 std::string IdKey(int64_t id);
@@ -33,9 +33,9 @@ std::string IdKey(int64_t id);
 struct KeyInput {
   absl::optional<int64_t> device_id;
   absl::optional<int64_t> home_id;
-  absl::string_view label;      // bulk data
-  absl::string_view event_type; // events
-  const InputSource *source = nullptr;
+  absl::string_view label;       // bulk data
+  absl::string_view event_type;  // events
+  const InputSource* source = nullptr;
 };
 
 // Parses a module's partition_key (the message is the reason only).
@@ -44,7 +44,7 @@ absl::StatusOr<Template> ParsePartitionKey(absl::string_view text);
 // Expands `key` for `in` into `out` (replacing it). INVALID_ARGUMENT with
 // the reason when a variable has no value or the result is not 1..256
 // characters.
-absl::Status ExpandPartitionKey(const Template &key, const KeyInput &in,
-                                std::string &out);
+absl::Status ExpandPartitionKey(const Template& key, const KeyInput& in,
+                                std::string& out);
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -33,12 +33,10 @@ void CheckTopic(absl::string_view topic) {
   absl::string_view level;
   int n = 1;
   for (; n <= 300 && streamgate::TopicLevel(topic, n, level); ++n) {
-    if (n > 1)
-      joined.push_back('/');
+    if (n > 1) joined.push_back('/');
     joined.append(level.data(), level.size());
   }
-  if (n <= 300)
-    FUZZ_CHECK(joined == topic, "levels join back to the topic");
+  if (n <= 300) FUZZ_CHECK(joined == topic, "levels join back to the topic");
   if (topic.empty() || topic[0] != '$') {
     FUZZ_CHECK(streamgate::TopicMatches("#", topic), "'#' matches every topic");
   }
@@ -53,8 +51,8 @@ void CheckTopic(absl::string_view topic) {
 }
 
 void CheckPayload(absl::string_view topic, absl::string_view payload) {
-  static auto *source = new streamgate::MessageSource();
-  static auto *parser = new simdjson::dom::parser();
+  static auto* source = new streamgate::MessageSource();
+  static auto* parser = new simdjson::dom::parser();
   source->Reset(topic, payload);
   const std::string copy(payload);
   simdjson::dom::element root;
@@ -100,10 +98,10 @@ void CheckPayload(absl::string_view topic, absl::string_view payload) {
   FUZZ_CHECK(minified == compact, "eventData text is compact");
 }
 
-} // namespace
+}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const absl::string_view input(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view input(reinterpret_cast<const char*>(data), size);
   const size_t nl = input.find('\n');
   const absl::string_view topic =
       nl == absl::string_view::npos ? input : input.substr(0, nl);

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "adapters/mqtt/config.h"
-#include "tests/fakes/fake_ingest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_ingest.h"
 
 namespace streamgate {
 namespace {
@@ -19,8 +19,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 class RecordingRejects : public DoorRejects {
-public:
-  void Rejected(const DoorReject &r) override {
+ public:
+  void Rejected(const DoorReject& r) override {
     reasons.push_back(std::string(r.reason));
     data.push_back(std::string(r.data));
   }
@@ -32,8 +32,8 @@ constexpr char kSeed[] =
     R"({"deviceid": "1", "datetime": "2020-05-11 09:42:05", "temperature": "33", "humidity": "85"})";
 
 class DispatcherTest : public ::testing::Test {
-protected:
-  void Configure(const std::string &body) {
+ protected:
+  void Configure(const std::string& body) {
     const ConfigReader root(
         YAML::Load("mqtt:\n  host: b\n  client_id: g\n" + body), "");
     auto section = root.Section("mqtt", false);
@@ -47,7 +47,7 @@ protected:
   bool Dispatch(absl::string_view topic, absl::string_view payload) {
     return dispatcher_->Dispatch(topic, payload);
   }
-  uint64_t Count(const MqttCounters::Counter &c) const {
+  uint64_t Count(const MqttCounters::Counter& c) const {
     return c.load(std::memory_order_relaxed);
   }
 
@@ -112,10 +112,10 @@ TEST_F(DispatcherTest, MappedEventTakesThePayloadAsEventData) {
                        R"( { "rpm" : 1200, "s" : "a b", "n": [1, 2.50] } )"));
   ASSERT_TRUE(Dispatch("bypayload/x", kSeed + std::string()));
   auto events = ingest_.events();
-  ASSERT_EQ(events.size(), 1u); // the second lacks "kind": rejected
+  ASSERT_EQ(events.size(), 1u);  // the second lacks "kind": rejected
   EXPECT_EQ(events[0].event_type, "telemetry");
   EXPECT_EQ(events[0].origin_device_id, 7);
-  EXPECT_EQ(events[0].home_id, 5); // default_home_id
+  EXPECT_EQ(events[0].home_id, 5);  // default_home_id
   EXPECT_EQ(events[0].data_json, R"({"rpm":1200,"s":"a b","n":[1,2.50]})");
   EXPECT_EQ(events[0].source_topic, "factory/plant1/7/telemetry");
   EXPECT_THAT(rejects_.reasons,
@@ -194,7 +194,7 @@ TEST_F(DispatcherTest, ModeTopicsOff) {
   ASSERT_TRUE(Dispatch("/devices/42/event", R"({"eventType":"t"})"));
   EXPECT_TRUE(ingest_.events().empty());
   auto bulks = ingest_.bulks();
-  ASSERT_EQ(bulks.size(), 1u); // the "#" mapping took it as a record
+  ASSERT_EQ(bulks.size(), 1u);  // the "#" mapping took it as a record
   EXPECT_EQ(bulks[0].label, "all");
   EXPECT_EQ(bulks[0].device_id, 3);
 }
@@ -211,5 +211,5 @@ TEST_F(DispatcherTest,
   EXPECT_EQ(Count(counters_.rejected_unknown_device), 1u);
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -10,10 +10,9 @@
 namespace streamgate {
 namespace {
 
-std::string Field(MessageSource &s, absl::string_view name) {
+std::string Field(MessageSource& s, absl::string_view name) {
   std::string out = "<";
-  if (!s.AppendPayloadField(name, out))
-    return "none";
+  if (!s.AppendPayloadField(name, out)) return "none";
   return out + ">";
 }
 
@@ -22,7 +21,7 @@ TEST(MessageSourceTest, PayloadFieldsByType) {
   s.Reset("t", R"({"s":"a\"b\u00e9","i":-42,"u":18446744073709551615,
                    "d":2.5,"t":true,"f":false,"n":null,"o":{},"a":[1],
                    "s":"second"})");
-  EXPECT_EQ(Field(s, "s"), "<a\"b\xc3\xa9>"); // unescaped; the first wins
+  EXPECT_EQ(Field(s, "s"), "<a\"b\xc3\xa9>");  // unescaped; the first wins
   EXPECT_EQ(Field(s, "i"), "<-42>");
   EXPECT_EQ(Field(s, "u"), "<18446744073709551615>");
   EXPECT_EQ(Field(s, "d"), "<2.5>");
@@ -78,9 +77,9 @@ TEST(MessageSourceTest, ObjectTextIsCompact) {
   EXPECT_THAT(std::string(s.ObjectText(&why).status().message()),
               ::testing::HasSubstr("payload is not valid JSON"));
   EXPECT_EQ(why, EventRejection::kInvalidJson);
-  s.Reset("t", "{\"a\":\"\xff\"}"); // invalid UTF-8
+  s.Reset("t", "{\"a\":\"\xff\"}");  // invalid UTF-8
   EXPECT_FALSE(s.ObjectText(&why).ok());
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -14,19 +14,17 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-absl::StatusOr<MqttConfig> Parse(const std::string &body) {
+absl::StatusOr<MqttConfig> Parse(const std::string& body) {
   const ConfigReader root(
       YAML::Load("mqtt:\n  host: b\n  client_id: g\n" + body), "");
   absl::StatusOr<ConfigReader> section = root.Section("mqtt", false);
-  if (!section.ok())
-    return section.status();
+  if (!section.ok()) return section.status();
   return ParseMqttConfig(*section);
 }
 
-std::string Error(const std::string &body) {
+std::string Error(const std::string& body) {
   auto c = Parse(body);
-  if (c.ok())
-    return "OK";
+  if (c.ok()) return "OK";
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   return std::string(c.status().message());
 }
@@ -52,6 +50,24 @@ TEST(TopicMatchesTest, MqttRules) {
   EXPECT_FALSE(TopicMatches("#", "$SYS/x"));
   EXPECT_FALSE(TopicMatches("+/x", "$SYS/x"));
   EXPECT_TRUE(TopicMatches("$SYS/#", "$SYS/x"));
+}
+
+TEST(FiltersOverlapTest, SomeTopicMatchesBoth) {
+  EXPECT_TRUE(FiltersOverlap("sensors/+", "sensors/#"));
+  EXPECT_TRUE(FiltersOverlap("sensors/#", "sensors"));
+  EXPECT_TRUE(FiltersOverlap("sensors", "sensors/#"));
+  EXPECT_TRUE(FiltersOverlap("#", "anything/at/all"));
+  EXPECT_TRUE(FiltersOverlap("+/x", "a/+"));
+  EXPECT_TRUE(FiltersOverlap("/devices/+/event", "/devices/7/event"));
+  EXPECT_TRUE(FiltersOverlap("/devices/+/event", "+/+/+/+"));
+  EXPECT_FALSE(FiltersOverlap("/devices/+/event", "+/+/+"));  // 4 levels
+  EXPECT_TRUE(FiltersOverlap("a/b", "a/b"));
+  EXPECT_FALSE(FiltersOverlap("sensors/+", "sensors"));
+  EXPECT_FALSE(FiltersOverlap("sensors/+", "sensors/+/x"));
+  EXPECT_FALSE(FiltersOverlap("sensors/+", "factory/+"));
+  EXPECT_FALSE(FiltersOverlap("/devices/+/event", "devices/+/event"));
+  EXPECT_FALSE(FiltersOverlap("/devices/+/bulkData/+", "/devices/+/event"));
+  EXPECT_FALSE(FiltersOverlap("a/b", "a/c"));
 }
 
 TEST(TopicFilterErrorTest, Validates) {
@@ -113,7 +129,7 @@ TEST(TopicMappingConfigTest, ModeTopicsOffAndSharedGroup) {
 }
 
 TEST(TopicMappingConfigTest, RulesNameTheMappingAndField) {
-  auto mapping = [](const std::string &fields) {
+  auto mapping = [](const std::string& fields) {
     return "  mappings:\n    - " + fields + "\n";
   };
   EXPECT_EQ(Error("  mappings: {topic: a}\n"),
@@ -169,11 +185,27 @@ TEST(TopicMappingConfigTest, RulesNameTheMappingAndField) {
   EXPECT_EQ(Error("  mappings:\n    - {topic: a, as: record, label: l}\n"
                   "    - {topic: a, as: record, label: m}\n"),
             "mqtt.mappings[1].topic (line 6): mapped twice");
+  // Overlapping filters would be delivered twice by an MQTT 5 broker.
+  EXPECT_EQ(
+      Error("  mappings:\n    - {topic: 'sensors/+', as: record, label: l}\n"
+            "    - {topic: 'sensors/#', as: record, label: m}\n"),
+      "mqtt.mappings[1].topic (line 6): overlaps mappings[0] "
+      "('sensors/+'): the broker would deliver a message on both twice");
+  EXPECT_EQ(Error(mapping("{topic: '#', as: record, label: l}")),
+            "mqtt.mappings[0].topic (line 5): overlaps MODE's "
+            "'/devices/+/event' (set mode_topics: false, or narrow the "
+            "filter)");
+  EXPECT_THAT(Error(mapping("{topic: '/devices/+/bulkData/x', as: record, "
+                            "label: l}")),
+              HasSubstr("overlaps MODE's '/devices/+/bulkData/+'"));
+  EXPECT_EQ(Error("  mode_topics: false\n" +
+                  mapping("{topic: '#', as: record, label: l}")),
+            "OK");
   // '#' filters may ask for any level.
   EXPECT_EQ(Error(mapping("{topic: 'a/#', as: record, label: l, device_id: "
                           "'${topic(9)}'}")),
             "OK");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -20,26 +20,25 @@ constexpr std::initializer_list<TemplateVar> kAll = {
 
 // Values by variable spelling; a spelling not in the map has no value.
 class MapScope : public TemplateScope {
-public:
+ public:
   explicit MapScope(std::map<std::string, std::string> values)
       : values_(std::move(values)) {}
-  bool Append(const TemplateSegment &s, std::string &out) const override {
+  bool Append(const TemplateSegment& s, std::string& out) const override {
     auto it = values_.find(VariableText(s));
-    if (it == values_.end())
-      return false;
+    if (it == values_.end()) return false;
     out.append(it->second);
     return true;
   }
 
-private:
+ private:
   std::map<std::string, std::string> values_;
 };
 
-std::string Expand(absl::string_view text, const MapScope &scope) {
+std::string Expand(absl::string_view text, const MapScope& scope) {
   auto t = Template::Parse(text, kAll);
   EXPECT_TRUE(t.ok()) << t.status();
   std::string out = "prefix:";
-  const TemplateSegment *missing = nullptr;
+  const TemplateSegment* missing = nullptr;
   if (!t->Expand(scope, out, &missing)) {
     return "MISSING " + Template::MissingReason(*missing);
   }
@@ -102,8 +101,8 @@ TEST(TemplateTest, SegmentsAreCompiledOnce) {
 
 TEST(TemplateTest, BadTemplatesAreRefusedWithTheReason) {
   struct Case {
-    const char *text;
-    const char *reason;
+    const char* text;
+    const char* reason;
   };
   const Case cases[] = {
       {"${topic(2)", "unclosed '${' at character 1"},
@@ -116,14 +115,15 @@ TEST(TemplateTest, BadTemplatesAreRefusedWithTheReason) {
       {"${topic}", "${topic} is not a known variable"},
       {"${payload.}", "the field name is missing"},
       {"${payload.a.b}", "only top-level payload fields"},
-      {"${clientid()}", "the broker does not tell subscribers the "
-                        "publisher's client id"},
+      {"${clientid()}",
+       "the broker does not tell subscribers the "
+       "publisher's client id"},
       {"${clientid}", "is not available"},
       {"${ device_id }", "${ device_id } is not a known variable"},
       {"${}", "${} is not a known variable"},
       {"${timestamp()}", "is not a known variable"},
   };
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     auto t = Template::Parse(c.text, kAll);
     ASSERT_FALSE(t.ok()) << c.text;
     EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
@@ -179,9 +179,9 @@ TEST(TopicLevelTest, OneBasedLevels) {
 TEST(Utf8LengthTest, CountsCodePoints) {
   EXPECT_EQ(Utf8Length(""), 0u);
   EXPECT_EQ(Utf8Length("abc"), 3u);
-  EXPECT_EQ(Utf8Length("\xc3\xa9t\xc3\xa9"), 3u); // été
-  EXPECT_EQ(Utf8Length("\xf0\x9f\x98\x80"), 1u);  // one emoji
+  EXPECT_EQ(Utf8Length("\xc3\xa9t\xc3\xa9"), 3u);  // été
+  EXPECT_EQ(Utf8Length("\xf0\x9f\x98\x80"), 1u);   // one emoji
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

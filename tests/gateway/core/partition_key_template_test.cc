@@ -5,11 +5,11 @@
 #include <string>
 
 #include "gateway/core/partition_key.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/fakes/fake_input_source.h"
 #include "tests/gateway/core/config_test_util.h"
 #include "tests/gateway/core/test_pipeline.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace streamgate {
 namespace {
@@ -105,7 +105,7 @@ EventInput DeviceEvent(int64_t device) {
   return e;
 }
 
-std::string OnlyKey(TestPipeline &p, int module) {
+std::string OnlyKey(TestPipeline& p, int module) {
   OutBatch got = p.Drain(module);
   EXPECT_EQ(got.size(), 1u) << "module " << module;
   return got.empty() ? "" : got[0].partition_key;
@@ -115,7 +115,7 @@ TEST(PartitionKeyTemplateTest, EventVariables) {
   TestPipeline p(kConfig);
   ASSERT_TRUE(p.ingester().PublishEvents({DeviceEvent(42)}, {}).ok());
   EXPECT_EQ(OnlyKey(p, kByDevice), "42");
-  EXPECT_EQ(OnlyKey(p, kByHome), "home-7"); // from the registry
+  EXPECT_EQ(OnlyKey(p, kByHome), "home-7");  // from the registry
   EXPECT_EQ(OnlyKey(p, kByType), "temp/42");
   EXPECT_TRUE(std::regex_match(OnlyKey(p, kUuid), kUuidV4));
   EXPECT_EQ(OnlyKey(p, kDefault), "42");
@@ -124,7 +124,7 @@ TEST(PartitionKeyTemplateTest, EventVariables) {
 TEST(PartitionKeyTemplateTest, BulkVariables) {
   TestPipeline p(kConfig);
   const std::string r1 = "one", r2 = "two";
-  const std::string *recs[] = {&r1, &r2};
+  const std::string* recs[] = {&r1, &r2};
   BulkInput b;
   b.device_id = 42;
   b.label = "logs";
@@ -153,16 +153,15 @@ modules:
     sink: {type: stdout}
 )");
   std::vector<std::string> data(500, "x");
-  std::vector<const std::string *> recs;
-  for (const std::string &d : data)
-    recs.push_back(&d);
+  std::vector<const std::string*> recs;
+  for (const std::string& d : data) recs.push_back(&d);
   BulkInput b;
   b.device_id = 5;
   b.label = "l";
   b.records = recs;
   ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
   std::set<std::string> keys;
-  for (const OutRecord &r : p.Drain(0)) {
+  for (const OutRecord& r : p.Drain(0)) {
     EXPECT_TRUE(std::regex_match(r.partition_key, kUuidV4)) << r.partition_key;
     keys.insert(r.partition_key);
   }
@@ -180,7 +179,7 @@ modules:
 )");
   FakeInputSource source("sensors/9", {{"site", "north"}});
   const std::string rec = "r";
-  const std::string *recs[] = {&rec};
+  const std::string* recs[] = {&rec};
   BulkInput b;
   b.device_id = 9;
   b.label = "sensors";
@@ -245,12 +244,12 @@ modules:
     sink: {type: stdout}
 )");
   const std::string rec = "r";
-  const std::string *recs[] = {&rec};
+  const std::string* recs[] = {&rec};
   BulkInput b;
   b.device_id = 1;
   b.label = "l";
   b.records = recs;
-  auto publish = [&](const std::string &key) {
+  auto publish = [&](const std::string& key) {
     FakeInputSource source("t", {{"k", key}});
     b.source = &source;
     return p.ingester().PublishBulk(b, {});
@@ -259,8 +258,7 @@ modules:
   EXPECT_EQ(p.Drain(0)[0].partition_key, std::string(256, 'k'));
   // 256 two-byte characters are 256 characters.
   std::string wide;
-  for (int i = 0; i < 256; ++i)
-    wide += "\xc3\xa9";
+  for (int i = 0; i < 256; ++i) wide += "\xc3\xa9";
   EXPECT_TRUE(publish(wide).ok());
   EXPECT_EQ(p.Drain(0).size(), 1u);
 
@@ -287,26 +285,26 @@ modules:
 )");
   FakeInputSource source("sensors/abc", {});
   const std::string rec = "r";
-  const std::string *recs[] = {&rec};
+  const std::string* recs[] = {&rec};
   BulkInput b;
   b.label = "sensors";
   b.records = recs;
-  b.require_known_device = true; // no device: nothing to look up
+  b.require_known_device = true;  // no device: nothing to look up
   b.source = &source;
   ASSERT_TRUE(p.ingester().PublishBulk(b, {}).ok());
   EXPECT_EQ(OnlyKey(p, 0), "abc");
 
-  b.label = "other"; // keyed by the device id it does not have
+  b.label = "other";  // keyed by the device id it does not have
   IngestResult r = p.ingester().PublishBulk(b, {});
   EXPECT_EQ(r.reason, IngestReason::kInvalid);
   EXPECT_THAT(std::string(r.message()),
               HasSubstr("records[0]: module 'default' keys records by device "
                         "id and this one has none"));
 
-  b.source = nullptr; // only MQTT mapped records may have no device
+  b.source = nullptr;  // only MQTT mapped records may have no device
   r = p.ingester().PublishBulk(b, {});
   EXPECT_EQ(r.message(), "device_id: must be > 0");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate
