@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "adapters/mqtt/topic.h"
 #include "gateway/common/status_macros.h"
 
 namespace streamgate {
@@ -173,7 +174,8 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& m) {
         {"host", "port", "client_id", "username", "password", "password_file",
          "protocol", "qos", "keepalive_s", "clean_session", "session_expiry_s",
          "shared_group", "default_home_id", "tls", "reconnect_min_ms",
-         "reconnect_max_ms", "connect_timeout_ms", "max_packet_bytes"}));
+         "reconnect_max_ms", "connect_timeout_ms", "max_packet_bytes",
+         "mode_topics", "mappings"}));
     MqttConfig c;
     ASSIGN_OR_RETURN(auto host, m.String("host"));
     if (!host || host->empty()) return MapError(m, "host", "required");
@@ -189,11 +191,33 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& m) {
     c.port = static_cast<int>(port.value_or(c.tls ? 8883 : 1883));
     ASSIGN_OR_RETURN(c.default_home_id, m.Int("default_home_id", 1, INT64_MAX));
     RETURN_IF_ERROR(ParseLimits(m, c));
+    RETURN_IF_ERROR(m.Read("mode_topics", c.mode_topics));
+    ASSIGN_OR_RETURN(c.mappings, ParseTopicMappings(m, c.mode_topics));
+    if (!c.mode_topics && c.mappings.empty()) {
+      return m.Error("mode_topics",
+                     "false leaves nothing to subscribe to (add mappings)");
+    }
     return c;
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on malformed nodes; keep exceptions at this edge.
     return absl::InvalidArgumentError(absl::StrCat("mqtt: ", e.what()));
   }
+}
+
+std::vector<std::string> SubscriptionFilters(const MqttConfig& config) {
+  const std::string prefix =
+      config.shared_group.empty()
+          ? std::string()
+          : absl::StrCat("$share/", config.shared_group, "/");
+  std::vector<std::string> filters;
+  if (config.mode_topics) {
+    filters.push_back(absl::StrCat(prefix, kEventTopicFilter));
+    filters.push_back(absl::StrCat(prefix, kBulkTopicFilter));
+  }
+  for (const TopicMapping& m : config.mappings) {
+    filters.push_back(absl::StrCat(prefix, m.topic));
+  }
+  return filters;
 }
 
 }  // namespace streamgate

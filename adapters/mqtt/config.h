@@ -9,10 +9,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
+#include "adapters/mqtt/topic_mapping.h"
 #include "gateway/api/config_reader.h"
 
 namespace streamgate {
@@ -51,6 +53,9 @@ struct MqttConfig {
   // client and logs it). Bounds the memory one message can take. MQTT
   // 3.1.1 has no such field: only the broker's message_size_limit bounds it.
   uint32_t max_packet_bytes = 8 << 20;
+  // MODE's /devices/... topics (spec 1.3); false: only `mappings`.
+  bool mode_topics = true;
+  std::vector<TopicMapping> mappings;  // adapters/mqtt/topic_mapping.h
 
   // "host:port", for log lines and errors.
   std::string broker() const { return absl::StrCat(host, ":", port); }
@@ -59,5 +64,9 @@ struct MqttConfig {
 // Validates the `mqtt` section (its reader's path is "mqtt") and reads
 // password_file.
 absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& mqtt);
+
+// The filters to subscribe to: MODE's two (unless mode_topics is false),
+// then each mapping's, all behind $share/{group}/ when shared_group is set.
+std::vector<std::string> SubscriptionFilters(const MqttConfig& config);
 
 }  // namespace streamgate

@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "adapters/mqtt/topic.h"
+#include "adapters/mqtt/topic_mapping.h"
 #include "gateway/common/log_text.h"
 #include "spdlog/spdlog.h"
 
@@ -35,6 +37,29 @@ MqttCounters::Counter& EventCounter(MqttCounters& counters,
   return counters.failed_other;  // out of memory, internal errors
 }
 
+// A mapping's device_id: the template's value as a positive decimal id, or
+// the reason it is none (the value quoted, bounded: it comes from the
+// device).
+absl::StatusOr<int64_t> ExpandDeviceId(const Template& device_id,
+                                       const MessageSource& source,
+                                       std::string& scratch) {
+  scratch.clear();
+  const TemplateSegment* missing = nullptr;
+  if (!device_id.Expand(source, scratch, &missing)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device_id ", Template::MissingReason(*missing)));
+  }
+  absl::StatusOr<int64_t> id = ParseDeviceId(scratch);
+  if (!id.ok()) {
+    constexpr size_t kMaxQuoted = 64;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "device_id ", device_id.text(), " gave '",
+        absl::string_view(scratch).substr(0, kMaxQuoted),
+        scratch.size() > kMaxQuoted ? "..." : "", "': ", id.status().message()));
+  }
+  return id;
+}
+
 }  // namespace
 
 MessageDispatcher::MessageDispatcher(const MqttConfig& config, Ingest& ingest,
@@ -49,6 +74,20 @@ MessageDispatcher::MessageDispatcher(const MqttConfig& config, Ingest& ingest,
 
 bool MessageDispatcher::Dispatch(absl::string_view topic,
                                  absl::string_view payload) {
+  source_.Reset(topic, payload);
+  const bool mode_topic = config_.mode_topics &&
+                          (TopicMatches(kEventTopicFilter, topic) ||
+                           TopicMatches(kBulkTopicFilter, topic));
+  if (!mode_topic) {
+    if (const TopicMapping* m = FindMapping(config_.mappings, topic)) {
+      return HandleMapped(*m, topic, payload);
+    }
+    if (!config_.mode_topics) {
+      Reject(counters_.rejected_bad_topic, 0, topic,
+             "topic matches no mqtt.mappings entry", payload);
+      return true;
+    }
+  }
   auto parsed = ParseDeviceTopic(topic);
   if (!parsed.ok()) {
     Reject(counters_.rejected_bad_topic, 0, topic, parsed.status().message(),
@@ -78,6 +117,7 @@ bool MessageDispatcher::HandleEvent(absl::string_view topic, int64_t device_id,
   event.origin_device_id = device_id;
   event.home_id = 0;  // from the registry, else default_home_id
   event.default_home_id = config_.default_home_id;
+  event.source = &source_;
   const absl::optional<IngestResult> result = backpressure_.Publish([&] {
     return ingest_.PublishEvents(absl::MakeConstSpan(&event, 1), Caller{});
   });
@@ -94,10 +134,93 @@ bool MessageDispatcher::HandleBulk(absl::string_view topic, int64_t device_id,
   bulk.device_id = device_id;
   bulk.label = label;
   bulk.msgpack_payload = payload;
+  bulk.source = &source_;
   const absl::optional<IngestResult> result = backpressure_.Publish(
       [&] { return ingest_.PublishBulk(bulk, Caller{}); });
   if (!result) return false;
   Settle(*result, counters_.bulk_accepted, counters_.rejected_bulk_by_ingest,
+         device_id, topic, payload);
+  return true;
+}
+
+bool MessageDispatcher::HandleMapped(const TopicMapping& mapping,
+                                     absl::string_view topic,
+                                     absl::string_view payload) {
+  int64_t device_id = 0;  // none: only records may go without
+  if (mapping.device_id) {
+    auto id = ExpandDeviceId(*mapping.device_id, source_, expanded_);
+    if (!id.ok()) {
+      Reject(counters_.rejected_mapping, 0, topic, id.status().message(),
+             payload);
+      return true;
+    }
+    device_id = *id;
+  }
+  if (mapping.as == TopicMapping::As::kRecord) {
+    return HandleMappedRecord(mapping, device_id, topic, payload);
+  }
+  return HandleMappedEvent(mapping, device_id, topic, payload);
+}
+
+bool MessageDispatcher::HandleMappedRecord(const TopicMapping& mapping,
+                                           int64_t device_id,
+                                           absl::string_view topic,
+                                           absl::string_view payload) {
+  // The payload is the record, byte for byte.
+  record_.assign(payload.data(), payload.size());
+  const std::string* records[] = {&record_};
+  BulkInput bulk;
+  bulk.device_id = device_id;
+  bulk.label = mapping.label;
+  bulk.records = records;
+  bulk.source = &source_;
+  const absl::optional<IngestResult> result = backpressure_.Publish(
+      [&] { return ingest_.PublishBulk(bulk, Caller{}); });
+  if (!result) return false;
+  Settle(*result, counters_.bulk_accepted, counters_.rejected_bulk_by_ingest,
+         device_id, topic, payload);
+  return true;
+}
+
+bool MessageDispatcher::HandleMappedEvent(const TopicMapping& mapping,
+                                          int64_t device_id,
+                                          absl::string_view topic,
+                                          absl::string_view payload) {
+  // As on MODE's topics, the payload is checked before the registry.
+  EventRejection why = EventRejection::kNone;
+  absl::StatusOr<absl::string_view> data = source_.ObjectText(&why);
+  if (!data.ok()) {
+    Reject(EventCounter(counters_, why), device_id, topic,
+           data.status().message(), payload);
+    return true;
+  }
+  event_type_.clear();
+  const TemplateSegment* missing = nullptr;
+  if (!mapping.event_type->Expand(source_, event_type_, &missing)) {
+    Reject(counters_.rejected_mapping, device_id, topic,
+           absl::StrCat("event_type ", Template::MissingReason(*missing)),
+           payload);
+    return true;
+  }
+  if (event_type_.empty()) {
+    Reject(counters_.rejected_mapping, device_id, topic,
+           absl::StrCat("event_type ", mapping.event_type->text(),
+                        " gave an empty event type"),
+           payload);
+    return true;
+  }
+  EventInput event;
+  event.event_type = event_type_;
+  event.data_json = *data;
+  event.origin_device_id = device_id;
+  event.home_id = 0;  // from the registry, else default_home_id
+  event.default_home_id = config_.default_home_id;
+  event.source = &source_;
+  const absl::optional<IngestResult> result = backpressure_.Publish([&] {
+    return ingest_.PublishEvents(absl::MakeConstSpan(&event, 1), Caller{});
+  });
+  if (!result) return false;
+  Settle(*result, counters_.events_accepted, counters_.rejected_event_by_ingest,
          device_id, topic, payload);
   return true;
 }

@@ -30,6 +30,7 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
       {"event_data", &rejected_event_data},
       {"event_by_ingest", &rejected_event_by_ingest},
       {"bulk_by_ingest", &rejected_bulk_by_ingest},
+      {"mapping", &rejected_mapping},
       {"other", &failed_other}};
   for (const auto& [reason, value] : rejected) {
     out.Counter("streamgate_mqtt_messages_rejected_total", kRejectedHelp,

@@ -27,6 +27,7 @@ struct MqttCounters {
   Counter rejected_event_data{0};       // eventData not an object
   Counter rejected_event_by_ingest{0};  // e.g. an oversized record
   Counter rejected_bulk_by_ingest{0};   // malformed MessagePack, oversized
+  Counter rejected_mapping{0};  // a mapping's device_id/event_type gave nothing valid
   Counter failed_other{0};              // any other Ingest error (logged)
 
   // Backpressure: messages that found a full queue and waited for room.

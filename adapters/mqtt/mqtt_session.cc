@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/mqtt/topic.h"
 #include "gateway/common/log_text.h"
 #include "spdlog/spdlog.h"
@@ -30,14 +31,8 @@ MqttSession::MqttSession(const MqttConfig& config, StopSignal& stop,
       stop_(stop),
       counters_(counters),
       handler_(std::move(handler)),
-      backoff_(config.reconnect_min_ms, config.reconnect_max_ms) {
-  const std::string prefix =
-      config_.shared_group.empty()
-          ? std::string()
-          : absl::StrCat("$share/", config_.shared_group, "/");
-  filters_.push_back(absl::StrCat(prefix, kEventTopicFilter));
-  filters_.push_back(absl::StrCat(prefix, kBulkTopicFilter));
-}
+      filters_(SubscriptionFilters(config)),
+      backoff_(config.reconnect_min_ms, config.reconnect_max_ms) {}
 
 MqttSession::~MqttSession() { Shutdown(absl::Now() + absl::Seconds(2)); }
 
@@ -294,8 +289,8 @@ void MqttSession::OnSubscribe(int mid, int count, const int* granted) {
   }
   if (pending_subacks_.empty()) {
     counters_.subscribed.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("mqtt: subscribed to {} and {} at QoS {}", filters_[0],
-                 filters_[1], config_.qos);
+    spdlog::info("mqtt: subscribed to {} at QoS {}",
+                 absl::StrJoin(filters_, ", "), config_.qos);
     FinishStart(absl::OkStatus());
   }
 }

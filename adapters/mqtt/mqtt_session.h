@@ -114,7 +114,7 @@ class MqttSession {
   StopSignal& stop_;  // also: leave the loop once disconnected
   MqttCounters& counters_;
   const MessageHandler handler_;
-  std::vector<std::string> filters_;  // the two subscriptions
+  std::vector<std::string> filters_;  // SubscriptionFilters(config)
 
   std::unique_ptr<MosquittoClient> client_;
   mosquitto* mosq_ = nullptr;  // client_->get(), once started

@@ -37,6 +37,21 @@ struct Caller {
   absl::string_view key_name;
 };
 
+// Where an input came from (an MQTT topic and its payload), for partition-key
+// templates (${topic(N)}, ${payload.FIELD}). Used on the publishing thread
+// during the call only; an implementation may parse the payload lazily,
+// at most once.
+class InputSource {
+ public:
+  virtual ~InputSource() = default;
+  virtual absl::string_view topic() const = 0;
+  // Appends top-level payload field `name` to `out`: a string unescaped, a
+  // number or boolean as JSON text. False when the payload is not a JSON
+  // object or the field is absent, null, an object or an array.
+  virtual bool AppendPayloadField(absl::string_view name,
+                                  std::string& out) const = 0;
+};
+
 // One event, transport-neutral. String views must outlive the call.
 struct EventInput {
   absl::string_view event_type;
@@ -54,6 +69,7 @@ struct EventInput {
   // default_home_id. With neither, an event with home_id 0 from such a
   // device is refused with IngestReason::kUnknownDevice.
   absl::optional<int64_t> default_home_id;
+  const InputSource* source = nullptr;  // MQTT: its topic and payload
 };
 
 // Bulk data of one device under one label: either explicit records or a
@@ -66,6 +82,7 @@ struct BulkInput {
   absl::optional<absl::string_view> msgpack_payload;
   // Bulk data needs no home, so it is accepted from a device the registry
   // does not know, on every door.
+  const InputSource* source = nullptr;  // MQTT: its topic and payload
 };
 
 // Why an input was refused, for adapters that count by reason.

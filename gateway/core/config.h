@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "gateway/common/dead_letter_options.h"
+#include "gateway/common/template.h"
 #include "gateway/core/device_registry.h"
 #include "gateway/spool/spool_options.h"
 #include "yaml-cpp/yaml.h"
@@ -35,6 +36,8 @@ struct ModuleConfig {
   std::vector<std::string> subscribe_events;  // without "*"
   absl::optional<std::string> bulk_data_label;
   bool use_uuid = false;
+  // partition_key: a template (gateway/core/partition_key.h); unset: spec 3.
+  absl::optional<Template> partition_key;
   std::string sink_type;
   YAML::Node sink;  // the whole `sink` map, for the sink's factory
   QueueConfig queue;

@@ -28,20 +28,66 @@ std::string TooLarge(size_t size, size_t limit) {
                       limit, " bytes");
 }
 
-// Adds `data` under `natural_key` to every module in `targets`, checking the
-// per-record limit with each module's own key (a UUID is longer than an id).
-// Returns the record's size when it is over the limit, 0 otherwise.
-size_t Fan(const Router& router, const std::vector<int>& targets,
-           const RecordData& data, const std::string& natural_key,
-           size_t max_record_bytes, std::vector<ModuleShare>& shares) {
+// Why Fan could not add a record.
+struct FanError {
+  IngestReason reason = IngestReason::kAccepted;  // kAccepted: no error
+  std::string message;  // ": ..." after the field name
+};
+
+// Adds `data` to every module in `targets` under that module's key (its
+// partition_key template, a UUID, or `natural_key`), checking the
+// per-record limit with each module's own key (a UUID is longer than an
+// id). An empty `natural_key` means the input has none (a mapped MQTT
+// record without a device id): modules keyed by spec 3 refuse it.
+FanError Fan(const Router& router, const std::vector<int>& targets,
+             const RecordData& data, const std::string& natural_key,
+             const KeyInput& key_input, size_t max_record_bytes,
+             std::vector<ModuleShare>& shares) {
+  FanError error;
   for (int m : targets) {
     const RoutedModule& mod = router.module(m);
-    OutRecord r{data, mod.use_uuid ? RandomUuidV4() : natural_key};
-    if (r.size() > max_record_bytes) return r.size();
+    std::string key;
+    if (mod.partition_key) {
+      absl::Status st = ExpandPartitionKey(*mod.partition_key, key_input, key);
+      if (!st.ok()) {
+        error.reason = IngestReason::kInvalid;
+        error.message = absl::StrCat(": module '", mod.id, "' partition_key ",
+                                     st.message());
+        return error;
+      }
+    } else if (mod.use_uuid) {
+      AppendRandomUuidV4(key);
+    } else if (natural_key.empty()) {
+      error.reason = IngestReason::kInvalid;
+      error.message = absl::StrCat(
+          ": module '", mod.id,
+          "' keys records by device id and this one has none (set device_id "
+          "in the MQTT mapping, or partition_key or use_uuid on the module)");
+      return error;
+    } else {
+      key = natural_key;
+    }
+    OutRecord r{data, std::move(key)};
+    if (r.size() > max_record_bytes) {
+      error.reason = IngestReason::kTooLarge;
+      error.message = TooLarge(r.size(), max_record_bytes);
+      return error;
+    }
     shares[m].bytes += r.size();
     shares[m].records.push_back(std::move(r));
   }
-  return 0;
+  return error;
+}
+
+// True when a module in `targets` keys by ${home_id}.
+bool KeysByHome(const Router& router, const std::vector<int>& targets) {
+  for (int m : targets) {
+    const RoutedModule& mod = router.module(m);
+    if (mod.partition_key && mod.partition_key->Uses(TemplateVar::kHomeId)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The result of a Router::Submit that failed.
@@ -189,9 +235,15 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     }
     routed = true;
     auto data = std::make_shared<const std::string>(std::move(json));
-    if (size_t over = Fan(router_, targets, data, key, max_record_bytes_, shares)) {
-      return Refuse(IngestReason::kTooLarge, index, field,
-                    TooLarge(over, max_record_bytes_));
+    KeyInput key_input;
+    key_input.device_id = in.origin_device_id;
+    key_input.home_id = e.home_id;
+    key_input.event_type = in.event_type;
+    key_input.source = in.source;
+    FanError fan = Fan(router_, targets, data, key, key_input,
+                       max_record_bytes_, shares);
+    if (fan.reason != IngestReason::kAccepted) {
+      return Refuse(fan.reason, index, field, fan.message);
     }
   }
   if (routed) {
@@ -208,7 +260,10 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   auto invalid = [](absl::string_view message) {
     return Refuse(IngestReason::kInvalid, -1, "", message);
   };
-  if (bulk.device_id <= 0) return invalid("device_id: must be > 0");
+  // Only a mapped MQTT record (it has a source) may come without a device.
+  if (bulk.device_id < 0 || (bulk.device_id == 0 && bulk.source == nullptr)) {
+    return invalid("device_id: must be > 0");
+  }
   if (bulk.label.empty()) return invalid("label: must not be empty");
   if (bulk.msgpack_payload && !bulk.records.empty()) {
     return invalid("records: set either records or msgpack_payload, not both");
@@ -226,7 +281,16 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     stats_.unrouted.fetch_add(count, std::memory_order_relaxed);
   }
   std::vector<ModuleShare> shares(router_.size());
-  const std::string key = IdKey(bulk.device_id);
+  const std::string key = bulk.device_id > 0 ? IdKey(bulk.device_id) : "";
+  KeyInput key_input;
+  if (bulk.device_id > 0) key_input.device_id = bulk.device_id;
+  key_input.label = bulk.label;
+  key_input.source = bulk.source;
+  if (bulk.device_id > 0 && KeysByHome(router_, targets)) {
+    const auto devices = registry_.Snapshot();
+    auto it = devices->find(bulk.device_id);
+    if (it != devices->end()) key_input.home_id = it->second.home_id;
+  }
   for (size_t i = 0; i < count; ++i) {
     const std::string& record = from_msgpack ? decoded[i] : *bulk.records[i];
     const std::string field = absl::StrCat("records[", i, "]");
@@ -240,9 +304,10 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     RecordData data =
         from_msgpack ? std::make_shared<const std::string>(std::move(decoded[i]))
                      : std::make_shared<const std::string>(record);
-    if (size_t over = Fan(router_, targets, data, key, max_record_bytes_, shares)) {
-      return Refuse(IngestReason::kTooLarge, index, field,
-                    TooLarge(over, max_record_bytes_));
+    FanError fan = Fan(router_, targets, data, key, key_input,
+                       max_record_bytes_, shares);
+    if (fan.reason != IngestReason::kAccepted) {
+      return Refuse(fan.reason, index, field, fan.message);
     }
   }
   if (!targets.empty() && count > 0) {

@@ -7,6 +7,7 @@
 #include "gateway/api/config_reader.h"
 #include "gateway/common/status_macros.h"
 #include "gateway/core/config.h"
+#include "gateway/core/partition_key.h"
 #include "gateway/spool/spool_config.h"
 
 namespace streamgate {
@@ -21,6 +22,39 @@ bool ValidModuleId(const std::string& id) {
     }
   }
   return true;
+}
+
+// partition_key: a template checked against what the module takes (an event
+// has no label, bulk data no event type), so a key that can never expand is
+// refused at start rather than refusing every input.
+absl::Status ParsePartitionKeyField(const YAML::Node& node,
+                                    const ConfigReader& r, ModuleConfig& m) {
+  auto fail = [&](absl::string_view msg) {
+    absl::Status s = FieldError(node["partition_key"], "partition_key", msg);
+    return absl::InvalidArgumentError(
+        absl::StrCat("module '", m.id, "': ", s.message()));
+  };
+  auto text = r.String("partition_key");
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("module '", m.id, "': ", text.status().message()));
+  }
+  if (!*text) return absl::OkStatus();
+  if (m.use_uuid) {
+    return fail("give either use_uuid or partition_key (\"${newuuid()}\")");
+  }
+  auto key = ParsePartitionKey(**text);
+  if (!key.ok()) return fail(key.status().message());
+  const bool events = m.all_events || !m.subscribe_events.empty();
+  if (key->Uses(TemplateVar::kEventType) && m.bulk_data_label) {
+    return fail(
+        "${event_type} cannot key bulk data (the module has bulk_data_label)");
+  }
+  if (key->Uses(TemplateVar::kLabel) && events) {
+    return fail("${label} cannot key events (the module has subscribe_events)");
+  }
+  m.partition_key = *std::move(key);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -53,7 +87,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
   };
   absl::Status keys = r.CheckKnownKeys(
       {"id", "description", "subscribe_events", "bulk_data_label", "use_uuid",
-       "sink", "queue", "spool"});
+       "partition_key", "sink", "queue", "spool"});
   if (!keys.ok()) return wrap(keys);
 
   auto desc = r.String("description");
@@ -102,6 +136,7 @@ absl::Status ParseModule(const YAML::Node& node, size_t index,
   auto uuid = r.Bool("use_uuid");
   if (!uuid.ok()) return wrap(uuid.status());
   m.use_uuid = uuid->value_or(false);
+  RETURN_IF_ERROR(ParsePartitionKeyField(node, r, m));
 
   const YAML::Node sink = node["sink"];
   if (!sink.IsDefined() || sink.IsNull()) {

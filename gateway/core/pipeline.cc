@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
     Module& m = **module;
     routed.push_back(RoutedModule{mc.id, mc.use_uuid, &m.queue(),
                                   &m.counters(), &m.logger()});
+    routed.back().partition_key = mc.partition_key;
     p->modules_.push_back(*std::move(module));
   }
   p->router_ = std::make_unique<Router>(config.modules, std::move(routed));

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/api/record.h"
+#include "gateway/common/template.h"
 #include "gateway/common/log_limiter.h"
 #include "gateway/core/config.h"
 #include "gateway/core/module_counters.h"
@@ -35,6 +36,7 @@ struct RoutedModule {
   ModuleQueue* queue = nullptr;
   ModuleCounters* counters = nullptr;
   spdlog::logger* logger = nullptr;  // null: the default logger
+  absl::optional<Template> partition_key;  // unset: use_uuid or spec 3
 };
 
 // One module's share of an input: records and their byte total.

@@ -33,12 +33,14 @@ class FakeIngest : public Ingest {
     absl::optional<int64_t> origin_device_id;
     bool has_timestamp = false;
     std::string caller_key_id;
+    std::string source_topic;  // InputSource::topic(), when given
   };
   struct Bulk {
     int64_t device_id = 0;
     std::string label;
     absl::optional<std::string> msgpack_payload;
     std::vector<std::string> records;
+    std::string source_topic;  // InputSource::topic(), when given
   };
   // What the responder sees of a call, to decide its status.
   struct Call {
@@ -79,6 +81,7 @@ class FakeIngest : public Ingest {
       e.origin_device_id = in.origin_device_id;
       e.has_timestamp = in.timestamp.has_value();
       e.caller_key_id = std::string(caller.key_id);
+      if (in.source != nullptr) e.source_topic = std::string(in.source->topic());
       copies.push_back(std::move(e));
     }
     absl::MutexLock lock(&mu_);
@@ -101,6 +104,7 @@ class FakeIngest : public Ingest {
     b.label = std::string(in.label);
     if (in.msgpack_payload) b.msgpack_payload = std::string(*in.msgpack_payload);
     for (const std::string* r : in.records) b.records.push_back(*r);
+    if (in.source != nullptr) b.source_topic = std::string(in.source->topic());
     absl::MutexLock lock(&mu_);
     ++calls_;
     if (responder_) {

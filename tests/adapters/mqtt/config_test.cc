@@ -121,7 +121,7 @@ TEST(MqttConfigTest, UnknownFieldWithLine) {
             "client_id, username, password, password_file, protocol, qos, "
             "keepalive_s, clean_session, session_expiry_s, shared_group, "
             "default_home_id, tls, reconnect_min_ms, reconnect_max_ms, "
-            "connect_timeout_ms, max_packet_bytes)");
+            "connect_timeout_ms, max_packet_bytes, mode_topics, mappings)");
 }
 
 TEST(MqttConfigTest, HostRequired) {
