@@ -35,6 +35,21 @@ MqttCounters::Counter& EventCounter(MqttCounters& counters,
   return counters.failed_other;  // out of memory, internal errors
 }
 
+// An answer that settles nothing: a module's spool could not store the
+// input (Ingest's "other codes"). Full queues never get here (Backpressure
+// waits them out).
+bool IsStoreFailure(const IngestResult& result) {
+  if (result.ok()) return false;
+  switch (result.reason) {
+    case IngestReason::kInvalid:
+    case IngestReason::kUnknownDevice:
+    case IngestReason::kTooLarge:
+      return false;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 MessageDispatcher::MessageDispatcher(const MqttConfig& config, Ingest& ingest,
@@ -49,57 +64,144 @@ MessageDispatcher::MessageDispatcher(const MqttConfig& config, Ingest& ingest,
 
 bool MessageDispatcher::Dispatch(absl::string_view topic,
                                  absl::string_view payload) {
-  auto parsed = ParseDeviceTopic(topic);
-  if (!parsed.ok()) {
-    Reject(counters_.rejected_bad_topic, 0, topic, parsed.status().message(),
-           payload);
-    return true;
-  }
-  if (parsed->kind == DeviceTopic::Kind::kEvent) {
-    return HandleEvent(topic, parsed->device_id, payload);
-  }
-  return HandleBulk(topic, parsed->device_id, parsed->label, payload);
+  const InboundMessage message{topic, payload};
+  return DispatchBatch(absl::MakeConstSpan(&message, 1)).settled == 1;
 }
 
-bool MessageDispatcher::HandleEvent(absl::string_view topic, int64_t device_id,
-                                    absl::string_view payload) {
-  // The payload is checked before Ingest consults the registry, so a bad
-  // payload from an unknown device counts as the bad payload.
-  EventRejection why = EventRejection::kNone;
-  absl::StatusOr<EventPayload> parsed = event_parser_.Parse(payload, &why);
-  if (!parsed.ok()) {
-    Reject(EventCounter(counters_, why), device_id, topic,
-           parsed.status().message(), payload);
-    return true;
+BatchResult MessageDispatcher::DispatchBatch(
+    absl::Span<const InboundMessage> batch) {
+  pending_.clear();
+  arena_.clear();
+  BatchResult::Stop stop = BatchResult::Stop::kNone;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const InboundMessage& m = batch[i];
+    auto parsed = ParseDeviceTopic(m.topic);
+    if (!parsed.ok()) {
+      Reject(counters_.rejected_bad_topic, 0, m.topic,
+             parsed.status().message(), m.payload);
+      continue;
+    }
+    if (parsed->kind == DeviceTopic::Kind::kBulk) {
+      // Bulk data keeps its place in the order: the events before it first.
+      if (auto given_up = FlushEvents(batch)) return *given_up;
+      if (!PublishBulk(m, parsed->device_id, parsed->label, &stop)) {
+        return BatchResult{i, stop};
+      }
+      continue;
+    }
+    // The payload is checked before Ingest consults the registry, so a bad
+    // payload from an unknown device counts as the bad payload.
+    EventRejection why = EventRejection::kNone;
+    absl::StatusOr<EventPayload> event = event_parser_.Parse(m.payload, &why);
+    if (!event.ok()) {
+      Reject(EventCounter(counters_, why), parsed->device_id, m.topic,
+             event.status().message(), m.payload);
+      continue;
+    }
+    PendingEvent p;
+    p.index = i;
+    p.device_id = parsed->device_id;
+    p.type_at = arena_.size();
+    p.type_size = event->event_type.size();
+    arena_.append(event->event_type.data(), event->event_type.size());
+    p.data_at = arena_.size();
+    p.data_size = event->data_json.size();
+    arena_.append(event->data_json.data(), event->data_json.size());
+    pending_.push_back(p);
   }
-  EventInput event;
-  event.event_type = parsed->event_type;
-  event.data_json = parsed->data_json;
-  event.origin_device_id = device_id;
-  event.home_id = 0;  // from the registry, else default_home_id
-  event.default_home_id = config_.default_home_id;
+  if (auto given_up = FlushEvents(batch)) return *given_up;
+  return BatchResult{batch.size(), BatchResult::Stop::kNone};
+}
+
+absl::optional<BatchResult> MessageDispatcher::FlushEvents(
+    absl::Span<const InboundMessage> batch) {
+  if (pending_.empty()) return absl::nullopt;
+  inputs_.clear();
+  const absl::string_view arena = arena_;
+  for (const PendingEvent& p : pending_) {
+    EventInput event;
+    event.event_type = arena.substr(p.type_at, p.type_size);
+    event.data_json = arena.substr(p.data_at, p.data_size);
+    event.origin_device_id = p.device_id;
+    event.home_id = 0;  // from the registry, else default_home_id
+    event.default_home_id = config_.default_home_id;
+    inputs_.push_back(event);
+  }
+  const size_t first = pending_.front().index;
+  absl::optional<BatchResult> given_up;
+  const absl::optional<IngestResult> result = backpressure_.Publish(
+      [&] { return ingest_.PublishEvents(inputs_, Caller{}); });
+  if (!result) {
+    given_up = BatchResult{first, BatchResult::Stop::kStopping};
+  } else if (result->ok()) {
+    counters_.events_accepted.fetch_add(inputs_.size(),
+                                        std::memory_order_relaxed);
+  } else if (IsStoreFailure(*result)) {
+    counters_.commit_refused.fetch_add(1, std::memory_order_relaxed);
+    given_up = BatchResult{first, BatchResult::Stop::kStoreFailed};
+  } else if (inputs_.size() == 1) {
+    const PendingEvent& p = pending_.front();
+    const InboundMessage& m = batch[p.index];
+    Settle(*result, counters_.events_accepted,
+           counters_.rejected_event_by_ingest, p.device_id, m.topic, m.payload);
+  } else {
+    // One bad event refused them all: find it (them) one at a time.
+    for (size_t k = 0; k < pending_.size(); ++k) {
+      BatchResult::Stop stop = BatchResult::Stop::kNone;
+      const PendingEvent& p = pending_[k];
+      if (!PublishOneEvent(batch[p.index], inputs_[k], p.device_id, &stop)) {
+        given_up = BatchResult{p.index, stop};
+        break;
+      }
+    }
+  }
+  pending_.clear();
+  arena_.clear();
+  return given_up;
+}
+
+bool MessageDispatcher::PublishOneEvent(const InboundMessage& message,
+                                        const EventInput& event,
+                                        int64_t device_id,
+                                        BatchResult::Stop* stop) {
   const absl::optional<IngestResult> result = backpressure_.Publish([&] {
     return ingest_.PublishEvents(absl::MakeConstSpan(&event, 1), Caller{});
   });
-  if (!result) return false;
+  if (!result) {
+    *stop = BatchResult::Stop::kStopping;
+    return false;
+  }
+  if (IsStoreFailure(*result)) {
+    counters_.commit_refused.fetch_add(1, std::memory_order_relaxed);
+    *stop = BatchResult::Stop::kStoreFailed;
+    return false;
+  }
   Settle(*result, counters_.events_accepted, counters_.rejected_event_by_ingest,
-         device_id, topic, payload);
+         device_id, message.topic, message.payload);
   return true;
 }
 
-bool MessageDispatcher::HandleBulk(absl::string_view topic, int64_t device_id,
-                                   absl::string_view label,
-                                   absl::string_view payload) {
+bool MessageDispatcher::PublishBulk(const InboundMessage& message,
+                                    int64_t device_id, absl::string_view label,
+                                    BatchResult::Stop* stop) {
   BulkInput bulk;
   bulk.device_id = device_id;
   bulk.label = label;
-  bulk.msgpack_payload = payload;
+  bulk.msgpack_payload = message.payload;
   bulk.require_known_device = !config_.default_home_id.has_value();
   const absl::optional<IngestResult> result = backpressure_.Publish(
       [&] { return ingest_.PublishBulk(bulk, Caller{}); });
-  if (!result) return false;
+  if (!result) {
+    *stop = BatchResult::Stop::kStopping;
+    return false;
+  }
+  if (IsStoreFailure(*result)) {
+    counters_.commit_refused.fetch_add(1, std::memory_order_relaxed);
+    *stop = BatchResult::Stop::kStoreFailed;
+    return false;
+  }
   Settle(*result, counters_.bulk_accepted, counters_.rejected_bulk_by_ingest,
-         device_id, topic, payload);
+         device_id, message.topic, message.payload);
   return true;
 }
 
@@ -121,8 +223,8 @@ void MessageDispatcher::Settle(const IngestResult& result,
     case IngestReason::kTooLarge:
       Reject(refused, device_id, topic, result.message(), payload);
       return;
-    case IngestReason::kAccepted:  // not OK, yet no reason: count as other
-    case IngestReason::kFull:      // Backpressure waits these out
+    case IngestReason::kAccepted:  // store failures never get here
+    case IngestReason::kFull:
     case IngestReason::kUnavailable:
     case IngestReason::kStoreFailed:
       break;

@@ -34,10 +34,14 @@ struct MqttCounters {
   // Messages left unacknowledged at shutdown; the broker redelivers them to
   // the next session under the same client id (QoS >= 1).
   Counter abandoned_at_shutdown{0};
+  // Ingest calls whose spool commit failed: their messages stay
+  // unacknowledged and the session reconnects for the broker to redeliver.
+  Counter commit_refused{0};
 
   Counter connects{0};    // CONNACKs with success
   Counter subscribed{0};  // connections whose SUBACKs all granted
   Counter disconnects{0};
+  Counter batches{0};  // socket reads that completed at least one PUBLISH
 
   // Writes every counter as a streamgate_mqtt_* metric, with the socket's
   // read(2) count and the connection state (which live in the session).

@@ -28,13 +28,12 @@ using streamgate::mqtt::PacketReader;
 using streamgate::mqtt::PacketType;
 
 bool Inside(absl::string_view view, absl::string_view whole) {
-  if (view.empty())
-    return true;
+  if (view.empty()) return true;
   return view.data() >= whole.data() &&
          view.data() + view.size() <= whole.data() + whole.size();
 }
 
-bool SameFields(const Packet &a, const Packet &b) {
+bool SameFields(const Packet& a, const Packet& b) {
   return a.type == b.type && a.size == b.size && a.topic == b.topic &&
          a.payload == b.payload && a.qos == b.qos && a.dup == b.dup &&
          a.retain == b.retain && a.packet_id == b.packet_id &&
@@ -45,23 +44,20 @@ bool SameFields(const Packet &a, const Packet &b) {
          a.granted == b.granted && a.reason_string == b.reason_string;
 }
 
-} // namespace
+}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 1)
-    return 0;
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
   const int protocol = (data[0] & 1) ? streamgate::mqtt::kProtocol5
                                      : streamgate::mqtt::kProtocol311;
   const uint32_t max_bytes = 16u << (((data[0] >> 1) & 7) * 2);
   const PacketReader reader(protocol, max_bytes);
-  absl::string_view rest(reinterpret_cast<const char *>(data) + 1, size - 1);
+  absl::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   while (!rest.empty()) {
     Packet packet;
     auto n = reader.Next(rest, &packet);
-    if (!n.ok())
-      break;
-    if (*n == 0)
-      break;
+    if (!n.ok()) break;
+    if (*n == 0) break;
     FUZZ_CHECK(*n >= 2 && *n <= rest.size(), "packet inside the buffer");
     FUZZ_CHECK(*n <= max_bytes, "packet within the maximum");
     FUZZ_CHECK(packet.size == *n, "size field matches");

@@ -48,7 +48,7 @@ constexpr uint8_t kReasonReceiveMaximumExceeded = 0x93;
 // One packet from the broker. Only the fields of its type are set.
 struct Packet {
   PacketType type = PacketType::kPingresp;
-  uint32_t size = 0; // whole packet: fixed header + remaining length
+  uint32_t size = 0;  // whole packet: fixed header + remaining length
 
   // PUBLISH
   absl::string_view topic;
@@ -80,13 +80,13 @@ struct ConnectOptions {
   std::string client_id;
   bool clean_start = false;
   uint16_t keepalive_s = 60;
-  std::string username; // empty: none
-  std::string password; // empty: none
+  std::string username;  // empty: none
+  std::string password;  // empty: none
   // MQTT 5 properties (not sent at 3.1.1).
   absl::optional<uint32_t> session_expiry_s;
   absl::optional<uint16_t> receive_maximum;
   absl::optional<uint32_t> maximum_packet_size;
 };
 
-} // namespace mqtt
-} // namespace streamgate
+}  // namespace mqtt
+}  // namespace streamgate

@@ -19,7 +19,7 @@ namespace streamgate {
 namespace mqtt {
 
 class PacketReader {
-public:
+ public:
   // `protocol` is kProtocol311 or kProtocol5; `max_packet_bytes` bounds a
   // whole packet (MQTT 5's Maximum Packet Size).
   PacketReader(int protocol, uint32_t max_packet_bytes)
@@ -30,19 +30,19 @@ public:
   // OUT_OF_RANGE for a packet over the maximum, INVALID_ARGUMENT for a
   // malformed packet or one a broker must not send to a client. After an
   // error the stream cannot be resynchronized: close the connection.
-  absl::StatusOr<size_t> Next(absl::string_view buffer, Packet *packet) const;
+  absl::StatusOr<size_t> Next(absl::string_view buffer, Packet* packet) const;
 
   // How many bytes the packet at the start of `buffer` takes, once its
   // fixed header is complete (0 before); for sizing the read buffer.
   static size_t FramedSize(absl::string_view buffer);
 
-private:
+ private:
   absl::Status DecodeBody(uint8_t first, absl::string_view body,
-                          Packet *packet) const;
+                          Packet* packet) const;
 
   const int protocol_;
   const uint32_t max_packet_bytes_;
 };
 
-} // namespace mqtt
-} // namespace streamgate
+}  // namespace mqtt
+}  // namespace streamgate

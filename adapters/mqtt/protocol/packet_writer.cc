@@ -9,52 +9,48 @@ constexpr uint8_t kPropSessionExpiry = 0x11;
 constexpr uint8_t kPropReceiveMaximum = 0x21;
 constexpr uint8_t kPropMaximumPacketSize = 0x27;
 
-void AppendU16(uint16_t v, std::string &out) {
+void AppendU16(uint16_t v, std::string& out) {
   out.push_back(static_cast<char>(v >> 8));
   out.push_back(static_cast<char>(v & 0xff));
 }
 
-void AppendU32(uint32_t v, std::string &out) {
+void AppendU32(uint32_t v, std::string& out) {
   AppendU16(static_cast<uint16_t>(v >> 16), out);
   AppendU16(static_cast<uint16_t>(v & 0xffff), out);
 }
 
-void AppendString(absl::string_view s, std::string &out) {
+void AppendString(absl::string_view s, std::string& out) {
   AppendU16(static_cast<uint16_t>(s.size()), out);
   out.append(s.data(), s.size());
 }
 
 // Fixed header (type, flags, remaining length) then `body`.
 void Frame(PacketType type, uint8_t flags, absl::string_view body,
-           std::string &out) {
+           std::string& out) {
   out.push_back(static_cast<char>((static_cast<uint8_t>(type) << 4) | flags));
   PacketWriter::AppendVarint(static_cast<uint32_t>(body.size()), out);
   out.append(body.data(), body.size());
 }
 
-} // namespace
+}  // namespace
 
-void PacketWriter::AppendVarint(uint32_t value, std::string &out) {
+void PacketWriter::AppendVarint(uint32_t value, std::string& out) {
   do {
     uint8_t byte = value & 0x7f;
     value >>= 7;
-    if (value > 0)
-      byte |= 0x80;
+    if (value > 0) byte |= 0x80;
     out.push_back(static_cast<char>(byte));
   } while (value > 0);
 }
 
-void PacketWriter::Connect(const ConnectOptions &o, std::string &out) {
+void PacketWriter::Connect(const ConnectOptions& o, std::string& out) {
   std::string body;
   AppendString("MQTT", body);
   body.push_back(static_cast<char>(o.protocol));
   uint8_t flags = 0;
-  if (o.clean_start)
-    flags |= 0x02;
-  if (!o.username.empty())
-    flags |= 0x80;
-  if (!o.password.empty())
-    flags |= 0x40;
+  if (o.clean_start) flags |= 0x02;
+  if (!o.username.empty()) flags |= 0x80;
+  if (!o.password.empty()) flags |= 0x40;
   body.push_back(static_cast<char>(flags));
   AppendU16(o.keepalive_s, body);
   if (o.protocol == kProtocol5) {
@@ -75,21 +71,18 @@ void PacketWriter::Connect(const ConnectOptions &o, std::string &out) {
     body += props;
   }
   AppendString(o.client_id, body);
-  if (!o.username.empty())
-    AppendString(o.username, body);
-  if (!o.password.empty())
-    AppendString(o.password, body);
+  if (!o.username.empty()) AppendString(o.username, body);
+  if (!o.password.empty()) AppendString(o.password, body);
   Frame(PacketType::kConnect, 0, body, out);
 }
 
 void PacketWriter::Subscribe(int protocol, uint16_t packet_id,
-                             const std::vector<std::string> &filters,
-                             uint8_t qos, std::string &out) {
+                             const std::vector<std::string>& filters,
+                             uint8_t qos, std::string& out) {
   std::string body;
   AppendU16(packet_id, body);
-  if (protocol == kProtocol5)
-    body.push_back(0); // no properties
-  for (const std::string &filter : filters) {
+  if (protocol == kProtocol5) body.push_back(0);  // no properties
+  for (const std::string& filter : filters) {
     AppendString(filter, body);
     body.push_back(static_cast<char>(qos));
   }
@@ -97,19 +90,19 @@ void PacketWriter::Subscribe(int protocol, uint16_t packet_id,
   Frame(PacketType::kSubscribe, 0x02, body, out);
 }
 
-void PacketWriter::Ack(PacketType type, uint16_t packet_id, std::string &out) {
+void PacketWriter::Ack(PacketType type, uint16_t packet_id, std::string& out) {
   // PUBREL would need flags 0010; the session never sends it.
   out.push_back(static_cast<char>(static_cast<uint8_t>(type) << 4));
   out.push_back(2);
   AppendU16(packet_id, out);
 }
 
-void PacketWriter::Pingreq(std::string &out) {
+void PacketWriter::Pingreq(std::string& out) {
   out.push_back(static_cast<char>(0xc0));
   out.push_back(0);
 }
 
-void PacketWriter::Disconnect(int protocol, uint8_t reason, std::string &out) {
+void PacketWriter::Disconnect(int protocol, uint8_t reason, std::string& out) {
   out.push_back(static_cast<char>(0xe0));
   if (protocol == kProtocol5 && reason != kReasonSuccess) {
     out.push_back(1);
@@ -119,5 +112,5 @@ void PacketWriter::Disconnect(int protocol, uint8_t reason, std::string &out) {
   }
 }
 
-} // namespace mqtt
-} // namespace streamgate
+}  // namespace mqtt
+}  // namespace streamgate

@@ -17,13 +17,12 @@ using ::testing::HasSubstr;
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
-  for (int b : bytes)
-    out.push_back(static_cast<char>(b));
+  for (int b : bytes) out.push_back(static_cast<char>(b));
   return out;
 }
 
 // A QoS 1 PUBLISH (3.1.1) of `payload` on topic "t/1" with id `id`.
-std::string Publish311(uint16_t id, const std::string &payload) {
+std::string Publish311(uint16_t id, const std::string& payload) {
   std::string out = Bytes({0x32, static_cast<int>(7 + payload.size()), 0, 3,
                            't', '/', '1', id >> 8, id & 0xff});
   return out + payload;
@@ -34,15 +33,14 @@ TEST(PacketReaderTest, ManyPacketsAndAPartialOneInOneBuffer) {
   std::string buffer = Publish311(1, "a") + Publish311(2, "bc") +
                        Bytes({0x30, 6, 0, 3, 'x', '/', 'y', 'z'}) +
                        Bytes({0xd0, 0}) + Publish311(3, "def");
-  buffer.pop_back(); // the last packet is incomplete
+  buffer.pop_back();  // the last packet is incomplete
   std::vector<Packet> packets;
   absl::string_view rest = buffer;
   while (true) {
     Packet p;
     auto n = reader.Next(rest, &p);
     ASSERT_TRUE(n.ok()) << n.status();
-    if (*n == 0)
-      break;
+    if (*n == 0) break;
     packets.push_back(p);
     rest.remove_prefix(*n);
   }
@@ -142,9 +140,9 @@ TEST(PacketReaderTest, MalformedPackets) {
   const PacketReader v311(kProtocol311, 1 << 20);
   const PacketReader v5(kProtocol5, 1 << 20);
   const struct {
-    const PacketReader *reader;
+    const PacketReader* reader;
     std::string bytes;
-    const char *why;
+    const char* why;
   } cases[] = {
       {&v311, Bytes({0x30, 0xff, 0xff, 0xff, 0xff, 0x01}), "remaining length"},
       {&v311, Bytes({0x36, 5, 0, 1, 't', 0, 1}), "QoS 3"},
@@ -165,7 +163,7 @@ TEST(PacketReaderTest, MalformedPackets) {
       {&v5, Bytes({0x30, 6, 0, 1, 't', 2, 0x02, 0}), "truncated property"},
       {&v5, Bytes({0x20, 6, 0, 0, 3, 0x21, 0, 0}), "receive maximum 0"},
   };
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     Packet p;
     auto n = c.reader->Next(c.bytes, &p);
     ASSERT_FALSE(n.ok()) << c.why;
@@ -174,6 +172,6 @@ TEST(PacketReaderTest, MalformedPackets) {
   }
 }
 
-} // namespace
-} // namespace mqtt
-} // namespace streamgate
+}  // namespace
+}  // namespace mqtt
+}  // namespace streamgate

@@ -12,8 +12,7 @@ namespace {
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
-  for (int b : bytes)
-    out.push_back(static_cast<char>(b));
+  for (int b : bytes) out.push_back(static_cast<char>(b));
   return out;
 }
 
@@ -25,7 +24,7 @@ TEST(PacketWriterTest, Connect311WithCredentials) {
   o.keepalive_s = 60;
   o.username = "u";
   o.password = "p";
-  o.session_expiry_s = 99; // MQTT 5 only: not sent
+  o.session_expiry_s = 99;  // MQTT 5 only: not sent
   std::string out;
   PacketWriter::Connect(o, out);
   EXPECT_EQ(out, Bytes({0x10, 20, 0, 4,   'M', 'Q', 'T', 'T', 4, 0xc0, 0,
@@ -80,13 +79,13 @@ TEST(PacketWriterTest, VarintBoundaries) {
                {16383, Bytes({0xff, 0x7f})},
                {16384, Bytes({0x80, 0x80, 0x01})},
                {268435455, Bytes({0xff, 0xff, 0xff, 0x7f})}};
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     std::string out;
     PacketWriter::AppendVarint(c.value, out);
     EXPECT_EQ(out, c.bytes) << c.value;
   }
 }
 
-} // namespace
-} // namespace mqtt
-} // namespace streamgate
+}  // namespace
+}  // namespace mqtt
+}  // namespace streamgate
