@@ -12,7 +12,7 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
     return static_cast<double>(v.load(std::memory_order_relaxed));
   };
   out.Counter("streamgate_mqtt_messages_received_total",
-              "MQTT PUBLISH messages handed to the adapter.", {},
+              "MQTT PUBLISH messages the adapter handled.", {},
               load(received));
   const char* kAcceptedHelp = "MQTT messages ingest accepted, by kind.";
   out.Counter("streamgate_mqtt_messages_accepted_total", kAcceptedHelp,

@@ -14,7 +14,7 @@ class MetricsWriter;  // gateway/api/metrics_writer.h
 struct MqttCounters {
   using Counter = std::atomic<uint64_t>;
 
-  Counter received{0};         // every PUBLISH handed to the adapter
+  Counter received{0};         // every PUBLISH handled (its batch returned)
   Counter events_accepted{0};  // events Ingest accepted
   Counter bulk_accepted{0};    // bulk payloads Ingest accepted
 

@@ -427,7 +427,6 @@ absl::Status MqttSession::HandlePacket(const Packet& packet) {
         deliveries_.push_back({2, packet.packet_id, false});
         return absl::OkStatus();
       }
-      counters_.received.fetch_add(1, std::memory_order_relaxed);
       batch_.push_back({packet.topic, packet.payload});
       deliveries_.push_back({packet.qos, packet.packet_id, true});
       return absl::OkStatus();
@@ -504,6 +503,8 @@ absl::Status MqttSession::DispatchBatch(BrokerConnection& conn) {
     } else {
       result = handler_(batch_);
     }
+    // Counted once handled, so a count someone waited for is settled.
+    counters_.received.fetch_add(batch_.size(), std::memory_order_relaxed);
   }
   // Acknowledge, in arrival order, up to the first unsettled message.
   size_t handed = 0;

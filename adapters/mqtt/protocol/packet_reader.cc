@@ -239,10 +239,11 @@ absl::Status PacketReader::DecodeBody(uint8_t first, absl::string_view body,
       if (!in.ok()) return Malformed("short PUBLISH");
       if (v5) RETURN_IF_ERROR(ReadProperties(in, packet->type, packet));
       // Wildcards are for filters, never in a topic name.
-      if (packet->topic.empty() ||
-          packet->topic.find_first_of(absl::string_view("+#\0", 3)) !=
-              absl::string_view::npos) {
-        return Malformed("PUBLISH topic");
+      if (packet->topic.empty()) return Malformed("PUBLISH topic");
+      for (const char c : packet->topic) {
+        if (c == '+' || c == '#' || c == '\0') {
+          return Malformed("PUBLISH topic");
+        }
       }
       packet->payload = in.Rest();
       return absl::OkStatus();
