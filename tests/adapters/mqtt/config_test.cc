@@ -259,5 +259,24 @@ TEST(MqttConfigTest, ReconnectBounds) {
               HasSubstr("mqtt.reconnect_max_ms (line 5)"));
 }
 
+// Start-up waits forever unless start_timeout_ms is set; receive_maximum
+// is MQTT 5's 1..65535 with the protocol's default.
+TEST(MqttConfigTest, StartTimeoutAndReceiveMaximum) {
+  auto d = Parse(kMinimal);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->start_timeout_ms.has_value());
+  EXPECT_EQ(d->receive_maximum, 65535);
+  auto c = Parse(std::string(kMinimal) +
+                 "  start_timeout_ms: 5000\n  receive_maximum: 10\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->start_timeout_ms, 5000);
+  EXPECT_EQ(c->receive_maximum, 10);
+  EXPECT_EQ(Error(std::string(kMinimal) + "  receive_maximum: 0\n"),
+            "mqtt.receive_maximum (line 4): must be between 1 and 65535, "
+            "got 0");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  start_timeout_ms: 0\n"),
+              HasSubstr("mqtt.start_timeout_ms (line 4)"));
+}
+
 }  // namespace
 }  // namespace streamgate
