@@ -254,6 +254,17 @@ absl::StatusOr<size_t> BrokerConnection::Read(char* dst, size_t capacity) {
   return total;
 }
 
+bool BrokerConnection::WaitForClose(absl::Time deadline) {
+  char sink[4096];
+  while (true) {
+    auto ready = WaitReadable(-1, deadline - absl::Now());
+    if (!ready.ok()) return true;
+    if (*ready != Ready::kReadable) return false;  // deadline
+    auto n = Read(sink, sizeof(sink));
+    if (!n.ok()) return true;  // closed (or broken)
+  }
+}
+
 absl::Status BrokerConnection::Write(absl::string_view data,
                                      absl::Time deadline) {
   while (!data.empty()) {

@@ -50,6 +50,10 @@ class BrokerConnection {
   // nothing is. UNAVAILABLE when the broker closed the connection.
   absl::StatusOr<size_t> Read(char* dst, size_t capacity);
 
+  // Reads and drops whatever comes until the broker closes the connection
+  // or `deadline` passes; true when it closed.
+  bool WaitForClose(absl::Time deadline);
+
   // Writes all of `data`, waiting for room until `deadline`.
   absl::Status Write(absl::string_view data, absl::Time deadline);
 

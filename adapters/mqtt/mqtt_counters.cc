@@ -12,8 +12,7 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
     return static_cast<double>(v.load(std::memory_order_relaxed));
   };
   out.Counter("streamgate_mqtt_messages_received_total",
-              "MQTT PUBLISH messages the adapter handled.", {},
-              load(received));
+              "MQTT PUBLISH messages the adapter handled.", {}, load(received));
   const char* kAcceptedHelp = "MQTT messages ingest accepted, by kind.";
   out.Counter("streamgate_mqtt_messages_accepted_total", kAcceptedHelp,
               {{"kind", "event"}}, load(events_accepted));
@@ -49,6 +48,9 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
               "Socket reads that completed PUBLISHes, each handled as one "
               "ingest batch.",
               {}, load(batches));
+  out.Counter("streamgate_mqtt_pings_total",
+              "PINGREQs sent to keep an idle MQTT connection alive.", {},
+              load(pings));
   out.Counter("streamgate_mqtt_connects_total",
               "Successful MQTT connections (CONNACK accepted).", {},
               load(connects));

@@ -42,6 +42,7 @@ struct MqttCounters {
   Counter subscribed{0};  // connections whose SUBACKs all granted
   Counter disconnects{0};
   Counter batches{0};  // socket reads that completed at least one PUBLISH
+  Counter pings{0};    // PINGREQs sent (an idle connection's keepalive)
 
   // Writes every counter as a streamgate_mqtt_* metric, with the socket's
   // read(2) count and the connection state (which live in the session).

@@ -214,7 +214,13 @@ absl::Status MqttSession::Send(BrokerConnection& conn,
 void MqttSession::SayGoodbye(BrokerConnection& conn, uint8_t reason) {
   std::string bye;
   PacketWriter::Disconnect(protocol_, reason, bye);
-  (void)conn.Write(bye, absl::Now() + absl::Seconds(1));
+  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  if (!conn.Write(bye, deadline).ok()) return;
+  // The broker closes the connection once it has read our DISCONNECT, and
+  // so every PUBACK before it. A next connection with this client id made
+  // earlier could take the session over before those PUBACKs are read,
+  // and the broker would send those messages again.
+  conn.WaitForClose(deadline);
 }
 
 absl::Status MqttSession::RunConnection() {
@@ -257,6 +263,7 @@ absl::Status MqttSession::RunConnection() {
       if (!result.ok()) break;
       ping_outstanding_ = true;
       ping_sent_ = now;
+      counters_.pings.fetch_add(1, std::memory_order_relaxed);
     }
     absl::Duration wait = ping_outstanding_ ? ping_sent_ + keepalive_ - now
                                             : last_send_ + keepalive_ / 2 - now;
