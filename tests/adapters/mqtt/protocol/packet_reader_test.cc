@@ -110,14 +110,18 @@ TEST(PacketReaderTest, Connack311Refusal) {
 TEST(PacketReaderTest, SubackPubrelAndDisconnect) {
   const PacketReader reader(kProtocol5, 1024);
   Packet p;
-  ASSERT_TRUE(reader.Next(Bytes({0x90, 5, 0, 7, 0, 1, 0x87}), &p).ok());
+  // The packet's views point into these buffers: they must outlive them.
+  const std::string suback = Bytes({0x90, 5, 0, 7, 0, 1, 0x87});
+  ASSERT_TRUE(reader.Next(suback, &p).ok());
   EXPECT_EQ(p.type, PacketType::kSuback);
   EXPECT_EQ(p.packet_id, 7);
   EXPECT_EQ(p.granted, Bytes({1, 0x87}));
-  ASSERT_TRUE(reader.Next(Bytes({0x62, 2, 0, 4}), &p).ok());
+  const std::string pubrel = Bytes({0x62, 2, 0, 4});
+  ASSERT_TRUE(reader.Next(pubrel, &p).ok());
   EXPECT_EQ(p.type, PacketType::kPubrel);
   EXPECT_EQ(p.packet_id, 4);
-  ASSERT_TRUE(reader.Next(Bytes({0xe0, 6, 0x8b, 4, 0x1f, 0, 1, 'x'}), &p).ok());
+  const std::string disconnect = Bytes({0xe0, 6, 0x8b, 4, 0x1f, 0, 1, 'x'});
+  ASSERT_TRUE(reader.Next(disconnect, &p).ok());
   EXPECT_EQ(p.type, PacketType::kDisconnect);
   EXPECT_EQ(p.reason_code, 0x8b);
   EXPECT_EQ(p.reason_string, "x");
