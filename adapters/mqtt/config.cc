@@ -130,7 +130,6 @@ absl::Status ParseSession(const ConfigReader& m, MqttConfig& c) {
   }
   ASSIGN_OR_RETURN(auto qos, m.Int("qos", 0, 2));
   c.qos = static_cast<int>(qos.value_or(c.qos));
-  // libmosquitto refuses keepalives below 5 s.
   ASSIGN_OR_RETURN(auto keepalive, m.Int("keepalive_s", 5, 65535));
   c.keepalive_s = static_cast<int>(keepalive.value_or(c.keepalive_s));
   ASSIGN_OR_RETURN(auto expiry, m.Int("session_expiry_s", 1, 0xFFFFFFFFLL));
@@ -147,7 +146,8 @@ absl::Status ParseSession(const ConfigReader& m, MqttConfig& c) {
   return absl::OkStatus();
 }
 
-// reconnect_min_ms/max_ms, connect_timeout_ms, max_packet_bytes.
+// reconnect_min_ms/max_ms, connect_timeout_ms, start_timeout_ms,
+// receive_maximum, max_packet_bytes.
 absl::Status ParseLimits(const ConfigReader& m, MqttConfig& c) {
   ASSIGN_OR_RETURN(auto rmin, m.Int("reconnect_min_ms", 1, 3600000));
   ASSIGN_OR_RETURN(auto rmax, m.Int("reconnect_max_ms", 1, 3600000));
@@ -159,6 +159,10 @@ absl::Status ParseLimits(const ConfigReader& m, MqttConfig& c) {
   }
   RETURN_IF_ERROR(
       m.Read("connect_timeout_ms", c.connect_timeout_ms, 100, 600000));
+  ASSIGN_OR_RETURN(c.start_timeout_ms,
+                   m.Int("start_timeout_ms", 1, 24LL * 3600 * 1000));
+  ASSIGN_OR_RETURN(auto receive_max, m.Int("receive_maximum", 1, 65535));
+  if (receive_max) c.receive_maximum = static_cast<uint16_t>(*receive_max);
   // 268435460 is the largest packet MQTT can frame.
   ASSIGN_OR_RETURN(auto max_packet, m.Int("max_packet_bytes", 1024, 268435460));
   if (max_packet) c.max_packet_bytes = static_cast<uint32_t>(*max_packet);
@@ -175,7 +179,8 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& m) {
          "protocol", "qos", "keepalive_s", "clean_session", "session_expiry_s",
          "shared_group", "default_home_id", "tls", "reconnect_min_ms",
          "reconnect_max_ms", "connect_timeout_ms", "max_packet_bytes",
-         "mode_topics", "mappings"}));
+         "mode_topics", "mappings", "start_timeout_ms",
+         "receive_maximum"}));
     MqttConfig c;
     ASSIGN_OR_RETURN(auto host, m.String("host"));
     if (!host || host->empty()) return MapError(m, "host", "required");

@@ -46,8 +46,14 @@ struct MqttConfig {
   // Reconnect backoff: doubles from min to max, with jitter.
   int64_t reconnect_min_ms = 250;
   int64_t reconnect_max_ms = 30000;
-  // How long Start() waits for CONNACK and SUBACK before failing.
+  // How long one connection attempt may take (TCP, TLS, CONNACK, SUBACK).
   int64_t connect_timeout_ms = 10000;
+  // How long start-up keeps retrying a broker it cannot reach before the
+  // gateway gives up; unset: start without it and retry forever.
+  absl::optional<int64_t> start_timeout_ms;
+  // MQTT 5 Receive Maximum sent in CONNECT: the most unacknowledged QoS 1/2
+  // messages the broker may have in flight to us.
+  uint16_t receive_maximum = 65535;
   // MQTT 5: the Maximum Packet Size sent in CONNECT; the broker must not
   // send us a larger packet (mosquitto drops such a message for this
   // client and logs it). Bounds the memory one message can take. MQTT

@@ -13,8 +13,8 @@ MqttAdapter::MqttAdapter(MqttConfig config, Ingest& ingest,
       backpressure_(config_.broker(), stop_, counters_),
       dispatcher_(config_, ingest, rejects, counters_, backpressure_),
       session_(config_, stop_, counters_,
-               [this](absl::string_view topic, absl::string_view payload) {
-                 return dispatcher_.Dispatch(topic, payload);
+               [this](absl::Span<const InboundMessage> batch) {
+                 return dispatcher_.DispatchBatch(batch);
                }) {}
 
 MqttAdapter::~MqttAdapter() { Shutdown(absl::Now() + absl::Seconds(2)); }

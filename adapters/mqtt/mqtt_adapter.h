@@ -1,10 +1,12 @@
 // MqttAdapter: the gateway as an MQTT client of a broker (spec 1.3, issue 4).
 // It subscribes to /devices/+/event and /devices/+/bulkData/+ (behind
-// $share/{group}/ when shared_group is set) and turns each PUBLISH into one
-// Ingest call. It is the composition of four parts:
-//   MqttSession        the libmosquitto connection, loop thread, reconnects
-//                      and acknowledgements (adapters/mqtt/mqtt_session.h)
-//   MessageDispatcher  topic -> event or bulk Ingest call, rejects
+// $share/{group}/ when shared_group is set) and turns the PUBLISHes of each
+// socket read into one batch of Ingest calls. It is the composition of four
+// parts:
+//   MqttSession        its own MQTT session over a socket: loop thread,
+//                      reconnects, batched acknowledgements
+//                      (adapters/mqtt/mqtt_session.h)
+//   MessageDispatcher  topic -> event or bulk Ingest calls, rejects
 //   Backpressure       waits for room while module queues are full
 //   MqttCounters       counters and their metrics
 //
@@ -12,10 +14,12 @@
 // only after the message was accepted into every matching module's queue
 // (or rejected for good: bad topic, bad payload, unknown device — logged
 // and counted). So a PUBACK means "queued in the gateway", the same promise
-// as a gRPC OK. While a queue is full the message is retried, no PUBACK
-// goes out and the broker holds the rest (backpressure). A stall longer
-// than ~1.5 x keepalive_s makes the broker drop the connection; the message
-// is then delivered again after the reconnect (at-least-once).
+// as a gRPC OK: with a spool at fsync "always" the message is on disk.
+// While a queue is full the batch is retried, no PUBACK goes out and the
+// broker holds the rest (backpressure). A stall longer than ~1.5 x
+// keepalive_s makes the broker drop the connection; the messages are then
+// delivered again after the reconnect (at-least-once). A spool that cannot
+// commit gets the same treatment: no PUBACK, reconnect, redelivery.
 //
 // Shutdown: StopAccepting queues a DISCONNECT and stops ingesting; a message
 // being retried is given up without a PUBACK, so with clean_session false
@@ -64,7 +68,9 @@ class MqttAdapter : public Adapter {
   void Shutdown(absl::Time deadline) override;
 
   const MqttCounters& counters() const { return counters_; }
-  // read(2) calls made on the broker socket so far (see SocketReadBuffer).
+  // Between a CONNACK and the end of that connection.
+  bool connected() const { return session_.connected(); }
+  // Reads of the broker socket that returned bytes so far.
   uint64_t socket_reads() const { return session_.socket_reads(); }
 
   // Messages received, accepted, rejected by reason, connection state.

@@ -12,8 +12,7 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
     return static_cast<double>(v.load(std::memory_order_relaxed));
   };
   out.Counter("streamgate_mqtt_messages_received_total",
-              "MQTT PUBLISH messages handed to the adapter.", {},
-              load(received));
+              "MQTT PUBLISH messages the adapter handled.", {}, load(received));
   const char* kAcceptedHelp = "MQTT messages ingest accepted, by kind.";
   out.Counter("streamgate_mqtt_messages_accepted_total", kAcceptedHelp,
               {{"kind", "event"}}, load(events_accepted));
@@ -42,13 +41,24 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
   out.Counter("streamgate_mqtt_abandoned_at_shutdown_total",
               "MQTT messages left unacknowledged at shutdown (redelivered).",
               {}, load(abandoned_at_shutdown));
+  out.Counter("streamgate_mqtt_commit_refused_total",
+              "MQTT ingest calls whose spool commit failed (left "
+              "unacknowledged for redelivery).",
+              {}, load(commit_refused));
+  out.Counter("streamgate_mqtt_batches_total",
+              "Socket reads that completed PUBLISHes, each handled as one "
+              "ingest batch.",
+              {}, load(batches));
+  out.Counter("streamgate_mqtt_pings_total",
+              "PINGREQs sent to keep an idle MQTT connection alive.", {},
+              load(pings));
   out.Counter("streamgate_mqtt_connects_total",
               "Successful MQTT connections (CONNACK accepted).", {},
               load(connects));
   out.Counter("streamgate_mqtt_disconnects_total",
               "MQTT disconnections, clean or lost.", {}, load(disconnects));
   out.Counter("streamgate_mqtt_socket_reads_total",
-              "read(2) calls on the broker socket (buffered: one serves "
+              "Reads of the broker socket that returned bytes (one serves "
               "many packets).",
               {}, static_cast<double>(socket_reads));
   out.Gauge("streamgate_mqtt_connected",

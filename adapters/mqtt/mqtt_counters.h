@@ -14,7 +14,7 @@ class MetricsWriter;  // gateway/api/metrics_writer.h
 struct MqttCounters {
   using Counter = std::atomic<uint64_t>;
 
-  Counter received{0};         // every PUBLISH handed to the adapter
+  Counter received{0};         // every PUBLISH handled (its batch returned)
   Counter events_accepted{0};  // events Ingest accepted
   Counter bulk_accepted{0};    // bulk payloads Ingest accepted
 
@@ -35,10 +35,15 @@ struct MqttCounters {
   // Messages left unacknowledged at shutdown; the broker redelivers them to
   // the next session under the same client id (QoS >= 1).
   Counter abandoned_at_shutdown{0};
+  // Ingest calls whose spool commit failed: their messages stay
+  // unacknowledged and the session reconnects for the broker to redeliver.
+  Counter commit_refused{0};
 
   Counter connects{0};    // CONNACKs with success
   Counter subscribed{0};  // connections whose SUBACKs all granted
   Counter disconnects{0};
+  Counter batches{0};  // socket reads that completed at least one PUBLISH
+  Counter pings{0};    // PINGREQs sent (an idle connection's keepalive)
 
   // Writes every counter as a streamgate_mqtt_* metric, with the socket's
   // read(2) count and the connection state (which live in the session).

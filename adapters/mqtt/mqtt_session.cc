@@ -1,55 +1,112 @@
 #include "adapters/mqtt/mqtt_session.h"
 
-#include <mosquitto.h>
-#include <sys/socket.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "adapters/mqtt/protocol/packet_writer.h"
 #include "adapters/mqtt/topic.h"
 #include "gateway/common/log_text.h"
+#include "gateway/common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace streamgate {
 namespace {
 
-// Longest topic text quoted in a log line (topics may be 64 KiB).
-constexpr size_t kMaxLoggedTopic = 200;
-// QoS 0 PUBLISHes read back to back before the next mosquitto_loop turn
-// (select, keepalive, queued writes, exit flags).
-constexpr int kMaxReadBurst = 64;
+using mqtt::Packet;
+using mqtt::PacketType;
+using mqtt::PacketWriter;
+
+// The read buffer's usual size: a read takes up to this much (hundreds of
+// small PUBLISHes). It grows to hold one larger packet, up to the maximum
+// packet size, and shrinks back once that is handled.
+constexpr size_t kReadChunk = 64 * 1024;
+// The one SUBSCRIBE's packet id.
+constexpr uint16_t kSubscribeId = 1;
+// Longest broker-sent text (reason strings) quoted in a log line.
+constexpr size_t kMaxLoggedText = 200;
+
+std::string ConnackText(int protocol, uint8_t code) {
+  if (protocol == mqtt::kProtocol311) {
+    switch (code) {
+      case 1:
+        return "unacceptable protocol version";
+      case 2:
+        return "identifier rejected";
+      case 3:
+        return "server unavailable";
+      case 4:
+        return "bad user name or password";
+      case 5:
+        return "not authorized";
+    }
+    return absl::StrCat("return code ", code);
+  }
+  switch (code) {
+    case 0x84:
+      return "unsupported protocol version";
+    case 0x85:
+      return "client identifier not valid";
+    case 0x86:
+      return "bad user name or password";
+    case 0x87:
+      return "not authorized";
+    case 0x88:
+      return "server unavailable";
+    case 0x89:
+      return "server busy";
+    case 0x8A:
+      return "banned";
+    case 0x95:
+      return "packet too large";
+    case 0x97:
+      return "quota exceeded";
+  }
+  return absl::StrCat("reason code 0x", absl::Hex(code, absl::kZeroPad2));
+}
+
+// Worth another attempt at start-up: the network, not a refusal.
+bool Retryable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
 
 }  // namespace
 
 MqttSession::MqttSession(const MqttConfig& config, StopSignal& stop,
-                         MqttCounters& counters, MessageHandler handler)
+                         MqttCounters& counters, BatchHandler handler)
     : config_(config),
       stop_(stop),
       counters_(counters),
       handler_(std::move(handler)),
       filters_(SubscriptionFilters(config)),
+      protocol_(config.protocol == 5 ? mqtt::kProtocol5 : mqtt::kProtocol311),
+      reader_(protocol_, config.max_packet_bytes),
       backoff_(config.reconnect_min_ms, config.reconnect_max_ms) {}
 
-MqttSession::~MqttSession() { Shutdown(absl::Now() + absl::Seconds(2)); }
-
-std::string MqttSession::broker() const { return config_.broker(); }
+MqttSession::~MqttSession() {
+  Shutdown(absl::Now() + absl::Seconds(2));
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 absl::Status MqttSession::Start() {
   if (started_.exchange(true)) {
     return absl::FailedPreconditionError("mqtt: adapter already started");
   }
-  auto client = MosquittoClient::Create(config_, this);
-  if (!client.ok()) return client.status();
-  client_ = std::move(*client);
-  mosq_ = client_->get();
-  mosquitto_connect_v5_callback_set(mosq_, &OnConnectCb);
-  mosquitto_disconnect_v5_callback_set(mosq_, &OnDisconnectCb);
-  mosquitto_subscribe_v5_callback_set(mosq_, &OnSubscribeCb);
-  mosquitto_message_v5_callback_set(mosq_, &OnMessageCb);
+  if (config_.tls) {
+    ASSIGN_OR_RETURN(tls_, TlsContext::Create(*config_.tls));
+  }
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    return absl::InternalError(
+        absl::StrCat("mqtt: eventfd: ", std::strerror(errno)));
+  }
   loop_ = std::thread([this] { LoopThread(); });
 
   absl::Status status;
@@ -58,26 +115,24 @@ absl::Status MqttSession::Start() {
     auto decided = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return start_state_ != StartState::kPending;
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&decided),
-                              absl::Milliseconds(config_.connect_timeout_ms))) {
-      start_state_ = StartState::kFailed;
-      start_status_ = absl::DeadlineExceededError(absl::StrCat(
-          "mqtt: no CONNACK/SUBACK from ", broker(), " within ",
-          config_.connect_timeout_ms, " ms",
-          last_error_log_.empty() ? "" : "; libmosquitto: ", last_error_log_));
-    }
-    if (start_state_ == StartState::kReady) return absl::OkStatus();
+    mu_.Await(absl::Condition(&decided));
+    if (start_state_ != StartState::kFailed) return absl::OkStatus();
     status = start_status_;
   }
   Shutdown(absl::Now() + absl::Seconds(2));
   return status;
 }
 
+void MqttSession::Wake() {
+  if (wake_fd_ < 0) return;
+  const uint64_t one = 1;
+  // Only fails when the counter is saturated, which still wakes the poll.
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+}
+
 void MqttSession::StopAccepting() {
   if (!stop_.Stop()) return;
-  // Stop reading: a no-op when not connected; the loop thread queues one
-  // itself when it connects after this.
-  if (mosq_ != nullptr) mosquitto_disconnect(mosq_);
+  Wake();
 }
 
 void MqttSession::Shutdown(absl::Time deadline) {
@@ -88,260 +143,402 @@ void MqttSession::Shutdown(absl::Time deadline) {
     mu_.AwaitWithDeadline(absl::Condition(&loop_done_), deadline);
   }
   // Past the deadline (a broker that never takes our DISCONNECT): leave at
-  // the next loop turn (at most 1 s) and drop the socket.
+  // the next loop turn and drop the socket.
   force_exit_.store(true);
+  Wake();
   loop_.join();
 }
 
-void MqttSession::FinishStart(absl::Status status) {
+void MqttSession::FinishStart(StartState state, absl::Status status) {
   absl::MutexLock lock(&mu_);
   if (start_state_ != StartState::kPending) return;
-  start_state_ = status.ok() ? StartState::kReady : StartState::kFailed;
+  start_state_ = state;
   start_status_ = std::move(status);
 }
 
-std::string MqttSession::DescribeError(int rc) {
-  std::string text = rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno))
-                                          : std::string(mosquitto_strerror(rc));
-  absl::MutexLock lock(&mu_);
-  if (!last_error_log_.empty()) {
-    absl::StrAppend(&text, " (libmosquitto: ", last_error_log_, ")");
-  }
-  return text;
-}
-
-int MqttSession::ConnectOnce(bool first) {
-  {
-    absl::MutexLock lock(&mu_);
-    last_error_log_.clear();
-  }
-  // libmosquitto formats every log line (one per PUBLISH at debug level)
-  // when a log callback is set: listen only while connecting.
-  mosquitto_log_callback_set(mosq_, &OnLogCb);
-  if (first) {
-    return mosquitto_connect_bind_v5(mosq_, config_.host.c_str(), config_.port,
-                                     config_.keepalive_s, nullptr,
-                                     client_->connect_properties());
-  }
-  return mosquitto_reconnect(mosq_);
-}
-
-int MqttSession::LoopBuffered() {
-  // What mosquitto_loop does after its select, minus the select (which
-  // cannot see bytes already in read_buffer_) and the drain of
-  // libmosquitto's wake-up socket pair (a later mosquitto_loop drains it).
-  if (mosquitto_want_write(mosq_)) {
-    const int rc = mosquitto_loop_write(mosq_, 1);
-    if (rc != MOSQ_ERR_SUCCESS) return rc;
-  }
-  const int rc = mosquitto_loop_read(mosq_, 1);
-  if (rc != MOSQ_ERR_SUCCESS) return rc;
-  return mosquitto_loop_misc(mosq_);  // keepalive
-}
-
 void MqttSession::LoopThread() {
-  // libmosquitto's TLS reads go through OpenSSL's own buffering.
-  const bool buffer_reads = !config_.tls.has_value();
-  if (buffer_reads) read_buffer_.Install();
-  bool first = true;
+  const absl::Time start_deadline =
+      config_.start_timeout_ms
+          ? absl::Now() + absl::Milliseconds(*config_.start_timeout_ms)
+          : absl::InfiniteFuture();
   while (!stop_.stopped() && !force_exit_.load()) {
-    int rc = ConnectOnce(first);
-    first = false;
-    if (rc == MOSQ_ERR_SUCCESS) {
-      read_buffer_.Reset(buffer_reads ? mosquitto_socket(mosq_) : -1);
-      // One packet per turn: larger max_packets values burn CPU in empty
-      // write attempts. The 1 s timeout bounds how late a forced exit is.
-      bool disconnect_queued = false;
-      while (!force_exit_.load(std::memory_order_relaxed)) {
-        if (!disconnect_queued && stop_.stopped()) {
-          // StopAccepting raced with this (re)connect: leave cleanly.
-          mosquitto_disconnect(mosq_);
-          disconnect_queued = true;
-        }
-        read_more_ = false;
-        // Bytes already read from the socket would wait for the next
-        // packet's arrival (or the 1 s timeout) behind a select.
-        rc = read_buffer_.buffered() > 0 ? LoopBuffered()
-                                         : mosquitto_loop(mosq_, 1000, 1);
-        if (rc != MOSQ_ERR_SUCCESS) break;
-        // A select per message was the largest single cost after the
-        // reads themselves. While the last packet was a QoS 0 PUBLISH that
-        // left nothing to send, read the next one straight away: a socket
-        // with nothing buffered costs one read that finds EAGAIN (no
-        // callback, so read_more_ stays false) and the loop selects again.
-        // Anything else (a QoS 1 message and its PUBACK, a DISCONNECT we
-        // queued, PINGRESP, SUBACK, a partial packet) goes back to
-        // mosquitto_loop, which writes, drains libmosquitto's wake-up
-        // socket pair and keeps the keepalive.
-        for (int burst = 0; read_more_ && burst < kMaxReadBurst; ++burst) {
-          read_more_ = false;
-          rc = mosquitto_loop_read(mosq_, 1);
-          if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(mosq_) < 0) break;
-        }
-        if (rc != MOSQ_ERR_SUCCESS) break;
-      }
-      // libmosquitto closed (or will close) the socket: its number may be
-      // reused by anything opened from now on.
-      read_buffer_.Reset(-1);
-    }
+    const absl::Status status = RunConnection();
     if (stop_.stopped() || force_exit_.load()) break;
-    const std::string why = DescribeError(rc);
     bool starting;
     {
       absl::MutexLock lock(&mu_);
       starting = start_state_ == StartState::kPending;
     }
     if (starting) {
-      FinishStart(absl::UnavailableError(
-          absl::StrCat("mqtt: cannot connect to ", broker(), ": ", why)));
-      break;
+      if (!Retryable(status)) {
+        FinishStart(StartState::kFailed, status);
+        break;
+      }
+      if (absl::Now() >= start_deadline) {
+        FinishStart(StartState::kFailed,
+                    absl::UnavailableError(absl::StrCat(
+                        status.message(), " (gave up after start_timeout_ms ",
+                        *config_.start_timeout_ms, ")")));
+        break;
+      }
+      if (!config_.start_timeout_ms) {
+        spdlog::warn(
+            "mqtt: broker {} not reachable at start-up; starting without it "
+            "and retrying",
+            broker());
+        FinishStart(StartState::kRetrying, absl::OkStatus());
+      }
     }
     const absl::Duration delay = backoff_.Next();
     spdlog::warn("mqtt: no connection to {}: {}; reconnecting in {}", broker(),
-                 why, absl::FormatDuration(delay));
+                 std::string(status.message()), absl::FormatDuration(delay));
     stop_.SleepFor(delay);
   }
-  read_buffer_.Reset(-1);
-  read_buffer_.Uninstall();
   absl::MutexLock lock(&mu_);
   loop_done_ = true;
 }
 
-void MqttSession::OnConnectCb(mosquitto*, void* self, int reason, int flags,
-                              const mosquitto_property*) {
-  static_cast<MqttSession*>(self)->OnConnect(reason, flags);
-}
-void MqttSession::OnDisconnectCb(mosquitto*, void* self, int reason,
-                                 const mosquitto_property*) {
-  static_cast<MqttSession*>(self)->OnDisconnect(reason);
-}
-void MqttSession::OnSubscribeCb(mosquitto*, void* self, int mid, int count,
-                                const int* granted, const mosquitto_property*) {
-  static_cast<MqttSession*>(self)->OnSubscribe(mid, count, granted);
-}
-void MqttSession::OnMessageCb(mosquitto*, void* self,
-                              const mosquitto_message* message,
-                              const mosquitto_property*) {
-  static_cast<MqttSession*>(self)->OnMessage(*message);
-}
-void MqttSession::OnLogCb(mosquitto*, void* self, int level, const char* text) {
-  if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0) return;
-  auto* session = static_cast<MqttSession*>(self);
-  absl::MutexLock lock(&session->mu_);
-  if (!session->last_error_log_.empty()) {
-    absl::StrAppend(&session->last_error_log_, "; ");
-  }
-  absl::StrAppend(&session->last_error_log_, text);
+absl::Status MqttSession::Send(BrokerConnection& conn,
+                               absl::string_view bytes) {
+  // A broker that takes nothing for a keepalive period is gone.
+  RETURN_IF_ERROR(conn.Write(bytes, absl::Now() + keepalive_));
+  last_send_ = absl::Now();
+  return absl::OkStatus();
 }
 
-void MqttSession::OnConnect(int reason, int flags) {
-  if (reason != 0) {
-    const char* text = config_.protocol == 5 ? mosquitto_reason_string(reason)
-                                             : mosquitto_connack_string(reason);
-    spdlog::error("mqtt: broker {} refused the connection: {}", broker(), text);
-    FinishStart(absl::PermissionDeniedError(absl::StrCat(
-        "mqtt: broker ", broker(), " refused the connection: ", text)));
-    return;
+void MqttSession::SayGoodbye(BrokerConnection& conn, uint8_t reason) {
+  std::string bye;
+  PacketWriter::Disconnect(protocol_, reason, bye);
+  const absl::Time deadline = absl::Now() + absl::Seconds(1);
+  if (!conn.Write(bye, deadline).ok()) return;
+  // The broker closes the connection once it has read our DISCONNECT, and
+  // so every PUBACK before it. A next connection with this client id made
+  // earlier could take the session over before those PUBACKs are read,
+  // and the broker would send those messages again.
+  conn.WaitForClose(deadline);
+}
+
+absl::Status MqttSession::RunConnection() {
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(config_.connect_timeout_ms);
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<BrokerConnection> conn,
+      BrokerConnection::Open(config_.host, config_.port, tls_.get(), deadline));
+  in_.resize(kReadChunk);
+  in_used_ = 0;
+  subscribed_ = false;
+  ping_outstanding_ = false;
+  connection_error_ = absl::OkStatus();
+  keepalive_ = absl::Seconds(config_.keepalive_s);
+
+  absl::Status result = Handshake(*conn, deadline);
+  while (result.ok()) {
+    if (force_exit_.load(std::memory_order_relaxed)) break;
+    if (stop_.stopped()) {
+      SayGoodbye(*conn, mqtt::kReasonSuccess);
+      break;
+    }
+    const absl::Time now = absl::Now();
+    if (!subscribed_ && now >= deadline) {
+      result = absl::DeadlineExceededError(
+          absl::StrCat("mqtt: no SUBACK from ", broker(), " within ",
+                       config_.connect_timeout_ms, " ms"));
+      break;
+    }
+    if (ping_outstanding_ && now - ping_sent_ > keepalive_) {
+      result = absl::UnavailableError(absl::StrCat(
+          "mqtt: no PINGRESP from ", broker(), " within the keepalive"));
+      break;
+    }
+    // Something must reach the broker within every keepalive period.
+    if (!ping_outstanding_ && now - last_send_ >= keepalive_ / 2) {
+      std::string ping;
+      PacketWriter::Pingreq(ping);
+      result = Send(*conn, ping);
+      if (!result.ok()) break;
+      ping_outstanding_ = true;
+      ping_sent_ = now;
+      counters_.pings.fetch_add(1, std::memory_order_relaxed);
+    }
+    absl::Duration wait = ping_outstanding_ ? ping_sent_ + keepalive_ - now
+                                            : last_send_ + keepalive_ / 2 - now;
+    if (!subscribed_) wait = std::min(wait, deadline - now);
+    wait = std::clamp(wait, absl::Milliseconds(1), absl::Seconds(1));
+    bool idle = false;
+    result = ReadAndHandle(*conn, wait, &idle);
   }
-  mosquitto_log_callback_set(mosq_, nullptr);
+  if (connected_.exchange(false)) {
+    counters_.disconnects.fetch_add(1, std::memory_order_relaxed);
+    if (result.ok()) {
+      spdlog::info("mqtt: disconnected from {}", broker());
+    } else {
+      spdlog::warn("mqtt: connection to {} ended: {}", broker(),
+                   std::string(result.message()));
+    }
+  }
+  if (in_.size() > kReadChunk) std::string().swap(in_);
+  return result;
+}
+
+absl::Status MqttSession::Handshake(BrokerConnection& conn,
+                                    absl::Time deadline) {
+  mqtt::ConnectOptions o;
+  o.protocol = protocol_;
+  o.client_id = config_.client_id;
+  o.clean_start = config_.clean_session;
+  o.keepalive_s = static_cast<uint16_t>(config_.keepalive_s);
+  o.username = config_.username;
+  o.password = config_.password;
+  if (protocol_ == mqtt::kProtocol5) {
+    o.maximum_packet_size = config_.max_packet_bytes;
+    o.receive_maximum = config_.receive_maximum;
+    // Without a Session Expiry Interval an MQTT 5 broker ends the session at
+    // disconnect and the messages queued for us are lost.
+    if (!config_.clean_session) o.session_expiry_s = config_.session_expiry_s;
+  }
+  std::string connect;
+  PacketWriter::Connect(o, connect);
+  RETURN_IF_ERROR(Send(conn, connect));
+
+  Packet connack;
+  size_t used = 0;
+  while (used == 0) {
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("mqtt: no CONNACK from ", broker(), " within ",
+                       config_.connect_timeout_ms, " ms"));
+    }
+    ASSIGN_OR_RETURN(auto ready,
+                     conn.WaitReadable(
+                         wake_fd_, std::min(deadline - now, absl::Seconds(1))));
+    if (ready == BrokerConnection::Ready::kWoken) {
+      if (stop_.stopped() || force_exit_.load()) return absl::OkStatus();
+      continue;
+    }
+    if (ready == BrokerConnection::Ready::kTimeout) continue;
+    ASSIGN_OR_RETURN(size_t n,
+                     conn.Read(&in_[in_used_], in_.size() - in_used_));
+    in_used_ += n;
+    auto next = reader_.Next(absl::string_view(in_.data(), in_used_), &connack);
+    if (!next.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("mqtt: broker ", broker(),
+                       " sent a bad CONNACK: ", next.status().message()));
+    }
+    used = *next;
+  }
+  if (connack.type != PacketType::kConnack) {
+    return absl::UnavailableError(absl::StrCat(
+        "mqtt: broker ", broker(), " did not answer CONNECT with CONNACK"));
+  }
+  if (connack.reason_code != 0) {
+    std::string text = ConnackText(protocol_, connack.reason_code);
+    if (!connack.reason_string.empty()) {
+      absl::StrAppend(&text, " (",
+                      EscapeForLog(connack.reason_string, kMaxLoggedText), ")");
+    }
+    spdlog::error("mqtt: broker {} refused the connection: {}", broker(), text);
+    return absl::PermissionDeniedError(absl::StrCat(
+        "mqtt: broker ", broker(), " refused the connection: ", text));
+  }
+  std::memmove(&in_[0], &in_[used], in_used_ - used);
+  in_used_ -= used;
+  if (connack.server_keep_alive) {
+    keepalive_ = absl::Seconds(std::max<int>(*connack.server_keep_alive, 1));
+  }
+  if (!connack.session_present) awaiting_release_.clear();
   backoff_.Reset();
   counters_.connects.fetch_add(1, std::memory_order_relaxed);
   connected_.store(true, std::memory_order_relaxed);
-  const bool session_present = (flags & 1) != 0;
   spdlog::info("mqtt: connected to {} as '{}' (session present: {})", broker(),
-               config_.client_id, session_present ? "yes" : "no");
+               config_.client_id, connack.session_present ? "yes" : "no");
   // Subscribe on every CONNACK: a clean or expired session has none.
-  pending_subacks_.clear();
-  for (const std::string& filter : filters_) {
-    int mid = 0;
-    const int rc = mosquitto_subscribe_v5(mosq_, &mid, filter.c_str(),
-                                          config_.qos, 0, nullptr);
-    if (rc != MOSQ_ERR_SUCCESS) {
-      spdlog::error("mqtt: subscribing to '{}' failed: {}", filter,
-                    mosquitto_strerror(rc));
-      FinishStart(absl::UnavailableError(
-          absl::StrCat("mqtt: subscribing to '", filter,
-                       "' failed: ", mosquitto_strerror(rc))));
-      continue;
+  std::string subscribe;
+  PacketWriter::Subscribe(protocol_, kSubscribeId, filters_,
+                          static_cast<uint8_t>(config_.qos), subscribe);
+  RETURN_IF_ERROR(Send(conn, subscribe));
+  // A session present may have sent PUBLISHes right behind the CONNACK.
+  bool idle = false;
+  return in_used_ > 0 ? ReadAndHandle(conn, absl::ZeroDuration(), &idle)
+                      : absl::OkStatus();
+}
+
+absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
+                                        absl::Duration timeout, bool* idle) {
+  const bool buffered = timeout == absl::ZeroDuration() && in_used_ > 0;
+  if (!buffered) {
+    ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
+    if (ready != BrokerConnection::Ready::kReadable) {
+      *idle = true;
+      return absl::OkStatus();
     }
-    pending_subacks_.push_back(mid);
+    ASSIGN_OR_RETURN(size_t n,
+                     conn.Read(&in_[in_used_], in_.size() - in_used_));
+    if (n == 0) {
+      *idle = true;
+      return absl::OkStatus();
+    }
+    socket_reads_.fetch_add(1, std::memory_order_relaxed);
+    in_used_ += n;
+  }
+  batch_.clear();
+  deliveries_.clear();
+  out_.clear();
+  size_t pos = 0;
+  while (pos < in_used_) {
+    Packet packet;
+    auto next = reader_.Next(
+        absl::string_view(in_.data() + pos, in_used_ - pos), &packet);
+    if (!next.ok()) {
+      SayGoodbye(conn, next.status().code() == absl::StatusCode::kOutOfRange
+                           ? mqtt::kReasonPacketTooLarge
+                           : mqtt::kReasonMalformedPacket);
+      return absl::UnavailableError(
+          absl::StrCat("mqtt: broker ", broker(),
+                       " sent a bad packet: ", next.status().message()));
+    }
+    if (*next == 0) break;
+    pos += *next;
+    RETURN_IF_ERROR(HandlePacket(packet));
+  }
+  if (!deliveries_.empty()) {
+    RETURN_IF_ERROR(DispatchBatch(conn));
+  } else if (!out_.empty()) {
+    RETURN_IF_ERROR(Send(conn, out_));
+  }
+  // Keep the partial packet at the front, with room for all of it.
+  std::memmove(&in_[0], &in_[pos], in_used_ - pos);
+  in_used_ -= pos;
+  const size_t need =
+      mqtt::PacketReader::FramedSize(absl::string_view(in_.data(), in_used_));
+  if (need > in_.size()) {
+    in_.resize(need);
+  } else if (in_used_ == 0 && in_.size() > kReadChunk) {
+    in_.resize(kReadChunk);
+    in_.shrink_to_fit();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MqttSession::HandlePacket(const Packet& packet) {
+  switch (packet.type) {
+    case PacketType::kPublish:
+      if (packet.qos == 2 && awaiting_release_.contains(packet.packet_id)) {
+        // Delivered before; the broker missed our PUBREC.
+        deliveries_.push_back({2, packet.packet_id, false});
+        return absl::OkStatus();
+      }
+      batch_.push_back({packet.topic, packet.payload});
+      deliveries_.push_back({packet.qos, packet.packet_id, true});
+      return absl::OkStatus();
+    case PacketType::kPubrel:
+      awaiting_release_.erase(packet.packet_id);
+      PacketWriter::Ack(PacketType::kPubcomp, packet.packet_id, out_);
+      return absl::OkStatus();
+    case PacketType::kPingresp:
+      ping_outstanding_ = false;
+      return absl::OkStatus();
+    case PacketType::kSuback:
+      return OnSuback(packet);
+    case PacketType::kDisconnect:
+      return absl::UnavailableError(absl::StrCat(
+          "mqtt: broker ", broker(),
+          " disconnected us: ", ConnackText(protocol_, packet.reason_code),
+          packet.reason_string.empty() ? "" : " (",
+          EscapeForLog(packet.reason_string, kMaxLoggedText),
+          packet.reason_string.empty() ? "" : ")"));
+    default:
+      return absl::UnavailableError(absl::StrCat(
+          "mqtt: broker ", broker(), " sent an unexpected packet (type ",
+          static_cast<int>(packet.type), ")"));
   }
 }
 
-void MqttSession::OnSubscribe(int mid, int count, const int* granted) {
-  auto it = std::find(pending_subacks_.begin(), pending_subacks_.end(), mid);
-  if (it == pending_subacks_.end()) return;
-  pending_subacks_.erase(it);
-  // Granted QoS 0..2; 0x80 and up is a refusal (e.g. the broker's ACL).
-  for (int i = 0; i < count; ++i) {
-    if (granted[i] >= 0x80) {
+absl::Status MqttSession::OnSuback(const Packet& packet) {
+  if (packet.packet_id != kSubscribeId || subscribed_) return absl::OkStatus();
+  if (packet.granted.size() != filters_.size()) {
+    return absl::UnavailableError(
+        absl::StrCat("mqtt: broker ", broker(), " answered ", filters_.size(),
+                     " subscriptions with ", packet.granted.size(), " codes"));
+  }
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    const uint8_t granted = static_cast<uint8_t>(packet.granted[i]);
+    // Granted QoS 0..2; 0x80 and up is a refusal (e.g. the broker's ACL).
+    if (granted >= 0x80) {
       const std::string text = absl::StrCat(
-          "mqtt: broker ", broker(), " refused a subscription (mid ", mid,
-          "): ", mosquitto_reason_string(granted[i]));
+          "mqtt: broker ", broker(), " refused the subscription '", filters_[i],
+          "': ",
+          protocol_ == mqtt::kProtocol5 ? ConnackText(protocol_, granted)
+                                        : std::string("failure"));
       spdlog::error("{}", text);
-      FinishStart(absl::PermissionDeniedError(text));
-      return;
+      return absl::PermissionDeniedError(text);
     }
-    if (granted[i] < config_.qos) {
-      spdlog::warn("mqtt: broker {} granted QoS {} instead of {}", broker(),
-                   granted[i], config_.qos);
+    if (granted < config_.qos) {
+      spdlog::warn("mqtt: broker {} granted QoS {} instead of {} for '{}'",
+                   broker(), granted, config_.qos, filters_[i]);
     }
   }
-  if (pending_subacks_.empty()) {
-    counters_.subscribed.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("mqtt: subscribed to {} at QoS {}",
-                 absl::StrJoin(filters_, ", "), config_.qos);
-    FinishStart(absl::OkStatus());
-  }
+  subscribed_ = true;
+  counters_.subscribed.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("mqtt: subscribed to {} at QoS {}", absl::StrJoin(filters_, ", "),
+               config_.qos);
+  FinishStart(StartState::kReady, absl::OkStatus());
+  return absl::OkStatus();
 }
 
-void MqttSession::OnDisconnect(int reason) {
-  counters_.disconnects.fetch_add(1, std::memory_order_relaxed);
-  connected_.store(false, std::memory_order_relaxed);
-  mosquitto_log_callback_set(mosq_, &OnLogCb);
-  if (reason == 0) {
-    spdlog::info("mqtt: disconnected from {}", broker());
-  } else {
-    spdlog::warn("mqtt: connection to {} lost: {}", broker(),
-                 DescribeError(reason));
+absl::Status MqttSession::DispatchBatch(BrokerConnection& conn) {
+  size_t unacked = 0;
+  for (const Delivery& d : deliveries_) unacked += d.qos > 0 ? 1 : 0;
+  if (protocol_ == mqtt::kProtocol5 && unacked > config_.receive_maximum) {
+    SayGoodbye(conn, mqtt::kReasonReceiveMaximumExceeded);
+    return absl::UnavailableError(
+        absl::StrCat("mqtt: broker ", broker(), " sent ", unacked,
+                     " unacknowledged messages, over the Receive Maximum of ",
+                     config_.receive_maximum));
   }
-}
-
-void MqttSession::OnMessage(const mosquitto_message& message) {
-  counters_.received.fetch_add(1, std::memory_order_relaxed);
-  const absl::string_view topic(message.topic);
-  if (stop_.stopped()) {
-    Abandon(topic);
-    return;
+  BatchResult result;
+  if (!batch_.empty()) {
+    counters_.batches.fetch_add(1, std::memory_order_relaxed);
+    if (stop_.stopped()) {
+      result.stop = BatchResult::Stop::kStopping;  // none taken
+    } else {
+      result = handler_(batch_);
+    }
+    // Counted once handled, so a count someone waited for is settled.
+    counters_.received.fetch_add(batch_.size(), std::memory_order_relaxed);
   }
-  const absl::string_view payload(static_cast<const char*>(message.payload),
-                                  static_cast<size_t>(message.payloadlen));
-  if (!handler_(topic, payload)) {
-    Abandon(topic);
-    return;
+  // Acknowledge, in arrival order, up to the first unsettled message.
+  size_t handed = 0;
+  for (const Delivery& d : deliveries_) {
+    if (d.handed_over) {
+      if (handed == result.settled && result.stop != BatchResult::Stop::kNone) {
+        break;
+      }
+      ++handed;
+    }
+    if (d.qos == 1) {
+      PacketWriter::Ack(PacketType::kPuback, d.packet_id, out_);
+    } else if (d.qos == 2) {
+      awaiting_release_.insert(d.packet_id);
+      PacketWriter::Ack(PacketType::kPubrec, d.packet_id, out_);
+    }
   }
-  // QoS 1 queued a PUBACK before this callback; Abandon queues a
-  // DISCONNECT. Both need the full loop turn.
-  read_more_ = message.qos == 0 && !stop_.stopped();
-}
-
-void MqttSession::Abandon(absl::string_view topic) {
-  // Called inside on_message. libmosquitto 2.0 queued this message's PUBACK
-  // before calling us and writes its queue, in order, after we return; a
-  // DISCONNECT queued now would go out behind that PUBACK. So the socket is
-  // cut here (shutdown: the kernel sends nothing more, later writes fail
-  // with EPIPE, SIGPIPE is ignored) and the broker keeps every unacknowledged
-  // message for the session. mosquitto_disconnect first marks the client as
-  // disconnecting, so libmosquitto treats the failure as our own exit, not
-  // as a lost connection to reconnect.
-  mosquitto_disconnect(mosq_);
-  const int fd = mosquitto_socket(mosq_);
-  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  counters_.abandoned_at_shutdown.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn(
-      "mqtt: shutting down; left a message on '{}' unacknowledged for "
-      "redelivery",
-      EscapeForLog(topic, kMaxLoggedTopic));
+  if (!out_.empty()) RETURN_IF_ERROR(Send(conn, out_));
+  if (result.stop == BatchResult::Stop::kNone) return absl::OkStatus();
+  const size_t left = batch_.size() - result.settled;
+  if (result.stop == BatchResult::Stop::kStopping) {
+    counters_.abandoned_at_shutdown.fetch_add(left, std::memory_order_relaxed);
+    spdlog::warn(
+        "mqtt: shutting down; left {} message(s) unacknowledged for "
+        "redelivery",
+        left);
+    return absl::OkStatus();  // the loop says goodbye
+  }
+  SayGoodbye(conn, mqtt::kReasonSuccess);
+  return absl::UnavailableError(absl::StrCat(
+      "a module's spool refused the commit; ", left,
+      " message(s) left unacknowledged for the broker to redeliver"));
 }
 
 }  // namespace streamgate

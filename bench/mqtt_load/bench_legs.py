@@ -90,11 +90,13 @@ def publisher_cmd(args, port, qos, rate):
             "--rate", str(rate)]
 
 
-def run_relay(args, work, qos, rate):
+def run_relay(args, work, qos, rate, mode="sub"):
+    """The broker relaying to mqtt_load `mode`: "sub" (libmosquitto) or
+    "rawsub" (batched reads and PUBACKs, the ceiling)."""
     broker = Broker(work, args)
     try:
         sub = subprocess.Popen(
-            [args.mqtt_load, "sub", "--port", str(broker.port), "--qos", str(qos),
+            [args.mqtt_load, mode, "--port", str(broker.port), "--qos", str(qos),
              "--messages", str(args.messages), "--idle-ms", str(args.idle_ms)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if sub.stdout.readline().strip() != "READY":

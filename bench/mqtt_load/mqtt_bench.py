@@ -3,8 +3,11 @@
 
 For each scenario (QoS, publish rate) and run, side by side with the same
 load, each leg on a fresh mosquitto on a free 127.0.0.1 port:
+  raw      mqtt_load pub -> mosquitto -> mqtt_load rawsub (batched reads
+           and PUBACKs with the gateway's packet codec): the broker's relay
+           ceiling, which the gateway legs are compared with ("vs ceiling");
   relay    mqtt_load pub -> mosquitto -> mqtt_load sub (plain libmosquitto
-           subscriber, loop_start, max_packets 1): the broker's relay ceiling;
+           subscriber, loop_start, max_packets 1), for comparison;
   gateway  mqtt_load pub -> mosquitto -> streamgate (mqtt:) -> file sink;
   spool10, spoolsync  the gateway leg with the module spooled (fsync: 10 ms,
            fsync: always) before the file sink;
@@ -48,7 +51,7 @@ def main():
     ap.add_argument("--baseline-gateway", default="",
                     help="another streamgate binary for the 'base' path")
     ap.add_argument("--scenarios", default="q0@100000 q0 q1")
-    ap.add_argument("--paths", default="relay gateway kinesis")
+    ap.add_argument("--paths", default="raw relay gateway kinesis")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--messages", type=int, default=300000)
     ap.add_argument("--devices", type=int, default=1000)
@@ -83,8 +86,9 @@ def main():
                 for path in paths:
                     work = os.path.join(root, "q%d-%d-%d-%s" % (qos, rate, run, path))
                     os.makedirs(work)
-                    if path == "relay":
-                        r = run_relay(args, work, qos, rate)
+                    if path in ("relay", "raw"):
+                        r = run_relay(args, work, qos, rate,
+                                      "sub" if path == "relay" else "rawsub")
                         extra = "subscriber %.2f us/msg" % r["client_us"]
                     else:
                         r = run_gateway(args, work, qos, rate, path)
@@ -116,11 +120,12 @@ def main():
         return statistics.median(vals) if vals else None
 
     print("\nMedians of %d run(s), %d messages per leg:\n" % (args.runs, args.messages))
-    print("| load | path | delivered msg/s | vs relay | delivered / published | "
+    print("| load | path | delivered msg/s | vs ceiling | delivered / published | "
           "receiver CPU µs/msg (user + sys) | broker CPU µs/msg | gateway peak RSS |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
+    ceiling_path = "raw" if "raw" in paths else "relay"
     for qos, rate in scenarios:
-        relay = med(qos, rate, "relay", "rate")
+        relay = med(qos, rate, ceiling_path, "rate")
         for path in paths:
             rs = results.get((qos, rate, path))
             if not rs:
@@ -128,12 +133,12 @@ def main():
             rate_m = med(qos, rate, path, "rate")
             ratio = "%.0f%%" % (100 * rate_m / relay) if relay else "-"
             # Per-run ratios too: the median of ratios is steadier on a noisy box.
-            if path != "relay" and relay:
+            if path != ceiling_path and relay:
                 per_run = [g["rate"] / r["rate"] for g, r in
-                           zip(rs, results[(qos, rate, "relay")]) if r["rate"]]
+                           zip(rs, results[(qos, rate, ceiling_path)]) if r["rate"]]
                 ratio += " (runs %s)" % ", ".join("%.0f%%" % (100 * x) for x in per_run)
             dp = "%d / %d" % (sum(r["delivered"] for r in rs), sum(r["published"] for r in rs))
-            if path == "relay":
+            if path in ("relay", "raw"):
                 cpu = "%.2f" % med(qos, rate, path, "client_us")
                 rss = "-"
             else:
@@ -142,7 +147,8 @@ def main():
                                               med(qos, rate, path, "gw_sys_us"))
                 rss = "%d MB" % max(r["rss_mb"] for r in rs)
             print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s |" % (
-                title(qos, rate), {"relay": "broker relay → plain subscriber",
+                title(qos, rate), {"relay": "broker relay → libmosquitto subscriber",
+                                   "raw": "broker relay → raw batching subscriber (ceiling)",
                                    "gateway": "gateway → file sink",
                                    "base": "baseline gateway → file sink",
                                    "kinesis": "gateway → Kinesis null",

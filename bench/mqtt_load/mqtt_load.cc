@@ -13,6 +13,9 @@
 //     rate from the first to the last message — the broker's own relay
 //     ceiling, to compare with publisher → broker → gateway side by side.
 //     Prints `READY` once the SUBACK is in, then one `RESULT ...` line.
+//   mqtt_load rawsub --port P [--qos 0|1] --messages N [--idle-ms 2000]
+//     The same count with RawSubscriber (raw_subscriber.h): batched reads
+//     and PUBACKs over the gateway's packet codec, no libmosquitto.
 //
 // Threading: the main thread publishes or waits; libmosquitto's network
 // thread (loop_start) runs the callbacks; they share only atomics.
@@ -26,6 +29,8 @@
 #include <cstring>
 #include <string>
 #include <thread>
+
+#include "bench/mqtt_load/raw_subscriber.h"
 
 namespace {
 
@@ -67,7 +72,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     else if (k == "--idle-ms") o->idle_ms = std::atol(v);
     else return false;
   }
-  return (o->mode == "pub" || o->mode == "sub") && o->qos >= 0 && o->qos <= 1 &&
+  return (o->mode == "pub" || o->mode == "sub" || o->mode == "rawsub") && o->qos >= 0 && o->qos <= 1 &&
          o->devices > 0 && o->messages > 0 && o->inflight > 0 && o->rate >= 0;
 }
 
@@ -211,10 +216,14 @@ int main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
-                 "usage: mqtt_load pub|sub --port P [--qos 0|1] [--messages N] "
+                 "usage: mqtt_load pub|sub|rawsub --port P [--qos 0|1] [--messages N] "
                  "[--devices D] [--size BYTES] [--inflight K] [--rate MSG_PER_S] "
                  "[--idle-ms MS]\n");
     return 2;
+  }
+  if (o.mode == "rawsub") {
+    return streamgate::bench::RunRawSubscriber(o.port, o.qos, o.messages,
+                                               o.idle_ms);
   }
   mosquitto_lib_init();
   const int rc = o.mode == "pub" ? Publish(o) : Subscribe(o);

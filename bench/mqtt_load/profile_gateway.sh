@@ -9,7 +9,8 @@
 # bench/README.md). Usage:
 #   bench/mqtt_load/profile_gateway.sh BUILD_DIR [QOS=0] [MESSAGES=20000] [RATE=2000]
 # With PROFILER=syscalls the gateway runs natively instead and `perf stat`
-# counts its system calls per message (read, pselect6, futex, write) over
+# counts its system calls per message (read, pselect6, futex, write,
+# recvfrom, poll, sendto) over
 # the same load (RATE 0 = unpaced).
 set -euo pipefail
 
@@ -71,7 +72,8 @@ PERF_PID=""
 if [[ "$PROFILER" == syscalls ]]; then
   perf stat -x, -o "$WORK/perf.csv" -p "$GW_PID" -e syscalls:sys_enter_read \
     -e syscalls:sys_enter_pselect6 -e syscalls:sys_enter_futex \
-    -e syscalls:sys_enter_write &
+    -e syscalls:sys_enter_write -e syscalls:sys_enter_recvfrom \
+    -e syscalls:sys_enter_poll -e syscalls:sys_enter_sendto &
   PERF_PID=$!
   sleep 0.5
 else

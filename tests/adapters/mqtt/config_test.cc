@@ -84,9 +84,9 @@ TEST(MqttConfigTest, AllFields) {
                  "  protocol: \"3.1.1\"\n  qos: 0\n  keepalive_s: 30\n"
                  "  clean_session: true\n  shared_group: gateways\n"
                  "  default_home_id: 1001\n  session_expiry_s: 3600\n"
-                 "  tls:\n    ca_file: " + ca.path() + "\n    cert_file: " +
-                 cert.path() + "\n    key_file: " + key.path() +
-                 "\n    verify: false\n");
+                 "  tls:\n    ca_file: " +
+                 ca.path() + "\n    cert_file: " + cert.path() +
+                 "\n    key_file: " + key.path() + "\n    verify: false\n");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->port, 18883);
   EXPECT_EQ(c->username, "gw");
@@ -105,7 +105,8 @@ TEST(MqttConfigTest, AllFields) {
 
 TEST(MqttConfigTest, TlsDefaultsToPort8883AndVerification) {
   TempFile ca("ca");
-  auto c = Parse(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() + "\n");
+  auto c =
+      Parse(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() + "\n");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->port, 8883);
   EXPECT_TRUE(c->tls->verify);
@@ -121,7 +122,8 @@ TEST(MqttConfigTest, UnknownFieldWithLine) {
             "client_id, username, password, password_file, protocol, qos, "
             "keepalive_s, clean_session, session_expiry_s, shared_group, "
             "default_home_id, tls, reconnect_min_ms, reconnect_max_ms, "
-            "connect_timeout_ms, max_packet_bytes, mode_topics, mappings)");
+            "connect_timeout_ms, max_packet_bytes, mode_topics, mappings, "
+            "start_timeout_ms, receive_maximum)");
 }
 
 TEST(MqttConfigTest, HostRequired) {
@@ -134,7 +136,8 @@ TEST(MqttConfigTest, PortRange) {
             "mqtt.port (line 4): must be between 1 and 65535, got 70000");
   EXPECT_EQ(Error(std::string(kMinimal) + "  port: abc\n"),
             "mqtt.port (line 4): must be an integer");
-  EXPECT_THAT(Error(std::string(kMinimal) + "  port: 0\n"), HasSubstr("mqtt.port"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  port: 0\n"),
+              HasSubstr("mqtt.port"));
 }
 
 TEST(MqttConfigTest, ClientIdRequiredForPersistentSessions) {
@@ -148,23 +151,26 @@ TEST(MqttConfigTest, PasswordRules) {
   EXPECT_THAT(Error(std::string(kMinimal) + "  password: x\n"),
               HasSubstr("mqtt.username"));
   TempFile pw("secret-from-file\n");
-  EXPECT_THAT(Error(std::string(kMinimal) + "  username: u\n  password: x\n"
-                    "  password_file: " + pw.path() + "\n"),
+  EXPECT_THAT(Error(std::string(kMinimal) +
+                    "  username: u\n  password: x\n"
+                    "  password_file: " +
+                    pw.path() + "\n"),
               HasSubstr("mqtt.password_file (line 6): give either"));
-  auto c = Parse(std::string(kMinimal) + "  username: u\n  password_file: " +
-                 pw.path() + "\n");
+  auto c = Parse(std::string(kMinimal) +
+                 "  username: u\n  password_file: " + pw.path() + "\n");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->password, "secret-from-file");
 }
 
 TEST(MqttConfigTest, PasswordFileErrorsNeverShowTheSecret) {
-  const std::string missing = Error(std::string(kMinimal) +
-                                    "  username: u\n  password_file: /nonexistent/pw\n");
+  const std::string missing =
+      Error(std::string(kMinimal) +
+            "  username: u\n  password_file: /nonexistent/pw\n");
   EXPECT_THAT(missing, HasSubstr("mqtt.password_file (line 5): cannot read "
                                  "'/nonexistent/pw'"));
   TempFile empty("\n");
-  EXPECT_THAT(Error(std::string(kMinimal) + "  username: u\n  password_file: " +
-                    empty.path() + "\n"),
+  EXPECT_THAT(Error(std::string(kMinimal) +
+                    "  username: u\n  password_file: " + empty.path() + "\n"),
               HasSubstr("is empty"));
   // A wrong type for password must not echo the value either.
   const std::string typed =
@@ -183,7 +189,8 @@ TEST(MqttConfigTest, Protocol) {
 TEST(MqttConfigTest, Qos) {
   EXPECT_THAT(Error(std::string(kMinimal) + "  qos: 3\n"),
               HasSubstr("mqtt.qos (line 4)"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "  qos: -1\n"), HasSubstr("mqtt.qos"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  qos: -1\n"),
+              HasSubstr("mqtt.qos"));
 }
 
 TEST(MqttConfigTest, Keepalive) {
@@ -231,16 +238,17 @@ TEST(MqttConfigTest, TlsRules) {
               HasSubstr("mqtt.tls (line 4): must be a map"));
   EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    verify: true\n"),
               HasSubstr("mqtt.tls.ca_file"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: /nonexistent/ca\n"),
-              HasSubstr("mqtt.tls.ca_file (line 5): cannot read '/nonexistent/ca'"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
-                    "\n    cert_file: " + cert.path() + "\n"),
+  EXPECT_THAT(
+      Error(std::string(kMinimal) + "  tls:\n    ca_file: /nonexistent/ca\n"),
+      HasSubstr("mqtt.tls.ca_file (line 5): cannot read '/nonexistent/ca'"));
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " +
+                    ca.path() + "\n    cert_file: " + cert.path() + "\n"),
               HasSubstr("mqtt.tls.key_file"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
-                    "\n    verify: sometimes\n"),
+  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " +
+                    ca.path() + "\n    verify: sometimes\n"),
               HasSubstr("mqtt.tls.verify (line 6)"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "  tls:\n    ca_file: " + ca.path() +
-                    "\n    cafile: x\n"),
+  EXPECT_THAT(Error(std::string(kMinimal) +
+                    "  tls:\n    ca_file: " + ca.path() + "\n    cafile: x\n"),
               HasSubstr("mqtt.tls.cafile (line 6): unknown field (expected "
                         "one of: ca_file, cert_file, key_file, verify)"));
 }
@@ -249,6 +257,25 @@ TEST(MqttConfigTest, ReconnectBounds) {
   EXPECT_THAT(Error(std::string(kMinimal) +
                     "  reconnect_min_ms: 500\n  reconnect_max_ms: 100\n"),
               HasSubstr("mqtt.reconnect_max_ms (line 5)"));
+}
+
+// Start-up waits forever unless start_timeout_ms is set; receive_maximum
+// is MQTT 5's 1..65535 with the protocol's default.
+TEST(MqttConfigTest, StartTimeoutAndReceiveMaximum) {
+  auto d = Parse(kMinimal);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->start_timeout_ms.has_value());
+  EXPECT_EQ(d->receive_maximum, 65535);
+  auto c = Parse(std::string(kMinimal) +
+                 "  start_timeout_ms: 5000\n  receive_maximum: 10\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->start_timeout_ms, 5000);
+  EXPECT_EQ(c->receive_maximum, 10);
+  EXPECT_EQ(Error(std::string(kMinimal) + "  receive_maximum: 0\n"),
+            "mqtt.receive_maximum (line 4): must be between 1 and 65535, "
+            "got 0");
+  EXPECT_THAT(Error(std::string(kMinimal) + "  start_timeout_ms: 0\n"),
+              HasSubstr("mqtt.start_timeout_ms (line 4)"));
 }
 
 }  // namespace

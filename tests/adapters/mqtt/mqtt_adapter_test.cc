@@ -4,7 +4,9 @@
 // Size, and start-up failures.
 #include "adapters/mqtt/mqtt_adapter.h"
 
+#include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,7 +42,9 @@ using testing::WaitFor;
 TEST_F(MqttAdapterTest, EventsBulkAndRejectionsGiveExactlyTheExpectedCalls) {
   FakeIngest ingest;
   ingest.SetDevice(42, 7);
-  const std::string bad_msgpack = "\xa3" "2.0";
+  const std::string bad_msgpack =
+      "\xa3"
+      "2.0";
   ingest.SetResponder([&](const FakeIngest::Call& call) {
     if (call.bulk && call.bulk->msgpack_payload == bad_msgpack) {
       return absl::InvalidArgumentError("msgpack_payload: unsupported version");
@@ -55,7 +59,7 @@ TEST_F(MqttAdapterTest, EventsBulkAndRejectionsGiveExactlyTheExpectedCalls) {
   const std::string bulk = MsgpackBulk({"rec-1", std::string("\x00\xff", 2)});
   const std::vector<std::pair<std::string, std::string>> messages = {
       {"/devices/42/event",
-       "{ \"eventType\": \"temp\", \"eventData\": { \"c\": 21.5 } }"},   // ok
+       "{ \"eventType\": \"temp\", \"eventData\": { \"c\": 21.5 } }"},  // ok
       {"/devices/42/event", R"({"eventType":"boot"})"},                 // ok
       {"/devices/99/event", R"({"eventType":"temp"})"},                 // unknown
       {"/devices/042/event", R"({"eventType":"temp"})"},                // bad id
@@ -124,15 +128,17 @@ TEST_F(MqttAdapterTest, DefaultHomeIdAdmitsUnknownDevices) {
     }
     return absl::OkStatus();
   });
-  auto adapter =
-      MakeAdapter(broker_->port(), ingest, "gw-default", "default_home_id: 1001\n");
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-default",
+                             "default_home_id: 1001\n");
   ASSERT_TRUE(adapter->Start().ok());
   auto pub = Publisher();
   ASSERT_TRUE(pub->Publish("/devices/99/event", R"({"eventType":"a"})").ok());
-  ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"huge"})").ok());
+  ASSERT_TRUE(
+      pub->Publish("/devices/42/event", R"({"eventType":"huge"})").ok());
   ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"b"})").ok());
   ASSERT_TRUE(pub->Publish("/devices/98/bulkData/x", MsgpackBulk({"r"})).ok());
-  ASSERT_TRUE(WaitFor([&] { return adapter->counters().received.load() >= 4; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return adapter->counters().received.load() >= 4; }));
   const auto events = ingest.events();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].home_id, 1001);
@@ -146,33 +152,45 @@ TEST_F(MqttAdapterTest, DefaultHomeIdAdmitsUnknownDevices) {
 }
 
 // A module whose spool cannot store the input (IngestReason::kStoreFailed)
-// is neither a bad message nor a full queue: counted as "other", not
-// retried.
-TEST_F(MqttAdapterTest, StoreFailuresCountAsOther) {
+// is neither a bad message nor a full queue: nothing is acknowledged, the
+// session reconnects and the broker redelivers, until the commit succeeds.
+// No dead letter, no loss, no duplicate.
+TEST_F(MqttAdapterTest, RefusedCommitsAreRedeliveredNotAcknowledged) {
   FakeIngest ingest;
   ingest.SetDevice(42, 7);
-  ingest.SetResponder([](const FakeIngest::Call& call) {
-    if (call.event && call.event->event_type == "disk") {
+  std::atomic<int> disk_failures{0};
+  std::atomic<int> bulk_failures{0};
+  ingest.SetResponder([&](const FakeIngest::Call& call) {
+    if (call.event && call.event->event_type == "disk" &&
+        disk_failures.fetch_add(1) < 2) {
       return absl::InternalError("module m: spool write failed");
     }
-    if (call.bulk) return absl::DataLossError("module m: fsync failed");
+    if (call.bulk && bulk_failures.fetch_add(1) < 1) {
+      return absl::DataLossError("module m: fsync failed");
+    }
     return absl::OkStatus();
   });
   auto adapter = MakeAdapter(broker_->port(), ingest, "gw-store");
   ASSERT_TRUE(adapter->Start().ok());
   auto pub = Publisher();
   ASSERT_NE(pub, nullptr);
-  ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"disk"})").ok());
+  ASSERT_TRUE(
+      pub->Publish("/devices/42/event", R"({"eventType":"disk"})").ok());
   ASSERT_TRUE(pub->Publish("/devices/42/bulkData/l", MsgpackBulk({"r"})).ok());
   ASSERT_TRUE(pub->Publish("/devices/42/event", R"({"eventType":"ok"})").ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(3, kWait));
   const MqttCounters& c = adapter->counters();
-  ASSERT_TRUE(WaitFor([&] { return c.received.load() >= 3; }));
-  ASSERT_TRUE(ingest.WaitForAccepted(1, kWait));
+  EXPECT_GE(c.commit_refused.load(), 3u);
+  EXPECT_GE(c.connects.load(), 2u);  // reconnected for the redelivery
   adapter->Shutdown(absl::Now() + absl::Seconds(5));
-  EXPECT_EQ(c.failed_other.load(), 2u);
-  EXPECT_EQ(c.events_accepted.load(), 1u);
-  EXPECT_EQ(c.rejected_event_by_ingest.load(), 0u);
-  EXPECT_EQ(c.rejected_bulk_by_ingest.load(), 0u);
+  EXPECT_EQ(c.failed_other.load(), 0u);
+  EXPECT_EQ(c.events_accepted.load(), 2u);
+  EXPECT_EQ(c.bulk_accepted.load(), 1u);
+  const auto events = ingest.events();
+  // Each once; the broker's resend order after reconnects is its own.
+  std::multiset<std::string> types;
+  for (const auto& e : events) types.insert(e.event_type);
+  EXPECT_EQ(types, (std::multiset<std::string>{"disk", "ok"}));
   EXPECT_EQ(c.backpressure_waits.load(), 0u);
 }
 
@@ -202,8 +220,9 @@ class RecordingRejects : public DoorRejects {
 class NoModules : public GatewayStatus {
  public:
   std::vector<ModuleStatus> Modules() const override { return {}; }
-  absl::StatusOr<std::vector<LogEntry>> ModuleLog(
-      absl::string_view, spdlog::level::level_enum, size_t) const override {
+  absl::StatusOr<std::vector<LogEntry>> ModuleLog(absl::string_view,
+                                                  spdlog::level::level_enum,
+                                                  size_t) const override {
     return absl::NotFoundError("no modules");
   }
 };
@@ -294,8 +313,9 @@ TEST_F(MqttAdapterTest, FactoryAdapterUsesTheContextAndKeepsTheRejectLines) {
                      "'/devices/99/event': " + unknown));
   EXPECT_FALSE(logged("'/devices/99/bulkData/logs'"));
   // The backslash is escaped, so the log line cannot be mistaken.
-  EXPECT_TRUE(logged("mqtt: rejected message from device ? on "
-                     "'/devices/4\\\\2/event': "));
+  EXPECT_TRUE(
+      logged("mqtt: rejected message from device ? on "
+             "'/devices/4\\\\2/event': "));
 }
 
 // MQTT 5: the broker honours the Maximum Packet Size the gateway sends, so
@@ -308,8 +328,9 @@ TEST_F(MqttAdapterTest, BrokerHonoursTheMaximumPacketSize) {
                              "max_packet_bytes: 4096\n");
   ASSERT_TRUE(adapter->Start().ok());
   auto pub = Publisher();
-  const std::string big = absl::StrCat(R"({"eventType":"big","eventData":{"pad":")",
-                                       std::string(8000, 'x'), R"("}})");
+  const std::string big =
+      absl::StrCat(R"({"eventType":"big","eventData":{"pad":")",
+                   std::string(8000, 'x'), R"("}})");
   ASSERT_TRUE(pub->Publish("/devices/42/event", Seq(1)).ok());
   ASSERT_TRUE(pub->Publish("/devices/42/event", big).ok());
   ASSERT_TRUE(pub->Publish("/devices/42/event", Seq(2)).ok());
@@ -318,15 +339,61 @@ TEST_F(MqttAdapterTest, BrokerHonoursTheMaximumPacketSize) {
   EXPECT_EQ(adapter->counters().received.load(), 2u);
 }
 
-TEST_F(MqttAdapterTest, StartFailsClearlyWithoutBroker) {
+// An idle session keeps itself alive: a PINGREQ after half the keepalive,
+// and the next one only once the broker's PINGRESP came, all on one
+// connection that still delivers afterwards.
+TEST_F(MqttAdapterTest, IdleSessionPingsAndStaysConnected) {
+  FakeIngest ingest;
+  ingest.SetDevice(9, 1);
+  auto adapter =
+      MakeAdapter(broker_->port(), ingest, "gw-ping", "keepalive_s: 5\n");
+  ASSERT_TRUE(adapter->Start().ok());
+  const MqttCounters& c = adapter->counters();
+  ASSERT_TRUE(WaitFor([&] { return c.pings.load() >= 2; }));
+  EXPECT_EQ(c.connects.load(), 1u);
+  EXPECT_EQ(c.disconnects.load(), 0u);
+  auto pub = Publisher();
+  ASSERT_NE(pub, nullptr);
+  ASSERT_TRUE(pub->Publish("/devices/9/event", Seq(1)).ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(1, kWait));
+  adapter->Shutdown(absl::Now() + absl::Seconds(5));
+}
+
+// With mqtt.start_timeout_ms, start-up gives up on a broker it cannot reach.
+TEST_F(MqttAdapterTest, StartFailsClearlyWithoutBrokerAfterTheStartTimeout) {
   FakeIngest ingest;
   const int port = broker_->port();
   broker_->Stop();
-  auto adapter = MakeAdapter(port, ingest, "gw-nobroker");
+  auto adapter =
+      MakeAdapter(port, ingest, "gw-nobroker", "start_timeout_ms: 300\n");
   absl::Status status = adapter->Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(
+      std::string(status.message()),
+      ::testing::HasSubstr(absl::StrCat("cannot connect to 127.0.0.1:", port)));
   EXPECT_THAT(std::string(status.message()),
-              ::testing::HasSubstr(absl::StrCat("cannot connect to 127.0.0.1:", port)));
+              ::testing::HasSubstr("start_timeout_ms"));
+}
+
+// Without it, the gateway starts without its broker (gRPC serves meanwhile)
+// and joins it when it comes up.
+TEST_F(MqttAdapterTest, StartsWithoutBrokerAndConnectsWhenItComesUp) {
+  FakeIngest ingest;
+  ingest.SetDevice(5, 1);
+  broker_->Stop();
+  auto adapter = MakeAdapter(broker_->port(), ingest, "gw-later");
+  ASSERT_TRUE(adapter->Start().ok());
+  EXPECT_FALSE(adapter->connected());
+  EXPECT_EQ(adapter->counters().connects.load(), 0u);
+  ASSERT_TRUE(broker_->Restart().ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return adapter->counters().subscribed.load() >= 1; }));
+  auto pub = Publisher();
+  ASSERT_NE(pub, nullptr);
+  ASSERT_TRUE(pub->Publish("/devices/5/event", Seq(1)).ok());
+  ASSERT_TRUE(ingest.WaitForAccepted(1, kWait));
+  EXPECT_EQ(Seqs(ingest), (std::vector<int>{1}));
+  adapter->Shutdown(absl::Now() + absl::Seconds(5));
 }
 
 TEST_F(MqttAdapterTest, StartFailsWhenTheBrokerRefusesTheClient) {
