@@ -13,22 +13,21 @@
 namespace streamgate {
 
 GrpcAdapter::GrpcAdapter(GrpcAdapterConfig config,
-                         const AdapterContext& context)
-    : config_(std::move(config)),
-      auth_(config_.api_keys),
+                         const AdapterContext &context)
+    : config_(std::move(config)), auth_(config_.api_keys),
       ingest_(context.ingest, context.rejects),
-      gateway_(ingest_, auth_,
-               static_cast<size_t>(config_.grpc.stream_window),
+      gateway_(ingest_, auth_, static_cast<size_t>(config_.grpc.stream_window),
                context.rejects, reject_log_),
       admin_(context.status, auth_) {}
 
 GrpcAdapter::~GrpcAdapter() {
-  if (server_) Shutdown(absl::Now());
+  if (server_)
+    Shutdown(absl::Now());
 }
 
 absl::Status GrpcAdapter::Start() {
   RouteProtobufLogToSpdlog();
-  const GrpcConfig& c = config_.grpc;
+  const GrpcConfig &c = config_.grpc;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -56,15 +55,15 @@ absl::Status GrpcAdapter::Start() {
                                static_cast<int>(c.max_connection_age_ms));
   }
   if (c.max_connection_age_grace_ms > 0) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-        static_cast<int>(c.max_connection_age_grace_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(c.max_connection_age_grace_ms));
   }
   std::shared_ptr<grpc::ServerCredentials> creds =
       grpc::InsecureServerCredentials();
   if (!c.tls.cert_file.empty()) {
     auto tls = ReloadableTlsCredentials::Create(c.tls);
-    if (!tls.ok()) return tls.status();
+    if (!tls.ok())
+      return tls.status();
     tls_ = *std::move(tls);
     creds = tls_->Credentials();
   }
@@ -74,46 +73,61 @@ absl::Status GrpcAdapter::Start() {
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "grpc.listen: cannot listen on ", c.listen,
-        " (address in use or invalid)"));
+    return absl::UnavailableError(absl::StrCat("grpc.listen: cannot listen on ",
+                                               c.listen,
+                                               " (address in use or invalid)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!tls_) {
+    probe_ = std::make_unique<ListenerProbe>(
+        ListenerProbe::TargetFor(c.listen, port_));
+  }
   if (!auth_.enabled()) {
     spdlog::warn("grpc: no api_keys configured: calls are anonymous "
                  "(for trusted networks only)");
   }
   spdlog::info("grpc: listening on {} ({})", c.listen,
-               !tls_ ? "plaintext"
+               !tls_            ? "plaintext"
                : tls_->mutual() ? "TLS, client certificates required"
                                 : "TLS");
   return absl::OkStatus();
 }
 
 void GrpcAdapter::Reload() {
-  if (!tls_) return;
+  if (!tls_)
+    return;
   absl::Status st = tls_->Reload();
   if (st.ok()) {
     spdlog::info("grpc: TLS certificates re-read; new connections use them");
   } else {
-    spdlog::error("grpc: TLS reload failed, keeping the current certificates: {}",
-                  st.message());
+    spdlog::error(
+        "grpc: TLS reload failed, keeping the current certificates: {}",
+        st.message());
   }
 }
 
 void GrpcAdapter::StopAccepting() {
-  if (server_) server_->GetHealthCheckService()->SetServingStatus(false);
+  if (server_)
+    server_->GetHealthCheckService()->SetServingStatus(false);
 }
 
 void GrpcAdapter::Shutdown(absl::Time deadline) {
-  if (!server_) return;
+  if (!server_)
+    return;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   server_.reset();
 }
 
-void GrpcAdapter::CollectMetrics(metrics::MetricsWriter& out) const {
+absl::Status GrpcAdapter::ProbeListener(absl::Duration timeout) const {
+  if (!probe_) {
+    return absl::UnimplementedError("no plaintext gRPC listener to probe");
+  }
+  return probe_->Check(timeout);
+}
+
+void GrpcAdapter::CollectMetrics(metrics::MetricsWriter &out) const {
   reject_log_.CollectMetrics(out);
 }
 
-}  // namespace streamgate
+} // namespace streamgate

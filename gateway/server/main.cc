@@ -15,12 +15,14 @@
 #include "gateway/common/logging.h"
 #include "gateway/core/config.h"
 #include "gateway/server/builtin.h"
+#include "gateway/server/fd_limit.h"
 #include "gateway/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
 namespace {
 
-constexpr char kHelp[] = R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
+constexpr char kHelp[] =
+    R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
 
 Usage:
   streamgate [--config FILE]        run (with no config: the embedded default,
@@ -49,20 +51,20 @@ Signals:
 
 constexpr char kVersion[] = "0.1.0";
 
-int Fail(const std::string& message) {
+int Fail(const std::string &message) {
   std::fprintf(stderr, "streamgate: %s\n", message.c_str());
   return 1;
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::string config_path;
   std::string log_level;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](const char* flag) -> const char* {
+    auto value = [&](const char *flag) -> const char * {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "streamgate: %s needs a value\n", flag);
         std::exit(2);
@@ -81,9 +83,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--hash-key") {
       std::string key((std::istreambuf_iterator<char>(std::cin)),
                       std::istreambuf_iterator<char>());
-      if (!key.empty() && key.back() == '\n') key.pop_back();
-      if (!key.empty() && key.back() == '\r') key.pop_back();
-      if (key.empty()) return Fail("--hash-key: no key on stdin");
+      if (!key.empty() && key.back() == '\n')
+        key.pop_back();
+      if (!key.empty() && key.back() == '\r')
+        key.pop_back();
+      if (key.empty())
+        return Fail("--hash-key: no key on stdin");
       std::printf("%s\n",
                   streamgate::ApiKeyAuthenticator::HashKey(key).c_str());
       return 0;
@@ -116,13 +121,14 @@ int main(int argc, char** argv) {
   streamgate::RegisterBuiltinAdapters(adapters);
   const std::vector<std::string> sections = adapters.Sections();
 
-  auto config =
-      config_path.empty()
-          ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
-                                    "<default>", sections)
-          : streamgate::LoadConfigFile(config_path, sections);
-  if (!config.ok()) return Fail(std::string(config.status().message()));
-  if (!log_level.empty()) config->log_level = log_level;
+  auto config = config_path.empty()
+                    ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
+                                              "<default>", sections)
+                    : streamgate::LoadConfigFile(config_path, sections);
+  if (!config.ok())
+    return Fail(std::string(config.status().message()));
+  if (!log_level.empty())
+    config->log_level = log_level;
   const auto level = streamgate::ParseLogLevel(config->log_level);
   if (!level) {
     std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
@@ -151,12 +157,24 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Before any socket exists: gRPC 1.51's listener never recovers from
+  // having hit the fd limit once.
+  auto fds = streamgate::RaiseFdLimitToHard();
+  if (fds.ok()) {
+    spdlog::info("open files limit: soft {} (was {}), hard {}", fds->soft,
+                 fds->soft_before, fds->hard);
+  } else {
+    spdlog::warn("open files limit not raised: {}", fds.status().message());
+  }
+
   absl::Status st = (*gateway)->Start();
-  if (!st.ok()) return Fail(std::string(st.message()));
+  if (!st.ok())
+    return Fail(std::string(st.message()));
 
   while (true) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    if (sigwait(&signals, &sig) != 0)
+      continue;
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");
@@ -164,8 +182,9 @@ int main(int argc, char** argv) {
       }
       auto fresh = streamgate::LoadConfigFile(config_path, sections);
       if (!fresh.ok()) {
-        spdlog::error("SIGHUP: reload refused, keeping the current registry: {}",
-                      fresh.status().message());
+        spdlog::error(
+            "SIGHUP: reload refused, keeping the current registry: {}",
+            fresh.status().message());
         continue;
       }
       (*gateway)->Reload(std::move(fresh->devices));
