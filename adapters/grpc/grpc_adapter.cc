@@ -41,7 +41,23 @@ absl::Status GrpcAdapter::Start() {
   // whatever the number of clients and their send rate.
   grpc::ResourceQuota quota("streamgate-grpc");
   quota.Resize(static_cast<size_t>(c.memory_limit_bytes));
+  quota.SetMaxThreads(static_cast<int>(c.max_threads));
   builder.SetResourceQuota(quota);
+  if (c.max_connection_idle_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(c.max_connection_idle_ms));
+  }
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(c.keepalive_min_ping_interval_ms));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             static_cast<int>(c.keepalive_max_ping_strikes));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                             c.keepalive_permit_without_calls ? 1 : 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             static_cast<int>(c.max_metadata_bytes));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(c.handshake_timeout_ms));
   if (c.keepalive_time_ms > 0) {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                                static_cast<int>(c.keepalive_time_ms));
