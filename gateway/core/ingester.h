@@ -28,8 +28,10 @@ struct IngestStats {
 
 class Ingester : public Ingest {
  public:
+  // `max_records_per_input`: events of one batch, records of one bulk
+  // input (limits.max_records_per_input); more is INVALID_ARGUMENT.
   Ingester(const DeviceRegistry& registry, Router& router,
-           size_t max_record_bytes);
+           size_t max_record_bytes, size_t max_records_per_input = 10000);
 
   IngestResult PublishEvents(absl::Span<const EventInput> events,
                              const Caller& caller) override;
@@ -51,6 +53,7 @@ class Ingester : public Ingest {
   const DeviceRegistry& registry_;
   Router& router_;
   const size_t max_record_bytes_;
+  const size_t max_records_per_input_;
   std::atomic<bool> draining_{false};
   IngestStats stats_;
 };
