@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/grpc/auth_processor.h"
 #include "adapters/grpc/protobuf_log.h"
 #include "gateway/common/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -74,10 +75,12 @@ absl::Status GrpcAdapter::Start() {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                static_cast<int>(c.max_connection_age_grace_ms));
   }
+  // API keys are checked on the headers, before a body is read
+  // (ApiKeyAuthProcessor), on plaintext and TLS alike.
   std::shared_ptr<grpc::ServerCredentials> creds =
-      grpc::InsecureServerCredentials();
+      PlaintextServerCredentials(auth_);
   if (!c.tls.cert_file.empty()) {
-    auto tls = ReloadableTlsCredentials::Create(c.tls);
+    auto tls = ReloadableTlsCredentials::Create(c.tls, &auth_);
     if (!tls.ok())
       return tls.status();
     tls_ = *std::move(tls);

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "adapters/grpc/grpc_config.h"
 #include "grpc/grpc_security.h"
 #include "grpcpp/security/server_credentials.h"
@@ -25,17 +26,20 @@
 namespace streamgate {
 
 class ReloadableTlsCredentials {
- public:
+public:
   using TlsFiles = GrpcConfig::Tls;
 
   // Reads and validates the files; errors name the field
   // ("grpc.tls.key_file: /path: ...").
-  static absl::StatusOr<std::unique_ptr<ReloadableTlsCredentials>> Create(
-      const TlsFiles& files);
+  // With `auth`, API keys are checked on each call's headers before its
+  // body is read (ApiKeyAuthProcessor); it must outlive the credentials.
+  static absl::StatusOr<std::unique_ptr<ReloadableTlsCredentials>>
+  Create(const TlsFiles &files, const ApiKeyAuthenticator *auth = nullptr);
   ~ReloadableTlsCredentials();
 
-  ReloadableTlsCredentials(const ReloadableTlsCredentials&) = delete;
-  ReloadableTlsCredentials& operator=(const ReloadableTlsCredentials&) = delete;
+  ReloadableTlsCredentials(const ReloadableTlsCredentials &) = delete;
+  ReloadableTlsCredentials &
+  operator=(const ReloadableTlsCredentials &) = delete;
 
   // Re-reads the files; new connections use them from now on. On error the
   // current certificates stay in use.
@@ -48,28 +52,28 @@ class ReloadableTlsCredentials {
 
   bool mutual() const { return !files_.client_ca_file.empty(); }
 
- private:
+private:
   struct Pem {
     std::string cert_chain;
     std::string private_key;
-    std::string client_ca;  // empty: no client certificates
+    std::string client_ca; // empty: no client certificates
   };
 
-  explicit ReloadableTlsCredentials(const TlsFiles& files) : files_(files) {}
+  explicit ReloadableTlsCredentials(const TlsFiles &files) : files_(files) {}
 
   // Reads and checks the three files.
-  static absl::StatusOr<Pem> ReadFiles(const TlsFiles& files);
+  static absl::StatusOr<Pem> ReadFiles(const TlsFiles &files);
 
   // grpc_ssl_server_certificate_config_callback.
-  static grpc_ssl_certificate_config_reload_status Fetch(
-      void* self, grpc_ssl_server_certificate_config** config);
+  static grpc_ssl_certificate_config_reload_status
+  Fetch(void *self, grpc_ssl_server_certificate_config **config);
 
   const TlsFiles files_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
 
   absl::Mutex mu_;
   Pem current_ ABSL_GUARDED_BY(mu_);
-  bool changed_ ABSL_GUARDED_BY(mu_) = true;  // gRPC has not seen current_
+  bool changed_ ABSL_GUARDED_BY(mu_) = true; // gRPC has not seen current_
 };
 
-}  // namespace streamgate
+} // namespace streamgate
