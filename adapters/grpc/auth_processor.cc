@@ -23,8 +23,7 @@ void Process(void *state, grpc_auth_context *, const grpc_metadata *md,
   int authorizations = 0;
   for (size_t i = 0; i < num_md; ++i) {
     const absl::string_view key = View(md[i].key);
-    if (key == ":path")
-      path = View(md[i].value);
+    if (key == ":path") path = View(md[i].value);
     if (key == "authorization") {
       authorization = View(md[i].value);
       ++authorizations;
@@ -52,14 +51,14 @@ void Process(void *state, grpc_auth_context *, const grpc_metadata *md,
 }
 
 class PlaintextCredentials final : public grpc::ServerCredentials {
-public:
+ public:
   explicit PlaintextCredentials(grpc_server_credentials *creds)
       : creds_(creds) {}
   ~PlaintextCredentials() override { grpc_server_credentials_release(creds_); }
   void SetAuthMetadataProcessor(
       const std::shared_ptr<grpc::AuthMetadataProcessor> &) override {}
 
-private:
+ private:
   int AddPortToServer(const std::string &addr, grpc_server *server) override {
     return grpc_server_add_http2_port(server, addr.c_str(), creds_);
   }
@@ -67,7 +66,7 @@ private:
   grpc_server_credentials *const creds_;
 };
 
-} // namespace
+}  // namespace
 
 bool ApiKeyAuthProcessor::NeedsKey(absl::string_view path) {
   return !absl::StartsWith(path, "/grpc.health.v1.Health/") &&
@@ -76,8 +75,7 @@ bool ApiKeyAuthProcessor::NeedsKey(absl::string_view path) {
 
 void ApiKeyAuthProcessor::Attach(const ApiKeyAuthenticator &auth,
                                  grpc_server_credentials *creds) {
-  if (!auth.enabled())
-    return;
+  if (!auth.enabled()) return;
   grpc_auth_metadata_processor p;
   p.process = &Process;
   p.destroy = nullptr;
@@ -85,11 +83,11 @@ void ApiKeyAuthProcessor::Attach(const ApiKeyAuthenticator &auth,
   grpc_server_credentials_set_auth_metadata_processor(creds, p);
 }
 
-std::shared_ptr<grpc::ServerCredentials>
-PlaintextServerCredentials(const ApiKeyAuthenticator &auth) {
+std::shared_ptr<grpc::ServerCredentials> PlaintextServerCredentials(
+    const ApiKeyAuthenticator &auth) {
   grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
   ApiKeyAuthProcessor::Attach(auth, creds);
   return std::make_shared<PlaintextCredentials>(creds);
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -26,7 +26,7 @@
 namespace streamgate {
 
 class ApiKeyAuthProcessor {
-public:
+ public:
   // Sets a processor checking `auth` on `creds` (no-op when no keys are
   // configured: every call is anonymous then).
   static void Attach(const ApiKeyAuthenticator &auth,
@@ -39,7 +39,7 @@ public:
 
 // Plaintext server credentials on which a core auth metadata processor can
 // be set (gRPC's C++ InsecureServerCredentials refuses one).
-std::shared_ptr<grpc::ServerCredentials>
-PlaintextServerCredentials(const ApiKeyAuthenticator &auth);
+std::shared_ptr<grpc::ServerCredentials> PlaintextServerCredentials(
+    const ApiKeyAuthenticator &auth);
 
-} // namespace streamgate
+}  // namespace streamgate

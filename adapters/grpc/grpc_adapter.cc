@@ -15,15 +15,15 @@ namespace streamgate {
 
 GrpcAdapter::GrpcAdapter(GrpcAdapterConfig config,
                          const AdapterContext &context)
-    : config_(std::move(config)), auth_(config_.api_keys),
+    : config_(std::move(config)),
+      auth_(config_.api_keys),
       ingest_(context.ingest, context.rejects),
       gateway_(ingest_, auth_, static_cast<size_t>(config_.grpc.stream_window),
                context.rejects, reject_log_),
       admin_(context.status, auth_) {}
 
 GrpcAdapter::~GrpcAdapter() {
-  if (server_)
-    Shutdown(absl::Now());
+  if (server_) Shutdown(absl::Now());
 }
 
 absl::Status GrpcAdapter::Start() {
@@ -81,8 +81,7 @@ absl::Status GrpcAdapter::Start() {
       PlaintextServerCredentials(auth_);
   if (!c.tls.cert_file.empty()) {
     auto tls = ReloadableTlsCredentials::Create(c.tls, &auth_);
-    if (!tls.ok())
-      return tls.status();
+    if (!tls.ok()) return tls.status();
     tls_ = *std::move(tls);
     creds = tls_->Credentials();
   }
@@ -102,8 +101,9 @@ absl::Status GrpcAdapter::Start() {
         ListenerProbe::TargetFor(c.listen, port_));
   }
   if (!auth_.enabled()) {
-    spdlog::warn("grpc: no api_keys configured: calls are anonymous "
-                 "(for trusted networks only)");
+    spdlog::warn(
+        "grpc: no api_keys configured: calls are anonymous "
+        "(for trusted networks only)");
   }
   spdlog::info("grpc: listening on {} ({})", c.listen,
                !tls_            ? "plaintext"
@@ -113,8 +113,7 @@ absl::Status GrpcAdapter::Start() {
 }
 
 void GrpcAdapter::Reload() {
-  if (!tls_)
-    return;
+  if (!tls_) return;
   absl::Status st = tls_->Reload();
   if (st.ok()) {
     spdlog::info("grpc: TLS certificates re-read; new connections use them");
@@ -126,13 +125,11 @@ void GrpcAdapter::Reload() {
 }
 
 void GrpcAdapter::StopAccepting() {
-  if (server_)
-    server_->GetHealthCheckService()->SetServingStatus(false);
+  if (server_) server_->GetHealthCheckService()->SetServingStatus(false);
 }
 
 void GrpcAdapter::Shutdown(absl::Time deadline) {
-  if (!server_)
-    return;
+  if (!server_) return;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
   server_.reset();
@@ -149,4 +146,4 @@ void GrpcAdapter::CollectMetrics(metrics::MetricsWriter &out) const {
   reject_log_.CollectMetrics(out);
 }
 
-} // namespace streamgate
+}  // namespace streamgate

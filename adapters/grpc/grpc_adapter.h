@@ -32,7 +32,7 @@
 namespace streamgate {
 
 class GrpcAdapter : public Adapter {
-public:
+ public:
   // `context` (ingest, door rejects, gateway status) must outlive the
   // adapter. Nothing touches the network before Start.
   GrpcAdapter(GrpcAdapterConfig config, const AdapterContext &context);
@@ -67,17 +67,17 @@ public:
   bool can_probe_listener() const { return probe_ != nullptr; }
   const RejectLog &reject_log() const { return reject_log_; }
 
-private:
+ private:
   const GrpcAdapterConfig config_;
   const ApiKeyAuthenticator auth_;
-  DeadLetteringIngest ingest_; // the context's Ingest, reporting refusals
+  DeadLetteringIngest ingest_;  // the context's Ingest, reporting refusals
   RejectLog reject_log_;
   GatewayService gateway_;
   AdminService admin_;
-  std::unique_ptr<ReloadableTlsCredentials> tls_; // outlives server_
+  std::unique_ptr<ReloadableTlsCredentials> tls_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  std::unique_ptr<ListenerProbe> probe_; // set by Start (plaintext only)
+  std::unique_ptr<ListenerProbe> probe_;  // set by Start (plaintext only)
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -17,8 +17,7 @@ constexpr int64_t kDayMs = 86400000;
 // grpc.tls: the files are read (and their PEM checked) when the adapter
 // starts; here only the shape. Empty cert_file = plaintext.
 absl::Status ParseTls(const ConfigReader &grpc, GrpcConfig::Tls &tls) {
-  if (!grpc.Has("tls"))
-    return absl::OkStatus();
+  if (!grpc.Has("tls")) return absl::OkStatus();
   ASSIGN_OR_RETURN(const ConfigReader t, grpc.Section("tls"));
   RETURN_IF_ERROR(
       t.CheckKnownKeys({"cert_file", "key_file", "client_ca_file"}));
@@ -39,8 +38,7 @@ absl::Status ParseTls(const ConfigReader &grpc, GrpcConfig::Tls &tls) {
 }
 
 absl::Status ParseGrpc(const ConfigReader &root, GrpcConfig &g) {
-  if (!root.Has("grpc"))
-    return absl::OkStatus();
+  if (!root.Has("grpc")) return absl::OkStatus();
   ASSIGN_OR_RETURN(const ConfigReader r, root.Section("grpc"));
   RETURN_IF_ERROR(r.CheckKnownKeys(
       {"listen", "max_message_bytes", "keepalive_time_ms",
@@ -103,11 +101,9 @@ absl::Status ParseGrpc(const ConfigReader &root, GrpcConfig &g) {
 }
 
 bool IsLowerHex64(const std::string &s) {
-  if (s.size() != 64)
-    return false;
+  if (s.size() != 64) return false;
   for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -115,11 +111,10 @@ bool IsLowerHex64(const std::string &s) {
 // api_keys: [{id, name, key_sha256}]. Only hashes are configured; the
 // upper-case hex some tools print is accepted and stored lower-case. The
 // value of a bad key_sha256 is never echoed: it may be the key itself.
-absl::StatusOr<std::vector<ApiKeyConfig>>
-ParseApiKeys(const ConfigReader &root) {
+absl::StatusOr<std::vector<ApiKeyConfig>> ParseApiKeys(
+    const ConfigReader &root) {
   std::vector<ApiKeyConfig> keys;
-  if (!root.Has("api_keys"))
-    return keys;
+  if (!root.Has("api_keys")) return keys;
   const YAML::Node list = root.Get("api_keys");
   if (!list.IsSequence()) {
     return root.Error("api_keys", "must be a list of {id, name, key_sha256}");
@@ -163,14 +158,14 @@ ParseApiKeys(const ConfigReader &root) {
   return keys;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<GrpcAdapterConfig>
-ParseGrpcAdapterConfig(const ConfigReader &root) {
+absl::StatusOr<GrpcAdapterConfig> ParseGrpcAdapterConfig(
+    const ConfigReader &root) {
   GrpcAdapterConfig config;
   RETURN_IF_ERROR(ParseGrpc(root, config.grpc));
   ASSIGN_OR_RETURN(config.api_keys, ParseApiKeys(root));
   return config;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -15,7 +15,7 @@
 
 namespace streamgate {
 
-class ConfigReader; // gateway/api/config_reader.h
+class ConfigReader;  // gateway/api/config_reader.h
 
 struct GrpcConfig {
   std::string listen = "127.0.0.1:50051";
@@ -64,7 +64,7 @@ struct GrpcConfig {
 struct ApiKeyConfig {
   std::string id;
   std::string name;
-  std::string key_sha256; // hex, lower-case
+  std::string key_sha256;  // hex, lower-case
 };
 
 struct GrpcAdapterConfig {
@@ -76,7 +76,7 @@ struct GrpcAdapterConfig {
 // Reads `grpc` (absent or null: the defaults above) and `api_keys` (absent
 // or null: none) from the document root. TLS files are only named here;
 // they are read when the adapter starts.
-absl::StatusOr<GrpcAdapterConfig>
-ParseGrpcAdapterConfig(const ConfigReader &root);
+absl::StatusOr<GrpcAdapterConfig> ParseGrpcAdapterConfig(
+    const ConfigReader &root);
 
-} // namespace streamgate
+}  // namespace streamgate

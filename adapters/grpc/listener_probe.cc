@@ -16,22 +16,20 @@ constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
 // Outlives the call whatever happens to the caller's wait.
 struct ProbeCall {
   grpc::ClientContext context;
-  grpc::ByteBuffer request; // HealthCheckRequest{service: ""}: no bytes
+  grpc::ByteBuffer request;  // HealthCheckRequest{service: ""}: no bytes
   grpc::ByteBuffer response;
   grpc::Status status;
   absl::Notification done;
 };
 
-} // namespace
+}  // namespace
 
 std::string ListenerProbe::TargetFor(const std::string &listen, int port) {
   const size_t colon = listen.rfind(':');
   std::string host =
       colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (host.empty() || host == "0.0.0.0" || host == "*")
-    host = "127.0.0.1";
-  if (host == "[::]" || host == "::")
-    host = "[::1]";
+  if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
+  if (host == "[::]" || host == "::") host = "[::1]";
   return absl::StrCat(host, ":", port);
 }
 
@@ -49,7 +47,7 @@ absl::Status ListenerProbe::Check(absl::Duration timeout) const {
   grpc::Slice nothing("", 0);
   call->request = grpc::ByteBuffer(&nothing, 1);
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  call->context.set_wait_for_ready(true); // a refused connect is retried
+  call->context.set_wait_for_ready(true);  // a refused connect is retried
   stub.UnaryCall(&call->context, kHealthCheck, grpc::StubOptions(),
                  &call->request, &call->response, [call](grpc::Status st) {
                    call->status = std::move(st);
@@ -72,4 +70,4 @@ absl::Status ListenerProbe::Check(absl::Duration timeout) const {
                                    call->status.error_message()));
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -18,7 +18,7 @@
 namespace streamgate {
 
 class ListenerProbe {
-public:
+ public:
   // `target`: "HOST:PORT" to connect to (a wildcard listen address is
   // probed on loopback).
   explicit ListenerProbe(std::string target) : target_(std::move(target)) {}
@@ -33,8 +33,8 @@ public:
 
   const std::string &target() const { return target_; }
 
-private:
+ private:
   const std::string target_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

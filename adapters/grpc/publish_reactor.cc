@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-
 #include "adapters/grpc/request_parser.h"
 #include "adapters/grpc/stream_item.h"
 
@@ -15,8 +14,12 @@ namespace streamgate {
 PublishReactor::PublishReactor(Ingest &ingest, size_t window,
                                AuthenticatedCaller caller, DoorRejects &rejects,
                                RejectLog &log, std::string peer)
-    : ingest_(ingest), rejects_(rejects), log_(log), window_(window),
-      caller_(std::move(caller)), peer_(std::move(peer)) {
+    : ingest_(ingest),
+      rejects_(rejects),
+      log_(log),
+      window_(window),
+      caller_(std::move(caller)),
+      peer_(std::move(peer)) {
   StartRead(&read_);
 }
 
@@ -27,11 +30,10 @@ namespace {
 // stay allocated, at their largest, for the stream's whole life.
 constexpr size_t kKeepItemBytes = 64 << 10;
 
-} // namespace
+}  // namespace
 
 void PublishReactor::ReleaseLargeBuffers(size_t item_bytes) {
-  if (item_bytes <= kKeepItemBytes)
-    return;
+  if (item_bytes <= kKeepItemBytes) return;
   request_ = v1::PublishRequest();
   std::vector<EventInput>().swap(scratch_);
   // glibc keeps freed memory in the callback thread's arena: hand it back
@@ -101,22 +103,19 @@ void PublishReactor::OnReadDone(bool ok) {
   }
   pending_.push_back(std::move(bytes));
   MaybeWriteLocked();
-  if (broken_)
-    return;
+  if (broken_) return;
   if (pending_.size() >= window_) {
-    read_paused_ = true; // resumed by OnWriteDone at half the window
+    read_paused_ = true;  // resumed by OnWriteDone at half the window
   } else {
     StartRead(&read_);
   }
 }
 
 void PublishReactor::MaybeWriteLocked() {
-  if (writing_ || pending_.empty() || broken_)
-    return;
+  if (writing_ || pending_.empty() || broken_) return;
   writing_ = true;
   grpc::WriteOptions options;
-  if (pending_.size() > 1)
-    options.set_buffer_hint();
+  if (pending_.size() > 1) options.set_buffer_hint();
   StartWrite(&pending_.front(), options);
 }
 
@@ -125,7 +124,8 @@ void PublishReactor::OnWriteDone(bool ok) {
   writing_ = false;
   pending_.pop_front();
   if (!ok) {
-    broken_ = true; // the client went away; its unanswered items are lost to it
+    broken_ =
+        true;  // the client went away; its unanswered items are lost to it
     MaybeFinishLocked();
     return;
   }
@@ -138,8 +138,7 @@ void PublishReactor::OnWriteDone(bool ok) {
 }
 
 void PublishReactor::MaybeFinishLocked() {
-  if (finished_ || writing_)
-    return;
+  if (finished_ || writing_) return;
   if (broken_ || (reads_done_ && pending_.empty())) {
     finished_ = true;
     Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken")
@@ -149,4 +148,4 @@ void PublishReactor::MaybeFinishLocked() {
 
 void PublishReactor::OnDone() { delete this; }
 
-} // namespace streamgate
+}  // namespace streamgate

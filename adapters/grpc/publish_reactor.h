@@ -31,7 +31,7 @@ namespace streamgate {
 
 class PublishReactor
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
-public:
+ public:
   // `caller` was authenticated at stream start; every item is its. The
   // references outlive the stream (the adapter's server waits for it).
   PublishReactor(Ingest &ingest, size_t window, AuthenticatedCaller caller,
@@ -42,7 +42,7 @@ public:
   void OnDone() override;
   void OnCancel() override {}
 
-private:
+ private:
   v1::PublishResponse Handle();
   // Drops request_'s and scratch_'s allocations after a large item, so an
   // idle stream does not hold its largest batch.
@@ -59,7 +59,7 @@ private:
   const std::string peer_;
   // Only touched by the single outstanding read and its OnReadDone.
   grpc::ByteBuffer read_;
-  v1::PublishRequest request_; // reused while items are small
+  v1::PublishRequest request_;  // reused while items are small
   std::vector<EventInput> scratch_;
 
   absl::Mutex mu_;
@@ -67,8 +67,8 @@ private:
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false; // a write failed
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

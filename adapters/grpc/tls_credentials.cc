@@ -19,7 +19,7 @@ namespace {
 // Wraps core credentials built with a config fetcher, which the C++ API
 // cannot make (SslServerCredentials takes fixed PEM strings only).
 class FetcherServerCredentials final : public grpc::ServerCredentials {
-public:
+ public:
   explicit FetcherServerCredentials(grpc_server_credentials *creds)
       : creds_(creds) {}
   ~FetcherServerCredentials() override {
@@ -28,7 +28,7 @@ public:
   void SetAuthMetadataProcessor(
       const std::shared_ptr<grpc::AuthMetadataProcessor> &) override {}
 
-private:
+ private:
   int AddPortToServer(const std::string &addr, grpc_server *server) override {
     return grpc_server_add_http2_port(server, addr.c_str(), creds_);
   }
@@ -39,8 +39,7 @@ private:
 std::string OpenSslError() {
   const unsigned long e = ERR_get_error();
   ERR_clear_error();
-  if (e == 0)
-    return "no PEM data found";
+  if (e == 0) return "no PEM data found";
   char buf[256];
   ERR_error_string_n(e, buf, sizeof(buf));
   return buf;
@@ -78,9 +77,8 @@ std::unique_ptr<BIO, BioDeleter> MemBio(const std::string &pem) {
 }
 
 // Returns the first certificate of `pem`, or an error naming the field.
-absl::StatusOr<std::unique_ptr<X509, X509Deleter>>
-FirstCert(const std::string &pem, const std::string &path,
-          absl::string_view field) {
+absl::StatusOr<std::unique_ptr<X509, X509Deleter>> FirstCert(
+    const std::string &pem, const std::string &path, absl::string_view field) {
   ERR_clear_error();
   auto bio = MemBio(pem);
   std::unique_ptr<X509, X509Deleter> cert(
@@ -92,7 +90,7 @@ FirstCert(const std::string &pem, const std::string &path,
   return cert;
 }
 
-} // namespace
+}  // namespace
 
 absl::StatusOr<ReloadableTlsCredentials::Pem>
 ReloadableTlsCredentials::ReadFiles(const TlsFiles &files) {
@@ -154,8 +152,7 @@ ReloadableTlsCredentials::Create(const TlsFiles &files,
   if (creds == nullptr) {
     return absl::InternalError("grpc.tls: gRPC refused the TLS options");
   }
-  if (auth != nullptr)
-    ApiKeyAuthProcessor::Attach(*auth, creds);
+  if (auth != nullptr) ApiKeyAuthProcessor::Attach(*auth, creds);
   self->credentials_ = std::make_shared<FetcherServerCredentials>(creds);
   return self;
 }
@@ -170,13 +167,11 @@ absl::Status ReloadableTlsCredentials::Reload() {
   return absl::OkStatus();
 }
 
-grpc_ssl_certificate_config_reload_status
-ReloadableTlsCredentials::Fetch(void *user_data,
-                                grpc_ssl_server_certificate_config **config) {
+grpc_ssl_certificate_config_reload_status ReloadableTlsCredentials::Fetch(
+    void *user_data, grpc_ssl_server_certificate_config **config) {
   auto *self = static_cast<ReloadableTlsCredentials *>(user_data);
   absl::MutexLock lock(&self->mu_);
-  if (!self->changed_)
-    return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
+  if (!self->changed_) return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
   // gRPC copies the strings; the pair array only lives for the call.
   grpc_ssl_pem_key_cert_pair pair{self->current_.private_key.c_str(),
                                   self->current_.cert_chain.c_str()};
@@ -191,4 +186,4 @@ ReloadableTlsCredentials::Fetch(void *user_data,
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -26,20 +26,20 @@
 namespace streamgate {
 
 class ReloadableTlsCredentials {
-public:
+ public:
   using TlsFiles = GrpcConfig::Tls;
 
   // Reads and validates the files; errors name the field
   // ("grpc.tls.key_file: /path: ...").
   // With `auth`, API keys are checked on each call's headers before its
   // body is read (ApiKeyAuthProcessor); it must outlive the credentials.
-  static absl::StatusOr<std::unique_ptr<ReloadableTlsCredentials>>
-  Create(const TlsFiles &files, const ApiKeyAuthenticator *auth = nullptr);
+  static absl::StatusOr<std::unique_ptr<ReloadableTlsCredentials>> Create(
+      const TlsFiles &files, const ApiKeyAuthenticator *auth = nullptr);
   ~ReloadableTlsCredentials();
 
   ReloadableTlsCredentials(const ReloadableTlsCredentials &) = delete;
-  ReloadableTlsCredentials &
-  operator=(const ReloadableTlsCredentials &) = delete;
+  ReloadableTlsCredentials &operator=(const ReloadableTlsCredentials &) =
+      delete;
 
   // Re-reads the files; new connections use them from now on. On error the
   // current certificates stay in use.
@@ -52,11 +52,11 @@ public:
 
   bool mutual() const { return !files_.client_ca_file.empty(); }
 
-private:
+ private:
   struct Pem {
     std::string cert_chain;
     std::string private_key;
-    std::string client_ca; // empty: no client certificates
+    std::string client_ca;  // empty: no client certificates
   };
 
   explicit ReloadableTlsCredentials(const TlsFiles &files) : files_(files) {}
@@ -65,15 +65,15 @@ private:
   static absl::StatusOr<Pem> ReadFiles(const TlsFiles &files);
 
   // grpc_ssl_server_certificate_config_callback.
-  static grpc_ssl_certificate_config_reload_status
-  Fetch(void *self, grpc_ssl_server_certificate_config **config);
+  static grpc_ssl_certificate_config_reload_status Fetch(
+      void *self, grpc_ssl_server_certificate_config **config);
 
   const TlsFiles files_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
 
   absl::Mutex mu_;
   Pem current_ ABSL_GUARDED_BY(mu_);
-  bool changed_ ABSL_GUARDED_BY(mu_) = true; // gRPC has not seen current_
+  bool changed_ ABSL_GUARDED_BY(mu_) = true;  // gRPC has not seen current_
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -16,12 +16,11 @@ namespace {
 uint64_t NrOpen() {
   std::ifstream in("/proc/sys/fs/nr_open");
   uint64_t n = 0;
-  if (in >> n && n > 0)
-    return n;
+  if (in >> n && n > 0) return n;
   return 1048576;
 }
 
-} // namespace
+}  // namespace
 
 absl::StatusOr<FdLimit> RaiseFdLimitToHard() {
   struct rlimit rl;
@@ -44,4 +43,4 @@ absl::StatusOr<FdLimit> RaiseFdLimitToHard() {
   return out;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -14,8 +14,8 @@
 namespace streamgate {
 
 struct FdLimit {
-  uint64_t soft_before = 0; // the soft limit found at start
-  uint64_t soft = 0;        // the soft limit now
+  uint64_t soft_before = 0;  // the soft limit found at start
+  uint64_t soft = 0;         // the soft limit now
   uint64_t hard = 0;
 };
 
@@ -23,4 +23,4 @@ struct FdLimit {
 // limit: to fs.nr_open). Error only when getrlimit/setrlimit fail.
 absl::StatusOr<FdLimit> RaiseFdLimitToHard();
 
-} // namespace streamgate
+}  // namespace streamgate

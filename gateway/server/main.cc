@@ -56,7 +56,7 @@ int Fail(const std::string &message) {
   return 1;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char **argv) {
   std::string config_path;
@@ -83,12 +83,9 @@ int main(int argc, char **argv) {
     } else if (arg == "--hash-key") {
       std::string key((std::istreambuf_iterator<char>(std::cin)),
                       std::istreambuf_iterator<char>());
-      if (!key.empty() && key.back() == '\n')
-        key.pop_back();
-      if (!key.empty() && key.back() == '\r')
-        key.pop_back();
-      if (key.empty())
-        return Fail("--hash-key: no key on stdin");
+      if (!key.empty() && key.back() == '\n') key.pop_back();
+      if (!key.empty() && key.back() == '\r') key.pop_back();
+      if (key.empty()) return Fail("--hash-key: no key on stdin");
       std::printf("%s\n",
                   streamgate::ApiKeyAuthenticator::HashKey(key).c_str());
       return 0;
@@ -125,10 +122,8 @@ int main(int argc, char **argv) {
                     ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
                                               "<default>", sections)
                     : streamgate::LoadConfigFile(config_path, sections);
-  if (!config.ok())
-    return Fail(std::string(config.status().message()));
-  if (!log_level.empty())
-    config->log_level = log_level;
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (!log_level.empty()) config->log_level = log_level;
   const auto level = streamgate::ParseLogLevel(config->log_level);
   if (!level) {
     std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
@@ -168,13 +163,11 @@ int main(int argc, char **argv) {
   }
 
   absl::Status st = (*gateway)->Start();
-  if (!st.ok())
-    return Fail(std::string(st.message()));
+  if (!st.ok()) return Fail(std::string(st.message()));
 
   while (true) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0)
-      continue;
+    if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");

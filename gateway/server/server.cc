@@ -15,8 +15,7 @@ namespace {
 // Every config error carries its source, whoever found it.
 absl::Status InConfig(const GatewayConfig &c, const absl::Status &st) {
   const std::string prefix = absl::StrCat("config ", c.source, ": ");
-  if (absl::StartsWith(st.message(), prefix))
-    return st;
+  if (absl::StartsWith(st.message(), prefix)) return st;
   return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
 
@@ -30,39 +29,34 @@ absl::Status InConfig(const GatewayConfig &c, const absl::Status &st) {
   std::_Exit(3);
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>>
-Server::Create(GatewayConfig config, const SinkRegistry &sinks,
-               const AdapterRegistry &adapters) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    GatewayConfig config, const SinkRegistry &sinks,
+    const AdapterRegistry &adapters) {
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
   const GatewayConfig &c = s->config_;
   auto pipeline = Pipeline::Create(c, sinks);
-  if (!pipeline.ok())
-    return InConfig(c, pipeline.status());
+  if (!pipeline.ok()) return InConfig(c, pipeline.status());
   s->pipeline_ = *std::move(pipeline);
   const ConfigReader root(c.root, "");
   const AdapterContext context{s->pipeline_->ingest(), s->pipeline_->rejects(),
                                *s->pipeline_};
   for (const auto &factory : adapters.factories()) {
     auto adapter = factory->Create(root, context);
-    if (!adapter.ok())
-      return InConfig(c, adapter.status());
-    if (*adapter)
-      s->adapters_.push_back(*std::move(adapter));
+    if (!adapter.ok()) return InConfig(c, adapter.status());
+    if (*adapter) s->adapters_.push_back(*std::move(adapter));
   }
   return s;
 }
 
 Server::~Server() {
-  if (started_)
-    Shutdown();
+  if (started_) Shutdown();
 }
 
 absl::Status Server::Start() {
-  if (auto st = pipeline_->Start(); !st.ok())
-    return st;
+  if (auto st = pipeline_->Start(); !st.ok()) return st;
   started_ = true;
   if (!config_.metrics.listen.empty()) {
     metrics_server_ = std::make_unique<metrics::MetricsServer>(
@@ -102,8 +96,7 @@ void Server::StartWatchdog() {
   Watchdog::Probe probe;
   const GrpcAdapter *grpc = nullptr;
   for (const auto &a : adapters_) {
-    if (auto *g = dynamic_cast<const GrpcAdapter *>(a.get()))
-      grpc = g;
+    if (auto *g = dynamic_cast<const GrpcAdapter *>(a.get())) grpc = g;
   }
   if (grpc != nullptr && grpc->can_probe_listener()) {
     probe = [grpc](absl::Duration timeout) {
@@ -124,11 +117,9 @@ void Server::StartWatchdog() {
 }
 
 bool Server::Shutdown() {
-  if (!started_)
-    return true;
+  if (!started_) return true;
   started_ = false;
-  if (watchdog_)
-    watchdog_->Stop();
+  if (watchdog_) watchdog_->Stop();
   const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
   spdlog::info("streamgate: shutting down (deadline {} ms)",
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
@@ -144,21 +135,18 @@ bool Server::Shutdown() {
   // In-flight calls get part of the budget; the rest is for the sinks.
   const absl::Time calls_deadline =
       absl::Now() + std::min(absl::Seconds(5), config_.shutdown_timeout / 2);
-  for (auto &a : adapters_)
-    a->Shutdown(calls_deadline);
+  for (auto &a : adapters_) a->Shutdown(calls_deadline);
   const bool clean = pipeline_->Stop(deadline);
   spdlog::info("streamgate: stopped{}",
                clean ? "" : " with undelivered records");
-  if (metrics_server_)
-    metrics_server_->Stop();
+  if (metrics_server_) metrics_server_->Stop();
   return clean;
 }
 
 void Server::Reload(DeviceMap devices) {
   const size_t n = devices.size();
   pipeline_->ReloadDevices(std::move(devices));
-  for (auto &a : adapters_)
-    a->Reload();
+  for (auto &a : adapters_) a->Reload();
   spdlog::info("streamgate: device registry reloaded ({} devices)", n);
 }
 
@@ -177,10 +165,9 @@ int Server::metrics_port() const {
 
 void Server::CollectMetrics(metrics::MetricsWriter &out) const {
   pipeline_->CollectMetrics(out);
-  for (const auto &a : adapters_)
-    a->CollectMetrics(out);
+  for (const auto &a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
 }
 
-} // namespace streamgate
+}  // namespace streamgate

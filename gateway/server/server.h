@@ -30,11 +30,11 @@
 namespace streamgate {
 
 class Server {
-public:
+ public:
   // Errors name the config's source ("config FILE: ...").
-  static absl::StatusOr<std::unique_ptr<Server>>
-  Create(GatewayConfig config, const SinkRegistry &sinks,
-         const AdapterRegistry &adapters);
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      GatewayConfig config, const SinkRegistry &sinks,
+      const AdapterRegistry &adapters);
   ~Server();
 
   absl::Status Start();
@@ -52,13 +52,13 @@ public:
   // Writes every metric (what a scrape of /metrics returns).
   void CollectMetrics(metrics::MetricsWriter &out) const;
 
-private:
+ private:
   Server() = default;
   void StartWatchdog();
 
   GatewayConfig config_;
   std::unique_ptr<Pipeline> pipeline_;
-  std::vector<std::unique_ptr<Adapter>> adapters_; // after pipeline_
+  std::vector<std::unique_ptr<Adapter>> adapters_;  // after pipeline_
   bool started_ = false;
   // limits.watchdog_*: started last by Start, stopped first by Shutdown.
   std::unique_ptr<Watchdog> watchdog_;
@@ -66,4 +66,4 @@ private:
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

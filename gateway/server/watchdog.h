@@ -8,11 +8,12 @@
 // _Exit(3)) so systemd (Restart=always) starts a fresh process. A wedged
 // process is the failure; an exit and a restart is the recovery.
 //
-// Threading: Start/Stop from one thread (the main thread); the checks run on
-// the watchdog's own thread. CheckOnce may be called directly instead of
-// Start (it is what the thread runs); not both at once.
+// Threading: Start/Stop from one thread (the main thread); the memory check
+// and the probe run on two threads of the watchdog's own. CheckOnce may be
+// called directly instead of Start (the threads run its halves); not both.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,12 +28,12 @@
 namespace streamgate {
 
 class Watchdog {
-public:
+ public:
   struct Options {
     absl::Duration interval = absl::Seconds(5);
-    absl::Duration timeout = absl::Seconds(5); // one probe's deadline
-    int failures = 3;                          // failed probes in a row
-    int64_t max_rss_bytes = 0;                 // 0: no bound
+    absl::Duration timeout = absl::Seconds(5);  // one probe's deadline
+    int failures = 3;                           // failed probes in a row
+    int64_t max_rss_bytes = 0;                  // 0: no bound
   };
   // OK when the listener answered within `timeout`. Empty: no probe.
   using Probe = std::function<absl::Status(absl::Duration timeout)>;
@@ -48,25 +49,32 @@ public:
   void Stop();
 
   // One round: the RSS bound, then the probe. Returns false when it called
-  // `exit` (and it then never checks again).
-  bool CheckOnce();
+  // `exit` (and it then never checks again). The threads run the two
+  // halves on their own, so a slow probe never delays the memory check.
+  bool CheckOnce() { return CheckRss() && CheckProbe(); }
+  bool CheckRss();
+  bool CheckProbe();
 
   // Resident memory of this process from /proc/self/statm.
   static absl::StatusOr<int64_t> ReadSelfRss();
 
-private:
-  void Run();
+ private:
+  // Calls `check` every interval until it returns false or Stop.
+  void Loop(bool (Watchdog::*check)());
+  // Calls exit_ once, whichever check fires first.
+  void Fire(const std::string &why);
 
   const Options options_;
   const Probe probe_;
   const RssReader rss_;
   const Exit exit_;
-  int failed_in_a_row_ = 0; // only touched by the checking thread
-  bool fired_ = false;      // likewise
+  int failed_in_a_row_ = 0;  // only touched by the probing thread
+  std::atomic<bool> fired_{false};
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::thread rss_thread_;
+  std::thread probe_thread_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -22,8 +22,8 @@ TEST(ApiKeyAuthProcessorTest, EverythingElseNeedsAKey) {
   EXPECT_TRUE(
       ApiKeyAuthProcessor::NeedsKey("/streamgate.v1.Admin/ListModules"));
   EXPECT_TRUE(ApiKeyAuthProcessor::NeedsKey("/grpc.health.v1.HealthX/Check"));
-  EXPECT_TRUE(ApiKeyAuthProcessor::NeedsKey("")); // no path: no exemption
+  EXPECT_TRUE(ApiKeyAuthProcessor::NeedsKey(""));  // no path: no exemption
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

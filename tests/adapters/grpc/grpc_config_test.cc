@@ -10,10 +10,10 @@
 #include "adapters/grpc/factory.h"
 #include "adapters/grpc/grpc_adapter.h"
 #include "gateway/api/config_reader.h"
-#include "tests/fakes/fake_gateway_status.h"
-#include "tests/fakes/fake_ingest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_gateway_status.h"
+#include "tests/fakes/fake_ingest.h"
 
 namespace streamgate {
 namespace {
@@ -50,19 +50,20 @@ TEST(GrpcConfig, DefaultsWithoutSections) {
 }
 
 TEST(GrpcConfig, ReadsEveryField) {
-  auto c = Parse("grpc:\n"
-                 "  listen: 0.0.0.0:6000\n"
-                 "  max_message_bytes: 1048576\n"
-                 "  keepalive_time_ms: 1\n"
-                 "  keepalive_timeout_ms: 2\n"
-                 "  max_connection_age_ms: 3\n"
-                 "  max_connection_age_grace_ms: 4\n"
-                 "  drain_grace_ms: 5\n"
-                 "  stream_window: 6\n"
-                 "  max_concurrent_streams: 7\n"
-                 "  memory_limit_bytes: 33554432\n"
-                 "  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: "
-                 "/ca.pem}\n");
+  auto c = Parse(
+      "grpc:\n"
+      "  listen: 0.0.0.0:6000\n"
+      "  max_message_bytes: 1048576\n"
+      "  keepalive_time_ms: 1\n"
+      "  keepalive_timeout_ms: 2\n"
+      "  max_connection_age_ms: 3\n"
+      "  max_connection_age_grace_ms: 4\n"
+      "  drain_grace_ms: 5\n"
+      "  stream_window: 6\n"
+      "  max_concurrent_streams: 7\n"
+      "  memory_limit_bytes: 33554432\n"
+      "  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: "
+      "/ca.pem}\n");
   ASSERT_TRUE(c.ok()) << c.status();
   const GrpcConfig &g = c->grpc;
   EXPECT_EQ(g.listen, "0.0.0.0:6000");
@@ -95,14 +96,15 @@ TEST(GrpcConfig, HardeningDefaults) {
 }
 
 TEST(GrpcConfig, ReadsHardeningFields) {
-  auto c = Parse("grpc:\n"
-                 "  max_connection_idle_ms: 0\n"
-                 "  keepalive_min_ping_interval_ms: 1000\n"
-                 "  keepalive_max_ping_strikes: 5\n"
-                 "  keepalive_permit_without_calls: true\n"
-                 "  max_metadata_bytes: 8KiB\n"
-                 "  handshake_timeout_ms: 2000\n"
-                 "  max_threads: 4\n");
+  auto c = Parse(
+      "grpc:\n"
+      "  max_connection_idle_ms: 0\n"
+      "  keepalive_min_ping_interval_ms: 1000\n"
+      "  keepalive_max_ping_strikes: 5\n"
+      "  keepalive_permit_without_calls: true\n"
+      "  max_metadata_bytes: 8KiB\n"
+      "  handshake_timeout_ms: 2000\n"
+      "  max_threads: 4\n");
   ASSERT_TRUE(c.ok()) << c.status();
   const GrpcConfig &g = c->grpc;
   EXPECT_EQ(g.max_connection_idle_ms, 0);
@@ -165,18 +167,19 @@ TEST(GrpcConfig, ErrorsAsBefore) {
 }
 
 TEST(ApiKeysConfig, ParsesKeys) {
-  auto c = Parse("api_keys:\n"
-                 "  - {id: k1, name: One, key_sha256: " +
-                 kHash +
-                 "}\n"
-                 "  - {id: k2, name: Two, key_sha256: " +
-                 std::string(64, 'B') + "}\n");
+  auto c = Parse(
+      "api_keys:\n"
+      "  - {id: k1, name: One, key_sha256: " +
+      kHash +
+      "}\n"
+      "  - {id: k2, name: Two, key_sha256: " +
+      std::string(64, 'B') + "}\n");
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->api_keys.size(), 2u);
   EXPECT_EQ(c->api_keys[0].id, "k1");
   EXPECT_EQ(c->api_keys[0].name, "One");
   EXPECT_EQ(c->api_keys[0].key_sha256, kHash);
-  EXPECT_EQ(c->api_keys[1].key_sha256, std::string(64, 'b')); // lower-cased
+  EXPECT_EQ(c->api_keys[1].key_sha256, std::string(64, 'b'));  // lower-cased
 }
 
 TEST(ApiKeysConfig, ErrorsNameTheFieldAndLine) {
@@ -234,7 +237,7 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
   EXPECT_EQ((*adapter)->name(), "grpc");
   auto *grpc = dynamic_cast<GrpcAdapter *>(adapter->get());
   ASSERT_NE(grpc, nullptr);
-  EXPECT_EQ(grpc->port(), 0); // built, not started
+  EXPECT_EQ(grpc->port(), 0);  // built, not started
   EXPECT_EQ(grpc->DrainGrace(), absl::Milliseconds(500));
   EXPECT_FALSE(grpc->auth().enabled());
 
@@ -256,5 +259,5 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
             "grpc.listen (line 1): must be HOST:PORT, e.g. 127.0.0.1:50051");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "gateway/core/config.h"
-#include "tests/gateway/core/config_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/core/config_test_util.h"
 
 namespace streamgate {
 namespace {
@@ -54,5 +54,5 @@ TEST(LimitsConfigTest, RefusesOutOfRange) {
               HasSubstr("max_rss"));
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -10,10 +10,10 @@
 #include "gateway/core/ingester.h"
 #include "gateway/core/memory_queue.h"
 #include "gateway/core/msgpack_bulk.h"
-#include "tests/gateway/core/ingester_test_util.h"
-#include "tests/gateway/core/test_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/core/ingester_test_util.h"
+#include "tests/gateway/core/test_pipeline.h"
 
 namespace streamgate {
 namespace {
@@ -36,8 +36,7 @@ modules:
 // "1.0" then `n` one-byte bin records back to back.
 std::string TinyRecords(size_t n) {
   std::string p = MsgpackVersion();
-  for (size_t i = 0; i < n; ++i)
-    p += std::string("\xc4\x01x", 3);
+  for (size_t i = 0; i < n; ++i) p += std::string("\xc4\x01x", 3);
   return p;
 }
 
@@ -53,7 +52,7 @@ TEST(MaxRecordsPerInputTest, MsgpackPayloadOverTheCapIsRefusedWhileDecoding) {
   EXPECT_EQ(r.accepted, 100u);
   EXPECT_EQ(p.Drain(0).size(), 100u);
 
-  const std::string big = TinyRecords(1000000); // 3 MB, a million records
+  const std::string big = TinyRecords(1000000);  // 3 MB, a million records
   in.msgpack_payload = big;
   r = p.ingester().PublishBulk(in, {});
   EXPECT_EQ(r.code(), absl::StatusCode::kInvalidArgument);
@@ -78,8 +77,9 @@ TEST(MaxRecordsPerInputTest, ExplicitRecordsOverTheCapAreRefused) {
   IngestResult r = p.ingester().PublishBulk(over.input, {});
   EXPECT_EQ(r.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(r.reason, IngestReason::kTooLarge);
-  EXPECT_EQ(r.message(), "records: 101 records in one input exceed "
-                         "limits.max_records_per_input (100); split it");
+  EXPECT_EQ(r.message(),
+            "records: 101 records in one input exceed "
+            "limits.max_records_per_input (100); split it");
   EXPECT_EQ(p.queue(0).depth(), 0u);
   Bulk at(42, "t", std::vector<std::string>(100, "r"));
   EXPECT_TRUE(p.ingester().PublishBulk(at.input, {}).ok());
@@ -138,5 +138,5 @@ modules:
   EXPECT_EQ(p.queue(0).depth(), queued);
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -18,7 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 
 struct Fakes {
-  std::vector<absl::Status> probes; // answered in order; then OK
+  std::vector<absl::Status> probes;  // answered in order; then OK
   size_t next = 0;
   int64_t rss = 100 << 20;
   std::vector<std::string> exits;
@@ -64,8 +64,7 @@ TEST(WatchdogTest, AnAnswerResetsTheStreak) {
               absl::DeadlineExceededError("d"),
               absl::OkStatus()};
   Watchdog w = f.Make(3, 0);
-  for (int i = 0; i < 10; ++i)
-    EXPECT_TRUE(w.CheckOnce());
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(w.CheckOnce());
   EXPECT_TRUE(f.exits.empty());
 }
 
@@ -112,7 +111,7 @@ TEST(WatchdogTest, ThreadRunsChecksUntilItFires) {
   w.Start();
   fired.WaitForNotification();
   w.Stop();
-  EXPECT_EQ(calls, 2u); // the thread stopped checking once it fired
+  EXPECT_EQ(calls, 2u);  // the thread stopped checking once it fired
   EXPECT_EQ(f.exits.size(), 1u);
 }
 
@@ -122,5 +121,5 @@ TEST(WatchdogTest, ReadsItsOwnRss) {
   EXPECT_GT(*rss, 1 << 20);
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate
