@@ -96,10 +96,8 @@ absl::Status GrpcAdapter::Start() {
                                                " (address in use or invalid)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
-  if (!tls_) {
-    probe_ = std::make_unique<ListenerProbe>(
-        ListenerProbe::TargetFor(c.listen, port_));
-  }
+  probe_ = std::make_unique<ListenerProbe>(
+      ListenerProbe::TargetFor(c.listen, port_), tls_ != nullptr);
   if (!auth_.enabled()) {
     spdlog::warn(
         "grpc: no api_keys configured: calls are anonymous "
@@ -137,7 +135,7 @@ void GrpcAdapter::Shutdown(absl::Time deadline) {
 
 absl::Status GrpcAdapter::ProbeListener(absl::Duration timeout) const {
   if (!probe_) {
-    return absl::UnimplementedError("no plaintext gRPC listener to probe");
+    return absl::UnimplementedError("no gRPC listener to probe");
   }
   return probe_->Check(timeout);
 }

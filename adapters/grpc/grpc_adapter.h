@@ -60,9 +60,9 @@ class GrpcAdapter : public Adapter {
     return absl::Milliseconds(config_.grpc.drain_grace_ms);
   }
   const ApiKeyAuthenticator &auth() const { return auth_; }
-  // One loopback health call on a new connection (ListenerProbe), for the
-  // liveness watchdog. UNIMPLEMENTED with TLS (the probe speaks plaintext;
-  // behind the nginx front the gateway listens in plaintext on loopback).
+  // One loopback health call on a new connection (a TLS handshake on a TLS
+  // listener; ListenerProbe), for the liveness watchdog. UNIMPLEMENTED
+  // before Start.
   absl::Status ProbeListener(absl::Duration timeout) const;
   bool can_probe_listener() const { return probe_ != nullptr; }
   const RejectLog &reject_log() const { return reject_log_; }
@@ -77,7 +77,7 @@ class GrpcAdapter : public Adapter {
   std::unique_ptr<ReloadableTlsCredentials> tls_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
-  std::unique_ptr<ListenerProbe> probe_;  // set by Start (plaintext only)
+  std::unique_ptr<ListenerProbe> probe_;  // set by Start
 };
 
 }  // namespace streamgate

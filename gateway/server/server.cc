@@ -108,7 +108,7 @@ void Server::StartWatchdog() {
       l.watchdog_interval_ms,
       probe ? absl::StrCat("on (", l.watchdog_failures, " failures of ",
                            l.watchdog_timeout_ms, " ms)")
-            : std::string(grpc ? "off (TLS listener)" : "off (no gRPC)"),
+            : std::string("off (no gRPC listener)"),
       l.max_rss_bytes == 0 ? std::string("off")
                            : absl::StrCat(l.max_rss_bytes));
   watchdog_ = std::make_unique<Watchdog>(
