@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/grpc/auth_processor.h"
 #include "adapters/grpc/protobuf_log.h"
 #include "gateway/common/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -13,12 +14,11 @@
 namespace streamgate {
 
 GrpcAdapter::GrpcAdapter(GrpcAdapterConfig config,
-                         const AdapterContext& context)
+                         const AdapterContext &context)
     : config_(std::move(config)),
       auth_(config_.api_keys),
       ingest_(context.ingest, context.rejects),
-      gateway_(ingest_, auth_,
-               static_cast<size_t>(config_.grpc.stream_window),
+      gateway_(ingest_, auth_, static_cast<size_t>(config_.grpc.stream_window),
                context.rejects, reject_log_),
       admin_(context.status, auth_) {}
 
@@ -28,7 +28,7 @@ GrpcAdapter::~GrpcAdapter() {
 
 absl::Status GrpcAdapter::Start() {
   RouteProtobufLogToSpdlog();
-  const GrpcConfig& c = config_.grpc;
+  const GrpcConfig &c = config_.grpc;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -42,7 +42,23 @@ absl::Status GrpcAdapter::Start() {
   // whatever the number of clients and their send rate.
   grpc::ResourceQuota quota("streamgate-grpc");
   quota.Resize(static_cast<size_t>(c.memory_limit_bytes));
+  quota.SetMaxThreads(static_cast<int>(c.max_threads));
   builder.SetResourceQuota(quota);
+  if (c.max_connection_idle_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(c.max_connection_idle_ms));
+  }
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(c.keepalive_min_ping_interval_ms));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             static_cast<int>(c.keepalive_max_ping_strikes));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                             c.keepalive_permit_without_calls ? 1 : 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             static_cast<int>(c.max_metadata_bytes));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(c.handshake_timeout_ms));
   if (c.keepalive_time_ms > 0) {
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                                static_cast<int>(c.keepalive_time_ms));
@@ -56,14 +72,15 @@ absl::Status GrpcAdapter::Start() {
                                static_cast<int>(c.max_connection_age_ms));
   }
   if (c.max_connection_age_grace_ms > 0) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-        static_cast<int>(c.max_connection_age_grace_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(c.max_connection_age_grace_ms));
   }
+  // API keys are checked on the headers, before a body is read
+  // (ApiKeyAuthProcessor), on plaintext and TLS alike.
   std::shared_ptr<grpc::ServerCredentials> creds =
-      grpc::InsecureServerCredentials();
+      PlaintextServerCredentials(auth_);
   if (!c.tls.cert_file.empty()) {
-    auto tls = ReloadableTlsCredentials::Create(c.tls);
+    auto tls = ReloadableTlsCredentials::Create(c.tls, &auth_);
     if (!tls.ok()) return tls.status();
     tls_ = *std::move(tls);
     creds = tls_->Credentials();
@@ -74,17 +91,20 @@ absl::Status GrpcAdapter::Start() {
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "grpc.listen: cannot listen on ", c.listen,
-        " (address in use or invalid)"));
+    return absl::UnavailableError(absl::StrCat("grpc.listen: cannot listen on ",
+                                               c.listen,
+                                               " (address in use or invalid)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  probe_ = std::make_unique<ListenerProbe>(
+      ListenerProbe::TargetFor(c.listen, port_), tls_ != nullptr);
   if (!auth_.enabled()) {
-    spdlog::warn("grpc: no api_keys configured: calls are anonymous "
-                 "(for trusted networks only)");
+    spdlog::warn(
+        "grpc: no api_keys configured: calls are anonymous "
+        "(for trusted networks only)");
   }
   spdlog::info("grpc: listening on {} ({})", c.listen,
-               !tls_ ? "plaintext"
+               !tls_            ? "plaintext"
                : tls_->mutual() ? "TLS, client certificates required"
                                 : "TLS");
   return absl::OkStatus();
@@ -96,8 +116,9 @@ void GrpcAdapter::Reload() {
   if (st.ok()) {
     spdlog::info("grpc: TLS certificates re-read; new connections use them");
   } else {
-    spdlog::error("grpc: TLS reload failed, keeping the current certificates: {}",
-                  st.message());
+    spdlog::error(
+        "grpc: TLS reload failed, keeping the current certificates: {}",
+        st.message());
   }
 }
 
@@ -112,7 +133,14 @@ void GrpcAdapter::Shutdown(absl::Time deadline) {
   server_.reset();
 }
 
-void GrpcAdapter::CollectMetrics(metrics::MetricsWriter& out) const {
+absl::Status GrpcAdapter::ProbeListener(absl::Duration timeout) const {
+  if (!probe_) {
+    return absl::UnimplementedError("no gRPC listener to probe");
+  }
+  return probe_->Check(timeout);
+}
+
+void GrpcAdapter::CollectMetrics(metrics::MetricsWriter &out) const {
   reject_log_.CollectMetrics(out);
 }
 

@@ -23,6 +23,7 @@
 #include "adapters/grpc/dead_lettering_ingest.h"
 #include "adapters/grpc/gateway_service.h"
 #include "adapters/grpc/grpc_config.h"
+#include "adapters/grpc/listener_probe.h"
 #include "adapters/grpc/reject_log.h"
 #include "adapters/grpc/tls_credentials.h"
 #include "gateway/api/adapter.h"
@@ -34,7 +35,7 @@ class GrpcAdapter : public Adapter {
  public:
   // `context` (ingest, door rejects, gateway status) must outlive the
   // adapter. Nothing touches the network before Start.
-  GrpcAdapter(GrpcAdapterConfig config, const AdapterContext& context);
+  GrpcAdapter(GrpcAdapterConfig config, const AdapterContext &context);
   ~GrpcAdapter() override;
 
   std::string name() const override { return "grpc"; }
@@ -49,7 +50,7 @@ class GrpcAdapter : public Adapter {
   // Re-reads the TLS certificate files (no-op without TLS).
   void Reload() override;
   // streamgate_grpc_unparsable_requests_total{rpc}.
-  void CollectMetrics(metrics::MetricsWriter& out) const override;
+  void CollectMetrics(metrics::MetricsWriter &out) const override;
 
   // The bound port once started (grpc.listen may ask for port 0).
   int port() const { return port_; }
@@ -58,8 +59,13 @@ class GrpcAdapter : public Adapter {
   absl::Duration DrainGrace() const override {
     return absl::Milliseconds(config_.grpc.drain_grace_ms);
   }
-  const ApiKeyAuthenticator& auth() const { return auth_; }
-  const RejectLog& reject_log() const { return reject_log_; }
+  const ApiKeyAuthenticator &auth() const { return auth_; }
+  // One loopback health call on a new connection (a TLS handshake on a TLS
+  // listener; ListenerProbe), for the liveness watchdog. UNIMPLEMENTED
+  // before Start.
+  absl::Status ProbeListener(absl::Duration timeout) const;
+  bool can_probe_listener() const { return probe_ != nullptr; }
+  const RejectLog &reject_log() const { return reject_log_; }
 
  private:
   const GrpcAdapterConfig config_;
@@ -71,6 +77,7 @@ class GrpcAdapter : public Adapter {
   std::unique_ptr<ReloadableTlsCredentials> tls_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<ListenerProbe> probe_;  // set by Start
 };
 
 }  // namespace streamgate

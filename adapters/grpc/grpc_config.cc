@@ -16,7 +16,7 @@ constexpr int64_t kDayMs = 86400000;
 
 // grpc.tls: the files are read (and their PEM checked) when the adapter
 // starts; here only the shape. Empty cert_file = plaintext.
-absl::Status ParseTls(const ConfigReader& grpc, GrpcConfig::Tls& tls) {
+absl::Status ParseTls(const ConfigReader &grpc, GrpcConfig::Tls &tls) {
   if (!grpc.Has("tls")) return absl::OkStatus();
   ASSIGN_OR_RETURN(const ConfigReader t, grpc.Section("tls"));
   RETURN_IF_ERROR(
@@ -37,14 +37,17 @@ absl::Status ParseTls(const ConfigReader& grpc, GrpcConfig::Tls& tls) {
   return absl::OkStatus();
 }
 
-absl::Status ParseGrpc(const ConfigReader& root, GrpcConfig& g) {
+absl::Status ParseGrpc(const ConfigReader &root, GrpcConfig &g) {
   if (!root.Has("grpc")) return absl::OkStatus();
   ASSIGN_OR_RETURN(const ConfigReader r, root.Section("grpc"));
   RETURN_IF_ERROR(r.CheckKnownKeys(
       {"listen", "max_message_bytes", "keepalive_time_ms",
        "keepalive_timeout_ms", "max_connection_age_ms",
        "max_connection_age_grace_ms", "stream_window", "drain_grace_ms",
-       "max_concurrent_streams", "memory_limit_bytes", "tls"}));
+       "max_concurrent_streams", "memory_limit_bytes", "tls",
+       "max_connection_idle_ms", "keepalive_min_ping_interval_ms",
+       "keepalive_max_ping_strikes", "keepalive_permit_without_calls",
+       "max_metadata_bytes", "handshake_timeout_ms", "max_threads"}));
   RETURN_IF_ERROR(ParseTls(r, g.tls));
   ASSIGN_OR_RETURN(auto listen, r.String("listen"));
   if (listen) {
@@ -66,6 +69,19 @@ absl::Status ParseGrpc(const ConfigReader& root, GrpcConfig& g) {
   RETURN_IF_ERROR(r.Read("stream_window", g.stream_window, 1, 65536));
   RETURN_IF_ERROR(
       r.Read("max_concurrent_streams", g.max_concurrent_streams, 1, 100000));
+  RETURN_IF_ERROR(
+      r.Read("max_connection_idle_ms", g.max_connection_idle_ms, 0, kDayMs));
+  RETURN_IF_ERROR(r.Read("keepalive_min_ping_interval_ms",
+                         g.keepalive_min_ping_interval_ms, 0, kDayMs));
+  RETURN_IF_ERROR(r.Read("keepalive_max_ping_strikes",
+                         g.keepalive_max_ping_strikes, 0, 1000));
+  RETURN_IF_ERROR(r.Read("keepalive_permit_without_calls",
+                         g.keepalive_permit_without_calls));
+  RETURN_IF_ERROR(
+      r.ReadBytes("max_metadata_bytes", g.max_metadata_bytes, 1024, 1 << 20));
+  RETURN_IF_ERROR(
+      r.Read("handshake_timeout_ms", g.handshake_timeout_ms, 100, 600000));
+  RETURN_IF_ERROR(r.Read("max_threads", g.max_threads, 2, 10000));
   ASSIGN_OR_RETURN(auto mem,
                    r.Int("memory_limit_bytes", 16 << 20, int64_t{1} << 40));
   if (mem) {
@@ -84,7 +100,7 @@ absl::Status ParseGrpc(const ConfigReader& root, GrpcConfig& g) {
   return absl::OkStatus();
 }
 
-bool IsLowerHex64(const std::string& s) {
+bool IsLowerHex64(const std::string &s) {
   if (s.size() != 64) return false;
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
@@ -96,7 +112,7 @@ bool IsLowerHex64(const std::string& s) {
 // upper-case hex some tools print is accepted and stored lower-case. The
 // value of a bad key_sha256 is never echoed: it may be the key itself.
 absl::StatusOr<std::vector<ApiKeyConfig>> ParseApiKeys(
-    const ConfigReader& root) {
+    const ConfigReader &root) {
   std::vector<ApiKeyConfig> keys;
   if (!root.Has("api_keys")) return keys;
   const YAML::Node list = root.Get("api_keys");
@@ -145,7 +161,7 @@ absl::StatusOr<std::vector<ApiKeyConfig>> ParseApiKeys(
 }  // namespace
 
 absl::StatusOr<GrpcAdapterConfig> ParseGrpcAdapterConfig(
-    const ConfigReader& root) {
+    const ConfigReader &root) {
   GrpcAdapterConfig config;
   RETURN_IF_ERROR(ParseGrpc(root, config.grpc));
   ASSIGN_OR_RETURN(config.api_keys, ParseApiKeys(root));

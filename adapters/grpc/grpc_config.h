@@ -37,6 +37,22 @@ struct GrpcConfig {
   // calls with RESOURCE_EXHAUSTED instead of growing).
   int64_t max_concurrent_streams = 100;
   int64_t memory_limit_bytes = 256 << 20;
+  // Issue 15: every other bound gRPC 1.51 offers (it has no fix for HTTP/2
+  // rapid reset; README "Security and limits" says what fronts it).
+  // A connection with no call for this long gets GOAWAY (0: never).
+  int64_t max_connection_idle_ms = 300000;
+  // Keepalive enforcement: a client pinging more often than this without
+  // data earns a strike; past max_ping_strikes the connection is closed
+  // (GOAWAY ENHANCE_YOUR_CALM "too_many_pings").
+  int64_t keepalive_min_ping_interval_ms = 60000;
+  int64_t keepalive_max_ping_strikes = 2;
+  bool keepalive_permit_without_calls = false;
+  // Request metadata (headers) per call; larger calls are refused.
+  int64_t max_metadata_bytes = 16384;
+  // A connection must finish its (TLS and HTTP/2) handshake within this.
+  int64_t handshake_timeout_ms = 10000;
+  // Threads gRPC may create for the synchronous services (reflection).
+  int64_t max_threads = 16;
   // TLS: empty cert_file = plaintext. client_ca_file turns on mutual TLS.
   // The files are re-read on SIGHUP (new connections use the new ones).
   struct Tls {
@@ -61,6 +77,6 @@ struct GrpcAdapterConfig {
 // or null: none) from the document root. TLS files are only named here;
 // they are read when the adapter starts.
 absl::StatusOr<GrpcAdapterConfig> ParseGrpcAdapterConfig(
-    const ConfigReader& root);
+    const ConfigReader &root);
 
 }  // namespace streamgate

@@ -1,15 +1,19 @@
 #include "adapters/grpc/publish_reactor.h"
 
+#include <malloc.h>
+
+#include <atomic>
 #include <utility>
 
+#include "absl/time/clock.h"
 #include "adapters/grpc/request_parser.h"
 #include "adapters/grpc/stream_item.h"
 
 namespace streamgate {
 
-PublishReactor::PublishReactor(Ingest& ingest, size_t window,
-                               AuthenticatedCaller caller, DoorRejects& rejects,
-                               RejectLog& log, std::string peer)
+PublishReactor::PublishReactor(Ingest &ingest, size_t window,
+                               AuthenticatedCaller caller, DoorRejects &rejects,
+                               RejectLog &log, std::string peer)
     : ingest_(ingest),
       rejects_(rejects),
       log_(log),
@@ -19,8 +23,33 @@ PublishReactor::PublishReactor(Ingest& ingest, size_t window,
   StartRead(&read_);
 }
 
+namespace {
+
+// An item bigger than this on the wire (a large batch) is not kept for
+// reuse: the parsed message and the inputs built from it would otherwise
+// stay allocated, at their largest, for the stream's whole life.
+constexpr size_t kKeepItemBytes = 64 << 10;
+
+}  // namespace
+
+void PublishReactor::ReleaseLargeBuffers(size_t item_bytes) {
+  if (item_bytes <= kKeepItemBytes) return;
+  request_ = v1::PublishRequest();
+  std::vector<EventInput>().swap(scratch_);
+  // glibc keeps freed memory in the callback thread's arena: hand it back
+  // to the system, at most once a second whatever clients send.
+  static std::atomic<int64_t> last_trim_ns{0};
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t last = last_trim_ns.load(std::memory_order_relaxed);
+  if (now - last >= 1000000000 &&
+      last_trim_ns.compare_exchange_strong(last, now)) {
+    malloc_trim(0);
+  }
+}
+
 v1::PublishResponse PublishReactor::Handle() {
   v1::PublishResponse resp;
+  const size_t item_bytes = read_.Valid() ? read_.Length() : 0;
   absl::Status parsed = ParseRequest(read_, request_);
   if (!parsed.ok()) {
     // The id is field 1; an item whose bytes do not parse may still carry
@@ -31,13 +60,14 @@ v1::PublishResponse PublishReactor::Handle() {
     resp.set_id(id);
     resp.set_code(static_cast<int32_t>(parsed.code()));
     resp.set_message(std::string(parsed.message()));
+    ReleaseLargeBuffers(item_bytes);
     return resp;
   }
   read_.Clear();
   resp.set_id(request_.id());
-  const ItemOutcome out = HandlePublishItem(
-      request_, ingest_, rejects_, Caller{caller_.key_id, caller_.key_name},
-      scratch_);
+  const ItemOutcome out =
+      HandlePublishItem(request_, ingest_, rejects_,
+                        Caller{caller_.key_id, caller_.key_name}, scratch_);
   resp.set_code(static_cast<int32_t>(out.status.code()));
   if (out.status.ok()) {
     resp.set_records(out.records);
@@ -49,6 +79,8 @@ v1::PublishResponse PublishReactor::Handle() {
                               out.status.message());
     }
   }
+  // scratch_ points into request_: both go only once the item is done.
+  ReleaseLargeBuffers(item_bytes);
   return resp;
 }
 
@@ -92,7 +124,8 @@ void PublishReactor::OnWriteDone(bool ok) {
   writing_ = false;
   pending_.pop_front();
   if (!ok) {
-    broken_ = true;  // the client went away; its unanswered items are lost to it
+    broken_ =
+        true;  // the client went away; its unanswered items are lost to it
     MaybeFinishLocked();
     return;
   }

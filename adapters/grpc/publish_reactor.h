@@ -7,7 +7,8 @@
 // Responses queue in a bounded window: when it is full the reactor stops
 // reading until writes drain to half, so a client that does not read its
 // acks cannot grow server memory. Writes with more responses queued behind
-// them carry buffer_hint, so a burst costs one flush.
+// them carry buffer_hint, so a burst costs one flush. The parsed request is
+// reused between small items and released after a large one.
 //
 // Threading: gRPC may run OnReadDone and OnWriteDone concurrently on its
 // callback threads; the shared state is under mu_. Deletes itself in OnDone.
@@ -33,8 +34,8 @@ class PublishReactor
  public:
   // `caller` was authenticated at stream start; every item is its. The
   // references outlive the stream (the adapter's server waits for it).
-  PublishReactor(Ingest& ingest, size_t window, AuthenticatedCaller caller,
-                 DoorRejects& rejects, RejectLog& log, std::string peer);
+  PublishReactor(Ingest &ingest, size_t window, AuthenticatedCaller caller,
+                 DoorRejects &rejects, RejectLog &log, std::string peer);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -43,19 +44,22 @@ class PublishReactor
 
  private:
   v1::PublishResponse Handle();
+  // Drops request_'s and scratch_'s allocations after a large item, so an
+  // idle stream does not hold its largest batch.
+  void ReleaseLargeBuffers(size_t item_bytes);
   // Starts the next write if none is in flight.
   void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  Ingest& ingest_;
-  DoorRejects& rejects_;
-  RejectLog& log_;
+  Ingest &ingest_;
+  DoorRejects &rejects_;
+  RejectLog &log_;
   const size_t window_;
   const AuthenticatedCaller caller_;
   const std::string peer_;
   // Only touched by the single outstanding read and its OnReadDone.
   grpc::ByteBuffer read_;
-  v1::PublishRequest request_;  // reused: keeps its allocations
+  v1::PublishRequest request_;  // reused while items are small
   std::vector<EventInput> scratch_;
 
   absl::Mutex mu_;

@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "adapters/grpc/grpc_config.h"
 #include "grpc/grpc_security.h"
 #include "grpcpp/security/server_credentials.h"
@@ -30,12 +31,15 @@ class ReloadableTlsCredentials {
 
   // Reads and validates the files; errors name the field
   // ("grpc.tls.key_file: /path: ...").
+  // With `auth`, API keys are checked on each call's headers before its
+  // body is read (ApiKeyAuthProcessor); it must outlive the credentials.
   static absl::StatusOr<std::unique_ptr<ReloadableTlsCredentials>> Create(
-      const TlsFiles& files);
+      const TlsFiles &files, const ApiKeyAuthenticator *auth = nullptr);
   ~ReloadableTlsCredentials();
 
-  ReloadableTlsCredentials(const ReloadableTlsCredentials&) = delete;
-  ReloadableTlsCredentials& operator=(const ReloadableTlsCredentials&) = delete;
+  ReloadableTlsCredentials(const ReloadableTlsCredentials &) = delete;
+  ReloadableTlsCredentials &operator=(const ReloadableTlsCredentials &) =
+      delete;
 
   // Re-reads the files; new connections use them from now on. On error the
   // current certificates stay in use.
@@ -55,14 +59,14 @@ class ReloadableTlsCredentials {
     std::string client_ca;  // empty: no client certificates
   };
 
-  explicit ReloadableTlsCredentials(const TlsFiles& files) : files_(files) {}
+  explicit ReloadableTlsCredentials(const TlsFiles &files) : files_(files) {}
 
   // Reads and checks the three files.
-  static absl::StatusOr<Pem> ReadFiles(const TlsFiles& files);
+  static absl::StatusOr<Pem> ReadFiles(const TlsFiles &files);
 
   // grpc_ssl_server_certificate_config_callback.
   static grpc_ssl_certificate_config_reload_status Fetch(
-      void* self, grpc_ssl_server_certificate_config** config);
+      void *self, grpc_ssl_server_certificate_config **config);
 
   const TlsFiles files_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;

@@ -164,8 +164,25 @@ absl::Status ParseRoot(const YAML::Node& root,
   const YAML::Node limits = root["limits"];
   if (limits.IsDefined() && !limits.IsNull()) {
     ASSIGN_OR_RETURN(const ConfigReader l, ConfigReader::Open(limits, "limits"));
-    RETURN_IF_ERROR(l.CheckKnownKeys({"max_record_bytes"}));
+    RETURN_IF_ERROR(l.CheckKnownKeys(
+        {"max_record_bytes", "max_records_per_input", "max_rss_bytes",
+         "watchdog_interval_ms", "watchdog_timeout_ms", "watchdog_failures"}));
     RETURN_IF_ERROR(l.Read("max_record_bytes", c.max_record_bytes, 1, 10 << 20));
+    LimitsConfig& lim = c.limits;
+    RETURN_IF_ERROR(l.Read("max_records_per_input", lim.max_records_per_input,
+                           1, 1000000));
+    RETURN_IF_ERROR(
+        l.ReadBytes("max_rss_bytes", lim.max_rss_bytes, 0, int64_t{1} << 50));
+    if (lim.max_rss_bytes != 0 && lim.max_rss_bytes < (16 << 20)) {
+      return l.Error("max_rss_bytes",
+                     "must be 0 (no bound) or at least 16777216 (16 MiB)");
+    }
+    RETURN_IF_ERROR(l.Read("watchdog_interval_ms", lim.watchdog_interval_ms,
+                           0, 3600000));
+    RETURN_IF_ERROR(l.Read("watchdog_timeout_ms", lim.watchdog_timeout_ms,
+                           100, 600000));
+    RETURN_IF_ERROR(
+        l.Read("watchdog_failures", lim.watchdog_failures, 1, 1000));
   }
   RETURN_IF_ERROR(ParseDevices(root, c));
   const ConfigReader top(root, "");

@@ -46,6 +46,25 @@ struct ModuleConfig {
   int line = 0;     // 1-based line of the module in the file, 0 if unknown
 };
 
+// limits: bounds on what one input may cost and on the process itself
+// (README "Security and limits"). max_record_bytes stays a GatewayConfig
+// field of its own.
+struct LimitsConfig {
+  // Records one input (a call, a stream item, an MQTT message) may carry;
+  // a MessagePack payload is refused as soon as it decodes one more.
+  int64_t max_records_per_input = 10000;
+  // The watchdog exits the process (code 3) when its resident memory
+  // passes this; 0 = no bound.
+  int64_t max_rss_bytes = 0;
+  // How often the watchdog probes the gRPC listener and reads the RSS;
+  // 0 turns the watchdog off.
+  int64_t watchdog_interval_ms = 5000;
+  // One probe's deadline, and how many failed probes in a row mean the
+  // listener is wedged (generous: a busy gateway must not be restarted).
+  int64_t watchdog_timeout_ms = 5000;
+  int64_t watchdog_failures = 3;
+};
+
 // metrics: {listen}. Empty listen: no /metrics endpoint.
 struct MetricsConfig {
   std::string listen;  // "127.0.0.1:9464"
@@ -58,6 +77,7 @@ struct GatewayConfig {
   // (AdapterFactory::sections). The server drops it once they are built.
   YAML::Node root;
   int64_t max_record_bytes = 1 << 20;  // data + partition key
+  LimitsConfig limits;
   // The device registry: the inline `devices:` list and the `devices_file`
   // together (an id in both is refused). Never null.
   std::shared_ptr<const DeviceTable> devices;

@@ -13,6 +13,16 @@
 namespace streamgate {
 namespace {
 
+// An input with more records than limits.max_records_per_input.
+IngestResult TooMany(absl::string_view field, size_t count, size_t limit) {
+  IngestResult r;
+  r.status = absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", count, " records in one input exceed ",
+                   "limits.max_records_per_input (", limit, "); split it"));
+  r.reason = IngestReason::kTooLarge;
+  return r;
+}
+
 IngestResult Refuse(IngestReason reason, int64_t index,
                     absl::string_view prefix, absl::string_view message) {
   IngestResult r;
@@ -109,11 +119,12 @@ IngestResult Accepted(size_t count) {
 }  // namespace
 
 Ingester::Ingester(const DeviceRegistry& registry, Router& router,
-                   size_t max_record_bytes,
+                   size_t max_record_bytes, size_t max_records_per_input,
                    absl::optional<int64_t> default_home_id)
     : registry_(registry),
       router_(router),
       max_record_bytes_(max_record_bytes),
+      max_records_per_input_(max_records_per_input),
       default_home_id_(default_home_id) {}
 
 IngestResult Ingester::Count(IngestResult result) {
@@ -154,6 +165,9 @@ IngestResult Ingester::PublishBulk(const BulkInput& bulk,
 
 IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
                                          const Caller& caller) {
+  if (events.size() > max_records_per_input_) {
+    return TooMany("events", events.size(), max_records_per_input_);
+  }
   const absl::Time now = absl::Now();
   const auto devices = registry_.Snapshot();
   std::vector<ModuleShare> shares(router_.size());
@@ -268,10 +282,14 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   if (bulk.msgpack_payload && !bulk.records.empty()) {
     return invalid("records: set either records or msgpack_payload, not both");
   }
+  if (bulk.records.size() > max_records_per_input_) {
+    return TooMany("records", bulk.records.size(), max_records_per_input_);
+  }
   std::vector<std::string> decoded;
   const bool from_msgpack = bulk.msgpack_payload.has_value();
   if (from_msgpack) {
-    auto payload = DecodeBulkPayload(*bulk.msgpack_payload);
+    auto payload =
+        DecodeBulkPayload(*bulk.msgpack_payload, max_records_per_input_);
     if (!payload.ok()) return invalid(payload.status().message());
     decoded = *std::move(payload);
   }

@@ -30,13 +30,15 @@ struct IngestStats {
 
 class Ingester : public Ingest {
  public:
+  // `max_records_per_input`: events of one batch, records of one bulk
+  // input (limits.max_records_per_input); more is INVALID_ARGUMENT.
   // `default_home_id`: the home of a device the registry does not know,
   // for events that bring no home of their own, whichever door they came
   // through (EventInput::default_home_id overrides it). Unset: such an
   // event is refused (IngestReason::kUnknownDevice). Bulk data needs no
   // home, so it is accepted from any device.
   Ingester(const DeviceRegistry& registry, Router& router,
-           size_t max_record_bytes,
+           size_t max_record_bytes, size_t max_records_per_input = 10000,
            absl::optional<int64_t> default_home_id = absl::nullopt);
 
   IngestResult PublishEvents(absl::Span<const EventInput> events,
@@ -59,6 +61,7 @@ class Ingester : public Ingest {
   const DeviceRegistry& registry_;
   Router& router_;
   const size_t max_record_bytes_;
+  const size_t max_records_per_input_;
   const absl::optional<int64_t> default_home_id_;
   std::atomic<bool> draining_{false};
   IngestStats stats_;

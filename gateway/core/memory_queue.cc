@@ -14,6 +14,7 @@ MemoryQueue::MemoryQueue(size_t max_records, size_t max_bytes)
     : max_records_(max_records), max_bytes_(max_bytes) {}
 
 bool MemoryQueue::DoReserve(size_t records, size_t bytes) {
+  bytes += records * kRecordOverheadBytes;
   absl::MutexLock lock(&mu_);
   if (closed_) return false;
   // An input larger than the whole queue would never fit: let it in when the
@@ -35,6 +36,7 @@ void MemoryQueue::DoPublish(uint64_t ticket, OutBatch records, size_t bytes) {
 }
 
 void MemoryQueue::DoCancel(size_t records, size_t bytes) {
+  bytes += records * kRecordOverheadBytes;
   absl::MutexLock lock(&mu_);
   used_records_ -= records;
   used_bytes_ -= bytes;
@@ -70,7 +72,7 @@ bool MemoryQueue::Pop(QueueBatch& batch, size_t max_records,
   out.reserve(n);
   size_t bytes = 0;
   for (size_t i = 0; i < n; ++i) {
-    bytes += items_.front().size();
+    bytes += items_.front().size() + kRecordOverheadBytes;
     out.push_back(std::move(items_.front()));
     items_.pop_front();
   }

@@ -1,7 +1,10 @@
 // MemoryQueue: ModuleQueue bounded by a record count and a byte total, held
 // in memory. The consumer is woken only when it is actually waiting, and
 // takes everything queued at once, so a busy producer costs no futex wake-up
-// per event. Thread-safe as ModuleQueue describes.
+// per event. The byte bound counts what a record costs in memory, not only
+// its data: each record is charged kRecordOverheadBytes more, so a million
+// empty records cannot hide in a "32 MiB" queue. Thread-safe as ModuleQueue
+// describes.
 #pragma once
 
 #include <deque>
@@ -15,6 +18,11 @@ namespace streamgate {
 class MemoryQueue : public ModuleQueue {
  public:
   MemoryQueue(size_t max_records, size_t max_bytes);
+
+  // The memory a queued record costs beyond its data and key bytes: its
+  // deque slot (OutRecord), the shared string with its control block, and
+  // the allocator's headers.
+  static constexpr size_t kRecordOverheadBytes = 128;
 
   bool Pop(QueueBatch& batch, size_t max_records, absl::Duration wait) override;
   void Close() override;

@@ -16,8 +16,9 @@ class BulkVisitor : public msgpack::null_visitor {
  public:
   enum class Expect { kVersion, kRecordOrArray, kRecordOnly };
 
-  BulkVisitor(Expect expect, std::vector<std::string>& records)
-      : expect_(expect), records_(records) {}
+  BulkVisitor(Expect expect, size_t max_records,
+              std::vector<std::string>& records)
+      : expect_(expect), max_records_(max_records), records_(records) {}
 
   bool visit_str(const char* v, uint32_t size) { return Bytes(v, size, true); }
   bool visit_bin(const char* v, uint32_t size) { return Bytes(v, size, false); }
@@ -67,6 +68,10 @@ class BulkVisitor : public msgpack::null_visitor {
       }
       return true;
     }
+    if (records_.size() >= max_records_) {
+      return Fail(absl::StrCat("more than ", max_records_,
+                               " records (limits.max_records_per_input)"));
+    }
     records_.emplace_back(v, size);
     return true;
   }
@@ -82,6 +87,7 @@ class BulkVisitor : public msgpack::null_visitor {
   }
 
   Expect expect_;
+  const size_t max_records_;
   std::vector<std::string>& records_;
   std::string error_;
   int depth_ = 0;
@@ -91,7 +97,7 @@ class BulkVisitor : public msgpack::null_visitor {
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> DecodeBulkPayload(
-    absl::string_view payload) {
+    absl::string_view payload, size_t max_records) {
   std::vector<std::string> records;
   if (payload.empty()) {
     return absl::InvalidArgumentError(
@@ -109,7 +115,7 @@ absl::StatusOr<std::vector<std::string>> DecodeBulkPayload(
     auto expect = index == 0   ? BulkVisitor::Expect::kVersion
                   : index == 1 ? BulkVisitor::Expect::kRecordOrArray
                                : BulkVisitor::Expect::kRecordOnly;
-    BulkVisitor visitor(expect, records);
+    BulkVisitor visitor(expect, max_records, records);
     const size_t start = off;
     if (!msgpack::parse(payload.data(), payload.size(), off, visitor)) {
       std::string why = visitor.error().empty() ? "invalid MessagePack"

@@ -5,6 +5,7 @@
 // each record is copied once into its own string. Pure, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -13,8 +14,10 @@
 
 namespace streamgate {
 
-// INVALID_ARGUMENT with the reason and byte offset on any malformed input.
+// INVALID_ARGUMENT with the reason and byte offset on any malformed input,
+// and as soon as the payload decodes more than `max_records` records (4 MiB
+// of one-byte records would otherwise become 4 million strings).
 absl::StatusOr<std::vector<std::string>> DecodeBulkPayload(
-    absl::string_view payload);
+    absl::string_view payload, size_t max_records = SIZE_MAX);
 
 }  // namespace streamgate

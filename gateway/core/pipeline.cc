@@ -24,6 +24,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   p->router_ = std::make_unique<Router>(config.modules, std::move(routed));
   p->ingester_ = std::make_unique<Ingester>(
       *p->registry_, *p->router_, static_cast<size_t>(config.max_record_bytes),
+      static_cast<size_t>(config.limits.max_records_per_input),
       config.default_home_id);
   p->door_rejects_ = std::make_unique<DoorDeadLetters>(p->dead_letters_.get());
   return p;

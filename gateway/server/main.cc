@@ -17,13 +17,15 @@
 #include "gateway/common/logging.h"
 #include "gateway/core/config.h"
 #include "gateway/server/builtin.h"
+#include "gateway/server/fd_limit.h"
 #include "gateway/server/registry_reloader.h"
 #include "gateway/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
 namespace {
 
-constexpr char kHelp[] = R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
+constexpr char kHelp[] =
+    R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
 
 Usage:
   streamgate [--config FILE]        run (with no config: the embedded default,
@@ -54,20 +56,20 @@ Signals:
 
 constexpr char kVersion[] = "0.1.0";
 
-int Fail(const std::string& message) {
+int Fail(const std::string &message) {
   std::fprintf(stderr, "streamgate: %s\n", message.c_str());
   return 1;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::string config_path;
   std::string log_level;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](const char* flag) -> const char* {
+    auto value = [&](const char *flag) -> const char * {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "streamgate: %s needs a value\n", flag);
         std::exit(2);
@@ -161,6 +163,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Before any socket exists: gRPC 1.51's listener never recovers from
+  // having hit the fd limit once.
+  auto fds = streamgate::RaiseFdLimitToHard();
+  if (fds.ok()) {
+    spdlog::info("open files limit: soft {} (was {}), hard {}", fds->soft,
+                 fds->soft_before, fds->hard);
+  } else {
+    spdlog::warn("open files limit not raised: {}", fds.status().message());
+  }
 
   absl::Status st = gateway->Start();
   if (!st.ok()) return Fail(std::string(st.message()));

@@ -8,6 +8,9 @@
 // ingest answers UNAVAILABLE, in-flight calls finish, queues drain into the
 // sinks and the sinks flush, all by one deadline.
 //
+// The liveness Watchdog (limits.max_rss_bytes, limits.watchdog_*) runs from
+// Start to Shutdown and exits the process with code 3 when it fires.
+//
 // Threading: all methods from the main thread, except CollectMetrics (the
 // scrape thread), ReloadDevices and DeviceReloadRefused (any thread).
 #pragma once
@@ -22,6 +25,7 @@
 #include "gateway/core/config.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/server/metrics_server.h"
+#include "gateway/server/watchdog.h"
 
 namespace streamgate {
 
@@ -29,8 +33,8 @@ class Server {
  public:
   // Errors name the config's source ("config FILE: ...").
   static absl::StatusOr<std::unique_ptr<Server>> Create(
-      GatewayConfig config, const SinkRegistry& sinks,
-      const AdapterRegistry& adapters);
+      GatewayConfig config, const SinkRegistry &sinks,
+      const AdapterRegistry &adapters);
   ~Server();
 
   absl::Status Start();
@@ -45,21 +49,24 @@ class Server {
   void DeviceReloadRefused() { pipeline_->CountRefusedDeviceReload(); }
   void ReloadAdapters();
 
-  Pipeline& pipeline() { return *pipeline_; }
+  Pipeline &pipeline() { return *pipeline_; }
   // The gRPC adapter's bound port (0 before Start).
   int grpc_port() const;
   // The /metrics endpoint's port; 0 when metrics.listen is not set.
   int metrics_port() const;
   // Writes every metric (what a scrape of /metrics returns).
-  void CollectMetrics(metrics::MetricsWriter& out) const;
+  void CollectMetrics(metrics::MetricsWriter &out) const;
 
  private:
   Server() = default;
+  void StartWatchdog();
 
   GatewayConfig config_;
   std::unique_ptr<Pipeline> pipeline_;
   std::vector<std::unique_ptr<Adapter>> adapters_;  // after pipeline_
   bool started_ = false;
+  // limits.watchdog_*: started last by Start, stopped first by Shutdown.
+  std::unique_ptr<Watchdog> watchdog_;
   // Last member: stopped before anything it reads is destroyed.
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };

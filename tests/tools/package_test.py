@@ -67,7 +67,8 @@ def main():
                     "./lib/systemd/system/streamgate.service",
                     "./usr/share/doc/streamgate/README.md",
                     "./usr/share/doc/streamgate/streamgate.help.txt",
-                    "./usr/share/doc/streamgate/simulated_events.json"]
+                    "./usr/share/doc/streamgate/simulated_events.json",
+                    "./usr/share/doc/streamgate/examples/nginx-streamgate.conf"]
         binaries = [b for b in ("streamgate", "streamgate-tail",
                                 "streamgate-ctl", "streamgate-sim")
                     if os.path.exists(os.path.join(build, "bin", b))]
@@ -104,7 +105,7 @@ def main():
         run(["dpkg-deb", "-x", deb, root])
         unit = open(os.path.join(root, "lib/systemd/system/streamgate.service")
                     ).read()
-        for line in ("User=streamgate", "Restart=on-failure",
+        for line in ("User=streamgate", "Restart=always",
                      "ExecReload=/bin/kill -HUP $MAINPID",
                      "ExecStart=/usr/bin/streamgate --config "
                      "/etc/streamgate/streamgate.yaml",

@@ -20,6 +20,10 @@ install(FILES ${SG_PACKAGING_DIR}/streamgate.service
 install(FILES ${CMAKE_SOURCE_DIR}/README.md
               ${SG_PACKAGING_DIR}/../sim/simulated_events.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT streamgate)
+# The nginx front for untrusted networks (README "Security and limits"):
+# an example to copy into /etc/nginx/conf.d, not installed there.
+install(FILES ${SG_PACKAGING_DIR}/nginx-streamgate.conf
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT streamgate)
 
 # The --help text as documentation: a man page made by help2man when it is
 # installed (Debian package help2man), and always as plain text.

@@ -22,11 +22,11 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-absl::StatusOr<GrpcAdapterConfig> Parse(const std::string& yaml) {
+absl::StatusOr<GrpcAdapterConfig> Parse(const std::string &yaml) {
   return ParseGrpcAdapterConfig(ConfigReader(YAML::Load(yaml), ""));
 }
 
-std::string Error(const std::string& yaml) {
+std::string Error(const std::string &yaml) {
   auto c = Parse(yaml);
   return c.ok() ? "OK" : std::string(c.status().message());
 }
@@ -34,7 +34,7 @@ std::string Error(const std::string& yaml) {
 const std::string kHash(64, 'a');
 
 TEST(GrpcConfig, DefaultsWithoutSections) {
-  for (const char* yaml : {"modules: []\n", "grpc:\napi_keys:\n", "{}"}) {
+  for (const char *yaml : {"modules: []\n", "grpc:\napi_keys:\n", "{}"}) {
     auto c = Parse(yaml);
     ASSERT_TRUE(c.ok()) << yaml << ": " << c.status();
     EXPECT_EQ(c->grpc.listen, "127.0.0.1:50051");
@@ -65,7 +65,7 @@ TEST(GrpcConfig, ReadsEveryField) {
       "  tls: {cert_file: /c.pem, key_file: /k.pem, client_ca_file: "
       "/ca.pem}\n");
   ASSERT_TRUE(c.ok()) << c.status();
-  const GrpcConfig& g = c->grpc;
+  const GrpcConfig &g = c->grpc;
   EXPECT_EQ(g.listen, "0.0.0.0:6000");
   EXPECT_EQ(g.max_message_bytes, 1048576);
   EXPECT_EQ(g.keepalive_time_ms, 1);
@@ -79,6 +79,47 @@ TEST(GrpcConfig, ReadsEveryField) {
   EXPECT_EQ(g.tls.cert_file, "/c.pem");
   EXPECT_EQ(g.tls.key_file, "/k.pem");
   EXPECT_EQ(g.tls.client_ca_file, "/ca.pem");
+}
+
+// Issue 15: the bounds gRPC 1.51 offers, with their defaults.
+TEST(GrpcConfig, HardeningDefaults) {
+  auto c = Parse("{}");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const GrpcConfig &g = c->grpc;
+  EXPECT_EQ(g.max_connection_idle_ms, 300000);
+  EXPECT_EQ(g.keepalive_min_ping_interval_ms, 60000);
+  EXPECT_EQ(g.keepalive_max_ping_strikes, 2);
+  EXPECT_FALSE(g.keepalive_permit_without_calls);
+  EXPECT_EQ(g.max_metadata_bytes, 16384);
+  EXPECT_EQ(g.handshake_timeout_ms, 10000);
+  EXPECT_EQ(g.max_threads, 16);
+}
+
+TEST(GrpcConfig, ReadsHardeningFields) {
+  auto c = Parse(
+      "grpc:\n"
+      "  max_connection_idle_ms: 0\n"
+      "  keepalive_min_ping_interval_ms: 1000\n"
+      "  keepalive_max_ping_strikes: 5\n"
+      "  keepalive_permit_without_calls: true\n"
+      "  max_metadata_bytes: 8KiB\n"
+      "  handshake_timeout_ms: 2000\n"
+      "  max_threads: 4\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const GrpcConfig &g = c->grpc;
+  EXPECT_EQ(g.max_connection_idle_ms, 0);
+  EXPECT_EQ(g.keepalive_min_ping_interval_ms, 1000);
+  EXPECT_EQ(g.keepalive_max_ping_strikes, 5);
+  EXPECT_TRUE(g.keepalive_permit_without_calls);
+  EXPECT_EQ(g.max_metadata_bytes, 8192);
+  EXPECT_EQ(g.handshake_timeout_ms, 2000);
+  EXPECT_EQ(g.max_threads, 4);
+  EXPECT_THAT(Error("grpc: {max_metadata_bytes: 10}\n"),
+              HasSubstr("grpc.max_metadata_bytes (line 1)"));
+  EXPECT_THAT(Error("grpc: {handshake_timeout_ms: 0}\n"),
+              HasSubstr("grpc.handshake_timeout_ms (line 1)"));
+  EXPECT_THAT(Error("grpc: {max_threads: 1}\n"),
+              HasSubstr("grpc.max_threads (line 1)"));
 }
 
 TEST(GrpcConfig, DefaultMemoryLimitFollowsMaxMessageBytes) {
@@ -112,7 +153,10 @@ TEST(GrpcConfig, ErrorsAsBefore) {
             "max_message_bytes, keepalive_time_ms, keepalive_timeout_ms, "
             "max_connection_age_ms, max_connection_age_grace_ms, "
             "stream_window, drain_grace_ms, max_concurrent_streams, "
-            "memory_limit_bytes, tls)");
+            "memory_limit_bytes, tls, max_connection_idle_ms, "
+            "keepalive_min_ping_interval_ms, keepalive_max_ping_strikes, "
+            "keepalive_permit_without_calls, max_metadata_bytes, "
+            "handshake_timeout_ms, max_threads)");
   EXPECT_THAT(Error("grpc:\n  tls: {cert_file: /c.pem, key_file: /k, ca: x}\n"),
               HasSubstr("grpc.tls.ca (line 2): unknown field"));
   EXPECT_EQ(Error("grpc: [1]\n"), "grpc (line 1): must be a map");
@@ -191,7 +235,7 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
   ASSERT_TRUE(adapter.ok()) << adapter.status();
   ASSERT_NE(*adapter, nullptr);
   EXPECT_EQ((*adapter)->name(), "grpc");
-  auto* grpc = dynamic_cast<GrpcAdapter*>(adapter->get());
+  auto *grpc = dynamic_cast<GrpcAdapter *>(adapter->get());
   ASSERT_NE(grpc, nullptr);
   EXPECT_EQ(grpc->port(), 0);  // built, not started
   EXPECT_EQ(grpc->DrainGrace(), absl::Milliseconds(500));
@@ -204,7 +248,7 @@ TEST(GrpcAdapterFactory, OwnsItsSectionsAndIsAlwaysEnabled) {
                    ""),
       context);
   ASSERT_TRUE(adapter.ok()) << adapter.status();
-  grpc = dynamic_cast<GrpcAdapter*>(adapter->get());
+  grpc = dynamic_cast<GrpcAdapter *>(adapter->get());
   EXPECT_EQ(grpc->DrainGrace(), absl::Milliseconds(20));
   EXPECT_TRUE(grpc->auth().enabled());
 

@@ -13,6 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/grpc_adapter.h"
+#include "adapters/grpc/listener_probe.h"
+#include "adapters/grpc/listener_probe.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -41,15 +43,20 @@ void Sh(const std::string& cmd) {
 void MakePki(const std::string& name) {
   const std::string d = Dir() + "/" + name;
   Sh(absl::StrCat(
-      "cd ", Dir(), " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-      "-subj /CN=", name, "-ca -keyout ", d, "-ca.key -out ", d,
+      "cd ", Dir(),
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+      "-subj /CN=",
+      name, "-ca -keyout ", d, "-ca.key -out ", d,
       "-ca.pem 2>/dev/null && openssl req -newkey rsa:2048 -nodes -subj "
-      "/CN=localhost -keyout ", d, "-server.key -out ", d,
+      "/CN=localhost -keyout ",
+      d, "-server.key -out ", d,
       "-server.csr 2>/dev/null && printf 'subjectAltName=IP:127.0.0.1,"
-      "DNS:localhost\\n' > ", d, "-ext.cnf && openssl x509 -req -days 2 -in ",
-      d, "-server.csr -CA ", d, "-ca.pem -CAkey ", d, "-ca.key "
-      "-CAcreateserial -extfile ", d, "-ext.cnf -out ", d,
-      "-server.pem 2>/dev/null"));
+      "DNS:localhost\\n' > ",
+      d, "-ext.cnf && openssl x509 -req -days 2 -in ", d, "-server.csr -CA ", d,
+      "-ca.pem -CAkey ", d,
+      "-ca.key "
+      "-CAcreateserial -extfile ",
+      d, "-ext.cnf -out ", d, "-server.pem 2>/dev/null"));
 }
 
 std::string Read(const std::string& path) {
@@ -91,12 +98,13 @@ class TlsTest : public ::testing::Test {
     opts.pem_root_certs = Read(ca_file);
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", adapter_->port()), grpc::SslCredentials(opts),
-        args);
+    auto channel =
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", adapter_->port()),
+                                  grpc::SslCredentials(opts), args);
     auto stub = v1::Gateway::NewStub(channel);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(10));
     v1::BulkData b;
     b.set_device_id(1);
     b.set_label("l");
@@ -156,6 +164,33 @@ TEST_F(TlsTest, ReloadServesNewCertificateToNewConnections) {
   adapter_->Reload();
   EXPECT_EQ(Call(P("b-ca.pem")), grpc::StatusCode::OK);
   EXPECT_EQ(Call(P("a-ca.pem")), grpc::StatusCode::UNAVAILABLE);
+}
+
+// The watchdog's probe on a TLS listener: a handshake, answered while the
+// server runs (also with mutual TLS, where the probe has no certificate),
+// refused once it is gone.
+TEST_F(TlsTest, ListenerProbeHandshakes) {
+  ASSERT_TRUE(Start(P("a-server.pem"), P("a-server.key")).ok());
+  ASSERT_TRUE(adapter_->can_probe_listener());
+  EXPECT_TRUE(adapter_->ProbeListener(absl::Seconds(10)).ok());
+  const int port = adapter_->port();
+  adapter_->Shutdown(absl::Now() + absl::Seconds(5));
+  adapter_.reset();
+  ListenerProbe gone(absl::StrCat("127.0.0.1:", port), /*tls=*/true);
+  EXPECT_FALSE(gone.Check(absl::Seconds(2)).ok());
+}
+
+TEST_F(TlsTest, ListenerProbeAnsweredByMutualTls) {
+  GrpcAdapterConfig config;
+  config.grpc.listen = "127.0.0.1:0";
+  config.grpc.tls.cert_file = P("a-server.pem");
+  config.grpc.tls.key_file = P("a-server.key");
+  config.grpc.tls.client_ca_file = P("a-ca.pem");
+  adapter_ = std::make_unique<GrpcAdapter>(
+      std::move(config),
+      AdapterContext{ingest_, NoDoorRejects::Instance(), status_});
+  ASSERT_TRUE(adapter_->Start().ok());
+  EXPECT_TRUE(adapter_->ProbeListener(absl::Seconds(10)).ok());
 }
 
 }  // namespace
