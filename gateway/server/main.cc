@@ -1,6 +1,8 @@
 // streamgate: the gateway binary. Parses flags, loads the config (or the
-// embedded default), builds the Gateway and waits for signals: SIGTERM and
-// SIGINT drain and exit, SIGHUP reloads the device registry.
+// embedded default), builds the Gateway, logs its summary and waits for
+// signals: SIGTERM and SIGINT drain and exit (with final totals), SIGHUP
+// reloads the device registry. A TotalsReporter logs per-module totals
+// meanwhile.
 #include <signal.h>
 
 #include <cstdio>
@@ -9,18 +11,22 @@
 #include <iterator>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
 #include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/config.h"
 #include "gateway/server/builtin.h"
+#include "gateway/server/gateway_summary.h"
 #include "gateway/server/server.h"
+#include "gateway/server/totals_reporter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
 namespace {
 
-constexpr char kHelp[] = R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
+constexpr char kHelp[] =
+    R"(streamgate — edge gateway: gRPC and MQTT in; Kinesis, file or stdout out.
 
 Usage:
   streamgate [--config FILE]        run (with no config: the embedded default,
@@ -38,6 +44,11 @@ Options:
   --config FILE      YAML configuration (see README.md for every field)
   --log-level LEVEL  trace|debug|info|warn|error|critical|off (overrides
                      the config's log_level)
+  --totals-interval-s N
+                     log one line of totals per module (in, delivered,
+                     dead-lettered, queued, rates) every N seconds at info;
+                     0 turns it off (default 60). Totals are logged at
+                     shutdown either way.
 
 Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
@@ -47,22 +58,21 @@ Signals:
                      re-read the grpc.tls certificate files
 )";
 
-constexpr char kVersion[] = "0.1.0";
-
-int Fail(const std::string& message) {
+int Fail(const std::string &message) {
   std::fprintf(stderr, "streamgate: %s\n", message.c_str());
   return 1;
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::string config_path;
   std::string log_level;
   bool check_only = false;
+  int64_t totals_interval_s = 60;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](const char* flag) -> const char* {
+    auto value = [&](const char *flag) -> const char * {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "streamgate: %s needs a value\n", flag);
         std::exit(2);
@@ -73,7 +83,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     } else if (arg == "--version") {
-      std::printf("streamgate %s\n", kVersion);
+      std::printf("streamgate %s\n", streamgate::GatewayVersion());
       return 0;
     } else if (arg == "--print-default-config") {
       std::fputs(streamgate::DefaultConfigYaml(), stdout);
@@ -81,9 +91,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--hash-key") {
       std::string key((std::istreambuf_iterator<char>(std::cin)),
                       std::istreambuf_iterator<char>());
-      if (!key.empty() && key.back() == '\n') key.pop_back();
-      if (!key.empty() && key.back() == '\r') key.pop_back();
-      if (key.empty()) return Fail("--hash-key: no key on stdin");
+      if (!key.empty() && key.back() == '\n')
+        key.pop_back();
+      if (!key.empty() && key.back() == '\r')
+        key.pop_back();
+      if (key.empty())
+        return Fail("--hash-key: no key on stdin");
       std::printf("%s\n",
                   streamgate::ApiKeyAuthenticator::HashKey(key).c_str());
       return 0;
@@ -94,6 +107,16 @@ int main(int argc, char** argv) {
       check_only = true;
     } else if (arg == "--log-level") {
       log_level = value("--log-level");
+    } else if (arg == "--totals-interval-s") {
+      const char *v = value("--totals-interval-s");
+      if (!absl::SimpleAtoi(v, &totals_interval_s) || totals_interval_s < 0 ||
+          totals_interval_s > 86400) {
+        std::fprintf(stderr,
+                     "streamgate: --totals-interval-s: must be 0..86400, "
+                     "got '%s'\n",
+                     v);
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "streamgate: unknown argument '%s' (see --help)\n",
                    arg.c_str());
@@ -116,13 +139,14 @@ int main(int argc, char** argv) {
   streamgate::RegisterBuiltinAdapters(adapters);
   const std::vector<std::string> sections = adapters.Sections();
 
-  auto config =
-      config_path.empty()
-          ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
-                                    "<default>", sections)
-          : streamgate::LoadConfigFile(config_path, sections);
-  if (!config.ok()) return Fail(std::string(config.status().message()));
-  if (!log_level.empty()) config->log_level = log_level;
+  auto config = config_path.empty()
+                    ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
+                                              "<default>", sections)
+                    : streamgate::LoadConfigFile(config_path, sections);
+  if (!config.ok())
+    return Fail(std::string(config.status().message()));
+  if (!log_level.empty())
+    config->log_level = log_level;
   const auto level = streamgate::ParseLogLevel(config->log_level);
   if (!level) {
     std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
@@ -136,10 +160,16 @@ int main(int argc, char** argv) {
   if (!gateway.ok()) {
     return Fail(std::string(gateway.status().message()));
   }
+  const std::vector<std::string> summary =
+      streamgate::StartupSummary((*gateway)->config(), (*gateway)->inputs());
   if (check_only) {
     std::printf("%s: OK\n", config_path.c_str());
+    for (const std::string &line : summary)
+      std::printf("%s\n", line.c_str());
     return 0;
   }
+  for (const std::string &line : summary)
+    spdlog::info("{}", line);
 
   // Block the signals before any thread starts, so every thread inherits
   // the mask and only sigwait below sees them.
@@ -152,11 +182,16 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   absl::Status st = (*gateway)->Start();
-  if (!st.ok()) return Fail(std::string(st.message()));
+  if (!st.ok())
+    return Fail(std::string(st.message()));
+  streamgate::TotalsReporter totals((*gateway)->pipeline(),
+                                    absl::Seconds(totals_interval_s));
+  totals.Start();
 
   while (true) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+    if (sigwait(&signals, &sig) != 0)
+      continue;
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");
@@ -164,8 +199,9 @@ int main(int argc, char** argv) {
       }
       auto fresh = streamgate::LoadConfigFile(config_path, sections);
       if (!fresh.ok()) {
-        spdlog::error("SIGHUP: reload refused, keeping the current registry: {}",
-                      fresh.status().message());
+        spdlog::error(
+            "SIGHUP: reload refused, keeping the current registry: {}",
+            fresh.status().message());
         continue;
       }
       (*gateway)->Reload(std::move(fresh->devices));
@@ -174,7 +210,9 @@ int main(int argc, char** argv) {
     spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  totals.Stop();
   const bool clean = (*gateway)->Shutdown();
+  totals.Final();
   spdlog::default_logger()->flush();
   if (!clean) {
     // A sink missed the deadline and its worker still runs: destroying the

@@ -2,83 +2,136 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/grpc_adapter.h"
+#include "adapters/grpc/grpc_config.h"
 #include "gateway/api/config_reader.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/process_metrics.h"
+#include "gateway/server/gateway_summary.h"
 
 namespace streamgate {
 namespace {
 
 // Every config error carries its source, whoever found it.
-absl::Status InConfig(const GatewayConfig& c, const absl::Status& st) {
+absl::Status InConfig(const GatewayConfig &c, const absl::Status &st) {
   const std::string prefix = absl::StrCat("config ", c.source, ": ");
-  if (absl::StartsWith(st.message(), prefix)) return st;
+  if (absl::StartsWith(st.message(), prefix))
+    return st;
   return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
 
-}  // namespace
+// Reads one gauge (without labels) out of an adapter's metrics: the status
+// page shows the MQTT connection state the adapter already reports.
+class GaugeProbe : public metrics::MetricsWriter {
+public:
+  explicit GaugeProbe(absl::string_view name) : name_(name) {}
+  void Counter(absl::string_view, absl::string_view, const metrics::Labels &,
+               double) override {}
+  void Gauge(absl::string_view name, absl::string_view, const metrics::Labels &,
+             double value) override {
+    if (name == name_)
+      value_ = value;
+  }
+  void Histogram(absl::string_view, absl::string_view, const metrics::Labels &,
+                 const metrics::HistogramSnapshot &) override {}
+  absl::optional<double> value() const { return value_; }
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Create(
-    GatewayConfig config, const SinkRegistry& sinks,
-    const AdapterRegistry& adapters) {
+private:
+  const std::string name_;
+  absl::optional<double> value_;
+};
+
+} // namespace
+
+absl::StatusOr<std::unique_ptr<Server>>
+Server::Create(GatewayConfig config, const SinkRegistry &sinks,
+               const AdapterRegistry &adapters) {
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
-  const GatewayConfig& c = s->config_;
+  const GatewayConfig &c = s->config_;
   auto pipeline = Pipeline::Create(c, sinks);
-  if (!pipeline.ok()) return InConfig(c, pipeline.status());
+  if (!pipeline.ok())
+    return InConfig(c, pipeline.status());
   s->pipeline_ = *std::move(pipeline);
   const ConfigReader root(c.root, "");
-  const AdapterContext context{s->pipeline_->ingest(),
-                               s->pipeline_->rejects(), *s->pipeline_};
-  for (const auto& factory : adapters.factories()) {
+  const AdapterContext context{s->pipeline_->ingest(), s->pipeline_->rejects(),
+                               *s->pipeline_};
+  for (const auto &factory : adapters.factories()) {
     auto adapter = factory->Create(root, context);
-    if (!adapter.ok()) return InConfig(c, adapter.status());
-    if (*adapter) s->adapters_.push_back(*std::move(adapter));
+    if (!adapter.ok())
+      return InConfig(c, adapter.status());
+    if (*adapter)
+      s->adapters_.push_back(*std::move(adapter));
   }
+  s->inputs_ = DescribeInputs(c);
+  auto grpc = ParseGrpcAdapterConfig(root);
+  if (!grpc.ok())
+    return InConfig(c, grpc.status());
+  s->authenticator_ =
+      std::make_unique<ApiKeyAuthenticator>(std::move(grpc->api_keys));
   return s;
 }
 
 Server::~Server() {
-  if (started_) Shutdown();
+  if (started_)
+    Shutdown();
 }
 
 absl::Status Server::Start() {
-  if (auto st = pipeline_->Start(); !st.ok()) return st;
+  if (auto st = pipeline_->Start(); !st.ok())
+    return st;
   started_ = true;
   if (!config_.metrics.listen.empty()) {
+    metrics::MetricsEndpoints endpoints;
+    endpoints.collect = [this](metrics::MetricsWriter &out) {
+      CollectMetrics(out);
+    };
+    endpoints.ready = [this] { return Ready(); };
+    endpoints.status_json = [this] { return RenderStatusJson(Snapshot()); };
+    if (authenticator_->enabled()) {
+      endpoints.authorize = [this](const char *authorization,
+                                   const std::string &peer) {
+        return AuthorizeStatusPage(authorization, peer);
+      };
+    }
     metrics_server_ = std::make_unique<metrics::MetricsServer>(
-        config_.metrics.listen,
-        [this](metrics::MetricsWriter& out) { CollectMetrics(out); });
+        config_.metrics.listen, std::move(endpoints));
     absl::Status st = metrics_server_->Start();
     if (!st.ok()) {
       Shutdown();
       return st;
     }
-    spdlog::info("metrics: serving http://{}/metrics", config_.metrics.listen);
+    spdlog::info(
+        "metrics: serving http://{}/metrics, /healthz, /readyz and the "
+        "status page at /",
+        config_.metrics.listen);
   }
-  for (auto& a : adapters_) {
+  for (auto &a : adapters_) {
     absl::Status st = a->Start();
     if (!st.ok()) {
       Shutdown();
       return st;
     }
   }
+  ready_.store(true, std::memory_order_release);
   spdlog::info("streamgate: started with {} module(s)",
                pipeline_->modules().size());
   return absl::OkStatus();
 }
 
 bool Server::Shutdown() {
-  if (!started_) return true;
+  if (!started_)
+    return true;
   started_ = false;
+  ready_.store(false, std::memory_order_release);
   const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
   spdlog::info("streamgate: shutting down (deadline {} ms)",
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
   absl::Duration grace = absl::ZeroDuration();
-  for (auto& a : adapters_) {
+  for (auto &a : adapters_) {
     a->StopAccepting();
     grace = std::max(grace, a->DrainGrace());
   }
@@ -89,23 +142,27 @@ bool Server::Shutdown() {
   // In-flight calls get part of the budget; the rest is for the sinks.
   const absl::Time calls_deadline =
       absl::Now() + std::min(absl::Seconds(5), config_.shutdown_timeout / 2);
-  for (auto& a : adapters_) a->Shutdown(calls_deadline);
+  for (auto &a : adapters_)
+    a->Shutdown(calls_deadline);
   const bool clean = pipeline_->Stop(deadline);
-  spdlog::info("streamgate: stopped{}", clean ? "" : " with undelivered records");
-  if (metrics_server_) metrics_server_->Stop();
+  spdlog::info("streamgate: stopped{}",
+               clean ? "" : " with undelivered records");
+  if (metrics_server_)
+    metrics_server_->Stop();
   return clean;
 }
 
 void Server::Reload(DeviceMap devices) {
   const size_t n = devices.size();
   pipeline_->ReloadDevices(std::move(devices));
-  for (auto& a : adapters_) a->Reload();
+  for (auto &a : adapters_)
+    a->Reload();
   spdlog::info("streamgate: device registry reloaded ({} devices)", n);
 }
 
 int Server::grpc_port() const {
-  for (const auto& a : adapters_) {
-    if (auto* grpc = dynamic_cast<const GrpcAdapter*>(a.get())) {
+  for (const auto &a : adapters_) {
+    if (auto *grpc = dynamic_cast<const GrpcAdapter *>(a.get())) {
       return grpc->port();
     }
   }
@@ -116,11 +173,65 @@ int Server::metrics_port() const {
   return metrics_server_ ? metrics_server_->port() : 0;
 }
 
-void Server::CollectMetrics(metrics::MetricsWriter& out) const {
+void Server::CollectMetrics(metrics::MetricsWriter &out) const {
+  out.Gauge("streamgate_build_info",
+            "Always 1; the labels name the running build.",
+            {{"version", GatewayVersion()}}, 1);
   pipeline_->CollectMetrics(out);
-  for (const auto& a : adapters_) a->CollectMetrics(out);
+  for (const auto &a : adapters_)
+    a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
 }
 
-}  // namespace streamgate
+StatusSnapshot Server::Snapshot() const {
+  StatusSnapshot s;
+  s.version = GatewayVersion();
+  s.now = absl::Now();
+  s.started = started_at_;
+  s.ready = Ready();
+  std::vector<ModuleStatus> modules = pipeline_->Modules();
+  for (size_t i = 0; i < modules.size(); ++i) {
+    std::string target =
+        i < config_.modules.size() ? SinkTarget(config_.modules[i]) : "";
+    s.modules.push_back({std::move(modules[i]), std::move(target)});
+  }
+  s.inputs = inputs_;
+  for (InputStatus &in : s.inputs) {
+    if (!s.ready) {
+      in.state = "stopped";
+    } else if (in.name == "mqtt") {
+      GaugeProbe probe("streamgate_mqtt_connected");
+      for (const auto &a : adapters_) {
+        if (a->name() == "mqtt")
+          a->CollectMetrics(probe);
+      }
+      in.state = probe.value().value_or(0) > 0 ? "connected" : "disconnected";
+    } else {
+      in.state = "serving";
+    }
+  }
+  return s;
+}
+
+bool Server::AuthorizeStatusPage(const char *authorization,
+                                 const std::string &peer) const {
+  if (authorization == nullptr) {
+    return authenticator_->AuthenticateHeader(nullptr, peer).ok();
+  }
+  absl::string_view header(authorization);
+  std::string bearer;
+  if (absl::StartsWithIgnoreCase(header, "Basic ")) {
+    // Browsers: user name ignored, the key is the password.
+    std::string decoded;
+    if (!absl::Base64Unescape(header.substr(6), &decoded))
+      decoded.clear();
+    const size_t colon = decoded.find(':');
+    bearer = absl::StrCat(
+        "Bearer ", colon == std::string::npos ? "" : decoded.substr(colon + 1));
+    header = bearer;
+  }
+  return authenticator_->AuthenticateHeader(&header, peer).ok();
+}
+
+} // namespace streamgate

@@ -8,29 +8,36 @@
 // ingest answers UNAVAILABLE, in-flight calls finish, queues drain into the
 // sinks and the sinks flush, all by one deadline.
 //
-// Threading: all methods from the main thread, except CollectMetrics (the
-// scrape thread).
+// It also serves the metrics port's status page and probes: the status
+// JSON (modules from the pipeline, inputs described from the config with
+// their live state), readiness, and the API-key rule of the Admin service.
+//
+// Threading: all methods from the main thread, except CollectMetrics,
+// Snapshot and Ready (the metrics server's thread).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "gateway/api/adapter.h"
 #include "gateway/api/adapter_registry.h"
 #include "gateway/api/sink_registry.h"
 #include "gateway/core/config.h"
 #include "gateway/core/pipeline.h"
 #include "gateway/server/metrics_server.h"
+#include "gateway/server/status_page.h"
 
 namespace streamgate {
 
 class Server {
- public:
+public:
   // Errors name the config's source ("config FILE: ...").
-  static absl::StatusOr<std::unique_ptr<Server>> Create(
-      GatewayConfig config, const SinkRegistry& sinks,
-      const AdapterRegistry& adapters);
+  static absl::StatusOr<std::unique_ptr<Server>>
+  Create(GatewayConfig config, const SinkRegistry &sinks,
+         const AdapterRegistry &adapters);
   ~Server();
 
   absl::Status Start();
@@ -40,23 +47,40 @@ class Server {
   // SIGHUP: a new device registry, and adapters re-read what they can.
   void Reload(DeviceMap devices);
 
-  Pipeline& pipeline() { return *pipeline_; }
+  Pipeline &pipeline() { return *pipeline_; }
   // The gRPC adapter's bound port (0 before Start).
   int grpc_port() const;
   // The /metrics endpoint's port; 0 when metrics.listen is not set.
   int metrics_port() const;
   // Writes every metric (what a scrape of /metrics returns).
-  void CollectMetrics(metrics::MetricsWriter& out) const;
+  void CollectMetrics(metrics::MetricsWriter &out) const;
 
- private:
+  const GatewayConfig &config() const { return config_; }
+  // The inputs the config enables, with addresses (state not filled).
+  const std::vector<InputStatus> &inputs() const { return inputs_; }
+  // What /status.json shows now.
+  StatusSnapshot Snapshot() const;
+  // True from a successful Start until Shutdown begins (/readyz).
+  bool Ready() const { return ready_.load(std::memory_order_acquire); }
+
+private:
   Server() = default;
 
+  // The Admin service's rule for the status page: an API key when any is
+  // configured. "Bearer KEY", or Basic with the key as password (browsers).
+  bool AuthorizeStatusPage(const char *authorization,
+                           const std::string &peer) const;
+
   GatewayConfig config_;
+  std::vector<InputStatus> inputs_;
+  std::unique_ptr<ApiKeyAuthenticator> authenticator_;
+  absl::Time started_at_ = absl::Now();
+  std::atomic<bool> ready_{false};
   std::unique_ptr<Pipeline> pipeline_;
-  std::vector<std::unique_ptr<Adapter>> adapters_;  // after pipeline_
+  std::vector<std::unique_ptr<Adapter>> adapters_; // after pipeline_
   bool started_ = false;
   // Last member: stopped before anything it reads is destroyed.
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
-}  // namespace streamgate
+} // namespace streamgate
