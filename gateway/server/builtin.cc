@@ -8,15 +8,15 @@
 
 namespace streamgate {
 
-void RegisterBuiltinSinks(SinkRegistry &registry) {
+void RegisterBuiltinSinks(SinkRegistry& registry) {
   registry.Register(MakeFileSinkFactory());
   registry.Register(MakeStdoutSinkFactory());
   registry.Register(MakeKinesisSinkFactory());
 }
 
-void RegisterBuiltinAdapters(AdapterRegistry &registry) {
+void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   registry.Register(MakeGrpcAdapterFactory());
   registry.Register(MakeMqttAdapterFactory());
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -10,8 +10,8 @@
 namespace streamgate {
 
 // file, stdout, kinesis.
-void RegisterBuiltinSinks(SinkRegistry &registry);
+void RegisterBuiltinSinks(SinkRegistry& registry);
 // grpc, mqtt (started in this order).
-void RegisterBuiltinAdapters(AdapterRegistry &registry);
+void RegisterBuiltinAdapters(AdapterRegistry& registry);
 
-} // namespace streamgate
+}  // namespace streamgate
