@@ -42,9 +42,9 @@ function cell(row, text, cls) {
   if (cls) td.className = cls;
   row.appendChild(td);
 }
-function rate(now, before, dt) {
+function rate(m, before, field, dt) {
   if (!before || dt <= 0) return "-";
-  return ((now - before) / dt).toFixed(1);
+  return ((m[field] - before[field]) / dt).toFixed(1);
 }
 function render(s) {
   const t = Date.parse(s.time) / 1000;
@@ -62,9 +62,9 @@ function render(s) {
     row.id = "module-" + m.id;
     cell(row, m.id);
     cell(row, m.state, m.state);
-    cell(row, m.sink + (m.target ? " " + m.target : ""));
-    cell(row, rate(m.accepted, before && before.accepted, dt), "n");
-    cell(row, rate(m.delivered, before && before.delivered, dt), "n");
+    cell(row, m.target || m.sink);
+    cell(row, rate(m, before, "accepted", dt), "n");
+    cell(row, rate(m, before, "delivered", dt), "n");
     cell(row, String(m.queue_depth), "n");
     cell(row, String(m.accepted), "n");
     cell(row, String(m.delivered), "n");
