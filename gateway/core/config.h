@@ -1,10 +1,11 @@
 // The gateway's YAML configuration: the core's sections (modules, devices,
 // limits, metrics, dead_letter, log_level, shutdown) parsed with every rule
-// of spec 2 checked up front, so a bad config fails at start-up with one
-// message naming the module and field (and line). Sink sections and the
-// adapters' top-level sections are kept as YAML and validated by their own
-// factories. Duplicate keys anywhere are refused. Plain values; not shared
-// between threads.
+// of spec 2 checked up front, so a bad config fails at start-up with a
+// message naming the module, field and line of every error found (one line
+// each: parsing goes on past an error wherever the rest still makes sense).
+// Sink sections and the adapters' top-level sections are kept as YAML and
+// validated by their own factories. Duplicate keys anywhere are refused. Plain
+// values; not shared between threads.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +39,7 @@ struct ModuleConfig {
   QueueConfig queue;
   // Set: the module's queue is a durable SpoolQueue (queue.* then unused).
   absl::optional<SpoolOptions> spool;
-  int line = 0;     // 1-based line of the module in the file, 0 if unknown
+  int line = 0;  // 1-based line of the module in the file, 0 if unknown
 };
 
 // metrics: {listen}. Empty listen: no /metrics endpoint.
@@ -75,6 +76,21 @@ absl::StatusOr<GatewayConfig> ParseConfig(
     const std::vector<std::string>& adapter_sections);
 absl::StatusOr<GatewayConfig> LoadConfigFile(
     const std::string& path, const std::vector<std::string>& adapter_sections);
+
+// A config with every error found ("config SOURCE: ..." each); `config`
+// holds what parsed (modules with errors left out), so the caller can go
+// on checking it (--check-config builds the sinks and adapters too).
+struct ParsedConfig {
+  GatewayConfig config;
+  std::vector<std::string> errors;
+};
+// An error only when the text is not a config at all (YAML syntax, not a
+// map, empty). ParseConfig is this with the errors joined by newlines.
+absl::StatusOr<ParsedConfig> ParseConfigCollecting(
+    const std::string& yaml_text, const std::string& source,
+    const std::vector<std::string>& adapter_sections);
+// The file's text; NOT_FOUND "config PATH: cannot be read".
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
 
 // Parses one entry of `modules:` (gateway/core/module_config.cc).
 absl::Status ParseModule(const YAML::Node& node, size_t index, ModuleConfig& m);

@@ -14,19 +14,17 @@
 namespace streamgate {
 namespace {
 
-std::string Scalar(const YAML::Node &map, const char *key) {
-  if (!map.IsMap())
-    return "";
+std::string Scalar(const YAML::Node& map, const char* key) {
+  if (!map.IsMap()) return "";
   const YAML::Node v = map[key];
   return v.IsDefined() && v.IsScalar() ? v.Scalar() : "";
 }
 
-std::string Subscriptions(const ModuleConfig &m) {
+std::string Subscriptions(const ModuleConfig& m) {
   std::vector<std::string> parts;
   if (m.all_events || !m.subscribe_events.empty()) {
     std::vector<std::string> types;
-    if (m.all_events)
-      types.push_back("*");
+    if (m.all_events) types.push_back("*");
     types.insert(types.end(), m.subscribe_events.begin(),
                  m.subscribe_events.end());
     parts.push_back(absl::StrCat("events ", absl::StrJoin(types, ",")));
@@ -37,11 +35,11 @@ std::string Subscriptions(const ModuleConfig &m) {
   return absl::StrJoin(parts, "; ");
 }
 
-} // namespace
+}  // namespace
 
-const char *GatewayVersion() { return STREAMGATE_VERSION; }
+const char* GatewayVersion() { return STREAMGATE_VERSION; }
 
-std::string SinkTarget(const ModuleConfig &m) {
+std::string SinkTarget(const ModuleConfig& m) {
   if (m.sink_type == "file")
     return absl::StrCat("file ", Scalar(m.sink, "path"));
   if (m.sink_type == "kinesis") {
@@ -49,22 +47,20 @@ std::string SinkTarget(const ModuleConfig &m) {
         absl::StrCat("kinesis stream ", Scalar(m.sink, "stream_name"),
                      " (region ", Scalar(m.sink, "region"));
     const std::string endpoint = Scalar(m.sink, "endpoint");
-    if (!endpoint.empty())
-      absl::StrAppend(&out, ", endpoint ", endpoint);
+    if (!endpoint.empty()) absl::StrAppend(&out, ", endpoint ", endpoint);
     return absl::StrCat(out, ")");
   }
   return m.sink_type;
 }
 
-std::vector<InputStatus> DescribeInputs(const GatewayConfig &config) {
+std::vector<InputStatus> DescribeInputs(const GatewayConfig& config) {
   std::vector<InputStatus> inputs;
   const ConfigReader root(config.root, "");
   auto grpc = ParseGrpcAdapterConfig(root);
   if (grpc.ok()) {
     std::vector<std::string> detail;
     detail.push_back(grpc->grpc.tls.cert_file.empty() ? "plaintext" : "tls");
-    if (!grpc->grpc.tls.client_ca_file.empty())
-      detail.push_back("mtls");
+    if (!grpc->grpc.tls.client_ca_file.empty()) detail.push_back("mtls");
     detail.push_back(grpc->api_keys.empty()
                          ? "no api keys (anonymous)"
                          : absl::StrCat(grpc->api_keys.size(), " api key(s)"));
@@ -97,17 +93,16 @@ std::vector<InputStatus> DescribeInputs(const GatewayConfig &config) {
   return inputs;
 }
 
-std::vector<std::string>
-StartupSummary(const GatewayConfig &config,
-               const std::vector<InputStatus> &inputs) {
+std::vector<std::string> StartupSummary(
+    const GatewayConfig& config, const std::vector<InputStatus>& inputs) {
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("streamgate ", GatewayVersion(), ", config ",
                                config.source));
-  for (const InputStatus &in : inputs) {
+  for (const InputStatus& in : inputs) {
     lines.push_back(absl::StrCat("  input ", in.name, ": ", in.address, " (",
                                  in.detail, ")"));
   }
-  for (const ModuleConfig &m : config.modules) {
+  for (const ModuleConfig& m : config.modules) {
     const std::string queue =
         m.spool ? absl::StrCat("spool ", m.spool->dir)
                 : absl::StrCat("memory queue ", m.queue.max_records,
@@ -129,8 +124,8 @@ StartupSummary(const GatewayConfig &config,
   return lines;
 }
 
-std::string ModuleTotalsLine(absl::string_view label, const ModuleStatus &now,
-                             const ModuleStatus *before,
+std::string ModuleTotalsLine(absl::string_view label, const ModuleStatus& now,
+                             const ModuleStatus* before,
                              absl::Duration interval) {
   std::string line = absl::StrCat("module '", now.id, "': ", label,
                                   " in=", now.records_accepted,
@@ -152,4 +147,4 @@ std::string ModuleTotalsLine(absl::string_view label, const ModuleStatus &now,
   return line;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -20,26 +20,26 @@
 namespace streamgate {
 
 // The gateway's version ("0.1.0"), from the project version in CMake.
-const char *GatewayVersion();
+const char* GatewayVersion();
 
 // Where a module's sink writes: "file PATH", "kinesis stream S (region R)",
 // "stdout"; the type alone for a type it does not know.
-std::string SinkTarget(const ModuleConfig &module);
+std::string SinkTarget(const ModuleConfig& module);
 
 // The inputs `config` enables (gRPC always, MQTT with an `mqtt` section),
 // with addresses; state empty. The config must have passed Server::Create.
-std::vector<InputStatus> DescribeInputs(const GatewayConfig &config);
+std::vector<InputStatus> DescribeInputs(const GatewayConfig& config);
 
 // The summary, one line per element (no trailing newlines).
-std::vector<std::string> StartupSummary(const GatewayConfig &config,
-                                        const std::vector<InputStatus> &inputs);
+std::vector<std::string> StartupSummary(const GatewayConfig& config,
+                                        const std::vector<InputStatus>& inputs);
 
 // "module 'ID': totals in=N delivered=N dead_lettered=N queued=N
 // in_rate=R/s delivered_rate=R/s" — rates over `interval` from `before`
 // (omitted when `before` is null or the interval is zero). `label` is
 // "totals" or "final totals".
-std::string ModuleTotalsLine(absl::string_view label, const ModuleStatus &now,
-                             const ModuleStatus *before,
+std::string ModuleTotalsLine(absl::string_view label, const ModuleStatus& now,
+                             const ModuleStatus* before,
                              absl::Duration interval);
 
-} // namespace streamgate
+}  // namespace streamgate

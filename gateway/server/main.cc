@@ -18,6 +18,7 @@
 #include "gateway/common/logging.h"
 #include "gateway/core/config.h"
 #include "gateway/server/builtin.h"
+#include "gateway/server/config_check.h"
 #include "gateway/server/gateway_summary.h"
 #include "gateway/server/server.h"
 #include "gateway/server/totals_reporter.h"
@@ -58,21 +59,30 @@ Signals:
                      re-read the grpc.tls certificate files
 )";
 
-int Fail(const std::string &message) {
-  std::fprintf(stderr, "streamgate: %s\n", message.c_str());
+// One "streamgate: " line per line of `message` (config errors come one
+// per line).
+int Fail(const std::string& message) {
+  size_t begin = 0;
+  while (begin <= message.size()) {
+    size_t end = message.find('\n', begin);
+    if (end == std::string::npos) end = message.size();
+    std::fprintf(stderr, "streamgate: %s\n",
+                 message.substr(begin, end - begin).c_str());
+    begin = end + 1;
+  }
   return 1;
 }
 
-} // namespace
+}  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   std::string config_path;
   std::string log_level;
   bool check_only = false;
   int64_t totals_interval_s = 60;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&](const char *flag) -> const char * {
+    auto value = [&](const char* flag) -> const char* {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "streamgate: %s needs a value\n", flag);
         std::exit(2);
@@ -91,12 +101,9 @@ int main(int argc, char **argv) {
     } else if (arg == "--hash-key") {
       std::string key((std::istreambuf_iterator<char>(std::cin)),
                       std::istreambuf_iterator<char>());
-      if (!key.empty() && key.back() == '\n')
-        key.pop_back();
-      if (!key.empty() && key.back() == '\r')
-        key.pop_back();
-      if (key.empty())
-        return Fail("--hash-key: no key on stdin");
+      if (!key.empty() && key.back() == '\n') key.pop_back();
+      if (!key.empty() && key.back() == '\r') key.pop_back();
+      if (key.empty()) return Fail("--hash-key: no key on stdin");
       std::printf("%s\n",
                   streamgate::ApiKeyAuthenticator::HashKey(key).c_str());
       return 0;
@@ -108,7 +115,7 @@ int main(int argc, char **argv) {
     } else if (arg == "--log-level") {
       log_level = value("--log-level");
     } else if (arg == "--totals-interval-s") {
-      const char *v = value("--totals-interval-s");
+      const char* v = value("--totals-interval-s");
       if (!absl::SimpleAtoi(v, &totals_interval_s) || totals_interval_s < 0 ||
           totals_interval_s > 86400) {
         std::fprintf(stderr,
@@ -139,14 +146,24 @@ int main(int argc, char **argv) {
   streamgate::RegisterBuiltinAdapters(adapters);
   const std::vector<std::string> sections = adapters.Sections();
 
+  if (check_only) {
+    const streamgate::ConfigCheck check =
+        streamgate::CheckConfigFile(config_path, sinks, adapters);
+    for (const std::string& e : check.errors) Fail(e);
+    if (!check.errors.empty()) return 1;
+    std::printf("%s: OK\n", config_path.c_str());
+    for (const std::string& line : check.summary) {
+      std::printf("%s\n", line.c_str());
+    }
+    return 0;
+  }
+
   auto config = config_path.empty()
                     ? streamgate::ParseConfig(streamgate::DefaultConfigYaml(),
                                               "<default>", sections)
                     : streamgate::LoadConfigFile(config_path, sections);
-  if (!config.ok())
-    return Fail(std::string(config.status().message()));
-  if (!log_level.empty())
-    config->log_level = log_level;
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (!log_level.empty()) config->log_level = log_level;
   const auto level = streamgate::ParseLogLevel(config->log_level);
   if (!level) {
     std::fprintf(stderr, "streamgate: --log-level: must be one of %s\n",
@@ -160,16 +177,10 @@ int main(int argc, char **argv) {
   if (!gateway.ok()) {
     return Fail(std::string(gateway.status().message()));
   }
-  const std::vector<std::string> summary =
-      streamgate::StartupSummary((*gateway)->config(), (*gateway)->inputs());
-  if (check_only) {
-    std::printf("%s: OK\n", config_path.c_str());
-    for (const std::string &line : summary)
-      std::printf("%s\n", line.c_str());
-    return 0;
-  }
-  for (const std::string &line : summary)
+  for (const std::string& line :
+       streamgate::StartupSummary((*gateway)->config(), (*gateway)->inputs())) {
     spdlog::info("{}", line);
+  }
 
   // Block the signals before any thread starts, so every thread inherits
   // the mask and only sigwait below sees them.
@@ -182,16 +193,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   absl::Status st = (*gateway)->Start();
-  if (!st.ok())
-    return Fail(std::string(st.message()));
+  if (!st.ok()) return Fail(std::string(st.message()));
   streamgate::TotalsReporter totals((*gateway)->pipeline(),
                                     absl::Seconds(totals_interval_s));
   totals.Start();
 
   while (true) {
     int sig = 0;
-    if (sigwait(&signals, &sig) != 0)
-      continue;
+    if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         spdlog::warn("SIGHUP: no config file to reload (embedded default)");

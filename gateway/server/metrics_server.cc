@@ -14,7 +14,7 @@
 namespace streamgate::metrics {
 namespace {
 
-absl::Status ParseListen(const std::string &listen, sockaddr_in *addr) {
+absl::Status ParseListen(const std::string& listen, sockaddr_in* addr) {
   const size_t colon = listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos ||
@@ -27,8 +27,7 @@ absl::Status ParseListen(const std::string &listen, sockaddr_in *addr) {
   addr->sin_family = AF_INET;
   addr->sin_port = htons(static_cast<uint16_t>(port));
   std::string host = listen.substr(0, colon);
-  if (host == "localhost")
-    host = "127.0.0.1";
+  if (host == "localhost") host = "127.0.0.1";
   if (inet_pton(AF_INET, host.c_str(), &addr->sin_addr) != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "metrics.listen: '", listen,
@@ -37,11 +36,11 @@ absl::Status ParseListen(const std::string &listen, sockaddr_in *addr) {
   return absl::OkStatus();
 }
 
-MHD_Result Respond(MHD_Connection *connection, unsigned int code,
-                   const std::string &body, const char *content_type,
+MHD_Result Respond(MHD_Connection* connection, unsigned int code,
+                   const std::string& body, const char* content_type,
                    bool challenge = false) {
-  MHD_Response *response = MHD_create_response_from_buffer(
-      body.size(), const_cast<char *>(body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
   MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (challenge) {
@@ -55,27 +54,27 @@ MHD_Result Respond(MHD_Connection *connection, unsigned int code,
 
 constexpr char kText[] = "text/plain; charset=utf-8";
 
-std::string PeerOf(MHD_Connection *connection) {
-  const MHD_ConnectionInfo *info =
+std::string PeerOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (info == nullptr || info->client_addr == nullptr ||
       info->client_addr->sa_family != AF_INET) {
     return "unknown";
   }
-  const auto *in = reinterpret_cast<const sockaddr_in *>(info->client_addr);
+  const auto* in = reinterpret_cast<const sockaddr_in*>(info->client_addr);
   char text[INET_ADDRSTRLEN] = {0};
   inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
   return absl::StrCat(text, ":", ntohs(in->sin_port));
 }
 
-MHD_Result Handle(void *cls, MHD_Connection *connection, const char *url,
-                  const char *method, const char * /*version*/,
-                  const char * /*upload_data*/, size_t *upload_data_size,
-                  void ** /*con_cls*/) {
-  const auto *server = static_cast<const MetricsServer *>(cls);
-  const MetricsEndpoints &endpoints = server->endpoints();
+MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url,
+                  const char* method, const char* /*version*/,
+                  const char* /*upload_data*/, size_t* upload_data_size,
+                  void** /*con_cls*/) {
+  const auto* server = static_cast<const MetricsServer*>(cls);
+  const MetricsEndpoints& endpoints = server->endpoints();
   if (*upload_data_size != 0) {
-    *upload_data_size = 0; // a GET has no body; ignore any
+    *upload_data_size = 0;  // a GET has no body; ignore any
     return MHD_YES;
   }
   const bool page =
@@ -110,7 +109,7 @@ MHD_Result Handle(void *cls, MHD_Connection *connection, const char *url,
                    ready ? "ready\n" : "not ready\n", kText);
   }
   if (endpoints.authorize) {
-    const char *authorization = MHD_lookup_connection_value(
+    const char* authorization = MHD_lookup_connection_value(
         connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!endpoints.authorize(authorization, PeerOf(connection))) {
       return Respond(connection, MHD_HTTP_UNAUTHORIZED,
@@ -127,16 +126,17 @@ MHD_Result Handle(void *cls, MHD_Connection *connection, const char *url,
                  "application/json");
 }
 
-} // namespace
+}  // namespace
 
-absl::Status ValidateListenAddress(const std::string &listen) {
+absl::Status ValidateListenAddress(const std::string& listen) {
   sockaddr_in addr;
   return ParseListen(listen, &addr);
 }
 
 MetricsServer::MetricsServer(std::string listen, MetricsEndpoints endpoints,
                              MetricsLimits limits)
-    : listen_(std::move(listen)), endpoints_(std::move(endpoints)),
+    : listen_(std::move(listen)),
+      endpoints_(std::move(endpoints)),
       limits_(limits) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
@@ -144,8 +144,7 @@ MetricsServer::~MetricsServer() { Stop(); }
 absl::Status MetricsServer::Start() {
   sockaddr_in addr;
   absl::Status st = ParseListen(listen_, &addr);
-  if (!st.ok())
-    return st;
+  if (!st.ok()) return st;
   // One internal thread is plenty for a scraper every few seconds, and it
   // keeps requests serialized (the endpoints need not be reentrant). epoll
   // has no FD_SETSIZE limit; the bounds keep a flood of idle connections
@@ -153,7 +152,7 @@ absl::Status MetricsServer::Start() {
   daemon_ = MHD_start_daemon(
       MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
       &Handle, this, MHD_OPTION_SOCK_ADDR,
-      reinterpret_cast<const sockaddr *>(&addr), MHD_OPTION_CONNECTION_TIMEOUT,
+      reinterpret_cast<const sockaddr*>(&addr), MHD_OPTION_CONNECTION_TIMEOUT,
       limits_.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
       limits_.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
       limits_.max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -164,7 +163,7 @@ absl::Status MetricsServer::Start() {
         absl::StrCat("metrics.listen: cannot serve on ", listen_,
                      " (address in use or not local?)"));
   }
-  const MHD_DaemonInfo *info =
+  const MHD_DaemonInfo* info =
       MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info != nullptr ? info->port : ntohs(addr.sin_port);
   return absl::OkStatus();
@@ -179,9 +178,8 @@ void MetricsServer::Stop() {
 
 std::string MetricsServer::Scrape() const {
   TextExposition text;
-  if (endpoints_.collect)
-    endpoints_.collect(text);
+  if (endpoints_.collect) endpoints_.collect(text);
   return text.Render();
 }
 
-} // namespace streamgate::metrics
+}  // namespace streamgate::metrics

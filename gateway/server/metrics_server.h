@@ -30,14 +30,14 @@ namespace streamgate::metrics {
 
 struct MetricsEndpoints {
   // Fills a scrape of /metrics.
-  std::function<void(MetricsWriter &)> collect;
+  std::function<void(MetricsWriter&)> collect;
   // /readyz answers 200 while this returns true, else 503. Unset: ready.
   std::function<bool()> ready;
   // The body of /status.json. Unset: / and /status.json are 404.
   std::function<std::string()> status_json;
   // Given the request's Authorization header (nullptr when absent), true
   // when it may see / and /status.json. Unset: open.
-  std::function<bool(const char *authorization, const std::string &peer)>
+  std::function<bool(const char* authorization, const std::string& peer)>
       authorize;
 };
 
@@ -48,13 +48,13 @@ struct MetricsLimits {
 };
 
 class MetricsServer {
-public:
+ public:
   // `listen` is "HOST:PORT" with a numeric IPv4 host; port 0 picks one.
   MetricsServer(std::string listen, MetricsEndpoints endpoints,
                 MetricsLimits limits = {});
   ~MetricsServer();
-  MetricsServer(const MetricsServer &) = delete;
-  MetricsServer &operator=(const MetricsServer &) = delete;
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
 
   // Binds and starts serving; errors (bad address, port in use) name the
   // address.
@@ -64,17 +64,17 @@ public:
   int port() const { return port_; }
   // The body a scrape returns now (also what the HTTP handler sends).
   std::string Scrape() const;
-  const MetricsEndpoints &endpoints() const { return endpoints_; }
+  const MetricsEndpoints& endpoints() const { return endpoints_; }
 
-private:
+ private:
   const std::string listen_;
   const MetricsEndpoints endpoints_;
   const MetricsLimits limits_;
-  MHD_Daemon *daemon_ = nullptr;
+  MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };
 
 // Checks "HOST:PORT" as the config accepts it; for error messages.
-absl::Status ValidateListenAddress(const std::string &listen);
+absl::Status ValidateListenAddress(const std::string& listen);
 
-} // namespace streamgate::metrics
+}  // namespace streamgate::metrics

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/grpc/grpc_adapter.h"
 #include "adapters/grpc/grpc_config.h"
 #include "gateway/api/config_reader.h"
@@ -16,84 +17,106 @@ namespace streamgate {
 namespace {
 
 // Every config error carries its source, whoever found it.
-absl::Status InConfig(const GatewayConfig &c, const absl::Status &st) {
+absl::Status InConfig(const GatewayConfig& c, const absl::Status& st) {
   const std::string prefix = absl::StrCat("config ", c.source, ": ");
-  if (absl::StartsWith(st.message(), prefix))
-    return st;
+  if (absl::StartsWith(st.message(), prefix)) return st;
   return absl::Status(st.code(), absl::StrCat(prefix, st.message()));
 }
 
 // Reads one gauge (without labels) out of an adapter's metrics: the status
 // page shows the MQTT connection state the adapter already reports.
 class GaugeProbe : public metrics::MetricsWriter {
-public:
+ public:
   explicit GaugeProbe(absl::string_view name) : name_(name) {}
-  void Counter(absl::string_view, absl::string_view, const metrics::Labels &,
+  void Counter(absl::string_view, absl::string_view, const metrics::Labels&,
                double) override {}
-  void Gauge(absl::string_view name, absl::string_view, const metrics::Labels &,
+  void Gauge(absl::string_view name, absl::string_view, const metrics::Labels&,
              double value) override {
-    if (name == name_)
-      value_ = value;
+    if (name == name_) value_ = value;
   }
-  void Histogram(absl::string_view, absl::string_view, const metrics::Labels &,
-                 const metrics::HistogramSnapshot &) override {}
+  void Histogram(absl::string_view, absl::string_view, const metrics::Labels&,
+                 const metrics::HistogramSnapshot&) override {}
   absl::optional<double> value() const { return value_; }
 
-private:
+ private:
   const std::string name_;
   absl::optional<double> value_;
 };
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>>
-Server::Create(GatewayConfig config, const SinkRegistry &sinks,
-               const AdapterRegistry &adapters) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(
+    GatewayConfig config, const SinkRegistry& sinks,
+    const AdapterRegistry& adapters) {
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
-  const GatewayConfig &c = s->config_;
-  auto pipeline = Pipeline::Create(c, sinks);
-  if (!pipeline.ok())
-    return InConfig(c, pipeline.status());
+  const GatewayConfig& c = s->config_;
+  // Every module's sink on its own first, so one bad module does not hide
+  // another's error; the adapters are then checked over the good ones.
+  std::vector<std::string> errors;
+  GatewayConfig usable = c;
+  usable.modules.clear();
+  for (const ModuleConfig& m : c.modules) {
+    if (sinks.Find(m.sink_type) == nullptr) {
+      errors.push_back(std::string(
+          InConfig(c,
+                   FieldError(
+                       m.sink["type"],
+                       absl::StrCat("module '", m.id, "': sink.type"),
+                       absl::StrCat("unknown type '", m.sink_type, "' (known: ",
+                                    absl::StrJoin(sinks.Types(), ", "), ")")))
+              .message()));
+      continue;
+    }
+    auto module = Module::Create(m, sinks, /*shared_dead_letters=*/nullptr);
+    if (!module.ok()) {
+      errors.push_back(std::string(InConfig(c, module.status()).message()));
+      continue;
+    }
+    usable.modules.push_back(m);
+  }
+  auto pipeline = Pipeline::Create(usable, sinks);
+  if (!pipeline.ok()) return InConfig(c, pipeline.status());
   s->pipeline_ = *std::move(pipeline);
   const ConfigReader root(c.root, "");
   const AdapterContext context{s->pipeline_->ingest(), s->pipeline_->rejects(),
                                *s->pipeline_};
-  for (const auto &factory : adapters.factories()) {
+  for (const auto& factory : adapters.factories()) {
     auto adapter = factory->Create(root, context);
-    if (!adapter.ok())
-      return InConfig(c, adapter.status());
-    if (*adapter)
+    if (!adapter.ok()) {
+      errors.push_back(std::string(InConfig(c, adapter.status()).message()));
+    } else if (*adapter) {
       s->adapters_.push_back(*std::move(adapter));
+    }
+  }
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   }
   s->inputs_ = DescribeInputs(c);
   auto grpc = ParseGrpcAdapterConfig(root);
-  if (!grpc.ok())
-    return InConfig(c, grpc.status());
+  if (!grpc.ok()) return InConfig(c, grpc.status());
   s->authenticator_ =
       std::make_unique<ApiKeyAuthenticator>(std::move(grpc->api_keys));
   return s;
 }
 
 Server::~Server() {
-  if (started_)
-    Shutdown();
+  if (started_) Shutdown();
 }
 
 absl::Status Server::Start() {
-  if (auto st = pipeline_->Start(); !st.ok())
-    return st;
+  if (auto st = pipeline_->Start(); !st.ok()) return st;
   started_ = true;
   if (!config_.metrics.listen.empty()) {
     metrics::MetricsEndpoints endpoints;
-    endpoints.collect = [this](metrics::MetricsWriter &out) {
+    endpoints.collect = [this](metrics::MetricsWriter& out) {
       CollectMetrics(out);
     };
     endpoints.ready = [this] { return Ready(); };
     endpoints.status_json = [this] { return RenderStatusJson(Snapshot()); };
     if (authenticator_->enabled()) {
-      endpoints.authorize = [this](const char *authorization,
-                                   const std::string &peer) {
+      endpoints.authorize = [this](const char* authorization,
+                                   const std::string& peer) {
         return AuthorizeStatusPage(authorization, peer);
       };
     }
@@ -109,7 +132,7 @@ absl::Status Server::Start() {
         "status page at /",
         config_.metrics.listen);
   }
-  for (auto &a : adapters_) {
+  for (auto& a : adapters_) {
     absl::Status st = a->Start();
     if (!st.ok()) {
       Shutdown();
@@ -123,15 +146,14 @@ absl::Status Server::Start() {
 }
 
 bool Server::Shutdown() {
-  if (!started_)
-    return true;
+  if (!started_) return true;
   started_ = false;
   ready_.store(false, std::memory_order_release);
   const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
   spdlog::info("streamgate: shutting down (deadline {} ms)",
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
   absl::Duration grace = absl::ZeroDuration();
-  for (auto &a : adapters_) {
+  for (auto& a : adapters_) {
     a->StopAccepting();
     grace = std::max(grace, a->DrainGrace());
   }
@@ -142,27 +164,24 @@ bool Server::Shutdown() {
   // In-flight calls get part of the budget; the rest is for the sinks.
   const absl::Time calls_deadline =
       absl::Now() + std::min(absl::Seconds(5), config_.shutdown_timeout / 2);
-  for (auto &a : adapters_)
-    a->Shutdown(calls_deadline);
+  for (auto& a : adapters_) a->Shutdown(calls_deadline);
   const bool clean = pipeline_->Stop(deadline);
   spdlog::info("streamgate: stopped{}",
                clean ? "" : " with undelivered records");
-  if (metrics_server_)
-    metrics_server_->Stop();
+  if (metrics_server_) metrics_server_->Stop();
   return clean;
 }
 
 void Server::Reload(DeviceMap devices) {
   const size_t n = devices.size();
   pipeline_->ReloadDevices(std::move(devices));
-  for (auto &a : adapters_)
-    a->Reload();
+  for (auto& a : adapters_) a->Reload();
   spdlog::info("streamgate: device registry reloaded ({} devices)", n);
 }
 
 int Server::grpc_port() const {
-  for (const auto &a : adapters_) {
-    if (auto *grpc = dynamic_cast<const GrpcAdapter *>(a.get())) {
+  for (const auto& a : adapters_) {
+    if (auto* grpc = dynamic_cast<const GrpcAdapter*>(a.get())) {
       return grpc->port();
     }
   }
@@ -173,13 +192,12 @@ int Server::metrics_port() const {
   return metrics_server_ ? metrics_server_->port() : 0;
 }
 
-void Server::CollectMetrics(metrics::MetricsWriter &out) const {
+void Server::CollectMetrics(metrics::MetricsWriter& out) const {
   out.Gauge("streamgate_build_info",
             "Always 1; the labels name the running build.",
             {{"version", GatewayVersion()}}, 1);
   pipeline_->CollectMetrics(out);
-  for (const auto &a : adapters_)
-    a->CollectMetrics(out);
+  for (const auto& a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
 }
@@ -197,14 +215,13 @@ StatusSnapshot Server::Snapshot() const {
     s.modules.push_back({std::move(modules[i]), std::move(target)});
   }
   s.inputs = inputs_;
-  for (InputStatus &in : s.inputs) {
+  for (InputStatus& in : s.inputs) {
     if (!s.ready) {
       in.state = "stopped";
     } else if (in.name == "mqtt") {
       GaugeProbe probe("streamgate_mqtt_connected");
-      for (const auto &a : adapters_) {
-        if (a->name() == "mqtt")
-          a->CollectMetrics(probe);
+      for (const auto& a : adapters_) {
+        if (a->name() == "mqtt") a->CollectMetrics(probe);
       }
       in.state = probe.value().value_or(0) > 0 ? "connected" : "disconnected";
     } else {
@@ -214,8 +231,8 @@ StatusSnapshot Server::Snapshot() const {
   return s;
 }
 
-bool Server::AuthorizeStatusPage(const char *authorization,
-                                 const std::string &peer) const {
+bool Server::AuthorizeStatusPage(const char* authorization,
+                                 const std::string& peer) const {
   if (authorization == nullptr) {
     return authenticator_->AuthenticateHeader(nullptr, peer).ok();
   }
@@ -224,8 +241,7 @@ bool Server::AuthorizeStatusPage(const char *authorization,
   if (absl::StartsWithIgnoreCase(header, "Basic ")) {
     // Browsers: user name ignored, the key is the password.
     std::string decoded;
-    if (!absl::Base64Unescape(header.substr(6), &decoded))
-      decoded.clear();
+    if (!absl::Base64Unescape(header.substr(6), &decoded)) decoded.clear();
     const size_t colon = decoded.find(':');
     bearer = absl::StrCat(
         "Bearer ", colon == std::string::npos ? "" : decoded.substr(colon + 1));
@@ -234,4 +250,4 @@ bool Server::AuthorizeStatusPage(const char *authorization,
   return authenticator_->AuthenticateHeader(&header, peer).ok();
 }
 
-} // namespace streamgate
+}  // namespace streamgate

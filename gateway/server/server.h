@@ -33,11 +33,13 @@
 namespace streamgate {
 
 class Server {
-public:
-  // Errors name the config's source ("config FILE: ...").
-  static absl::StatusOr<std::unique_ptr<Server>>
-  Create(GatewayConfig config, const SinkRegistry &sinks,
-         const AdapterRegistry &adapters);
+ public:
+  // Errors name the config's source ("config FILE: ..."), one line each:
+  // every module's sink and every adapter is checked, not only up to the
+  // first error.
+  static absl::StatusOr<std::unique_ptr<Server>> Create(
+      GatewayConfig config, const SinkRegistry& sinks,
+      const AdapterRegistry& adapters);
   ~Server();
 
   absl::Status Start();
@@ -47,29 +49,29 @@ public:
   // SIGHUP: a new device registry, and adapters re-read what they can.
   void Reload(DeviceMap devices);
 
-  Pipeline &pipeline() { return *pipeline_; }
+  Pipeline& pipeline() { return *pipeline_; }
   // The gRPC adapter's bound port (0 before Start).
   int grpc_port() const;
   // The /metrics endpoint's port; 0 when metrics.listen is not set.
   int metrics_port() const;
   // Writes every metric (what a scrape of /metrics returns).
-  void CollectMetrics(metrics::MetricsWriter &out) const;
+  void CollectMetrics(metrics::MetricsWriter& out) const;
 
-  const GatewayConfig &config() const { return config_; }
+  const GatewayConfig& config() const { return config_; }
   // The inputs the config enables, with addresses (state not filled).
-  const std::vector<InputStatus> &inputs() const { return inputs_; }
+  const std::vector<InputStatus>& inputs() const { return inputs_; }
   // What /status.json shows now.
   StatusSnapshot Snapshot() const;
   // True from a successful Start until Shutdown begins (/readyz).
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
 
-private:
+ private:
   Server() = default;
 
   // The Admin service's rule for the status page: an API key when any is
   // configured. "Bearer KEY", or Basic with the key as password (browsers).
-  bool AuthorizeStatusPage(const char *authorization,
-                           const std::string &peer) const;
+  bool AuthorizeStatusPage(const char* authorization,
+                           const std::string& peer) const;
 
   GatewayConfig config_;
   std::vector<InputStatus> inputs_;
@@ -77,10 +79,10 @@ private:
   absl::Time started_at_ = absl::Now();
   std::atomic<bool> ready_{false};
   std::unique_ptr<Pipeline> pipeline_;
-  std::vector<std::unique_ptr<Adapter>> adapters_; // after pipeline_
+  std::vector<std::unique_ptr<Adapter>> adapters_;  // after pipeline_
   bool started_ = false;
   // Last member: stopped before anything it reads is destroyed.
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

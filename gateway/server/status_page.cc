@@ -117,8 +117,7 @@ std::string ValidUtf8(absl::string_view s) {
     for (size_t k = 1; ok && k < len; ++k) {
       ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     }
-    if (ok && len == 2)
-      ok = c >= 0xC2;
+    if (ok && len == 2) ok = c >= 0xC2;
     if (ok && len == 3) {
       const auto c1 = static_cast<unsigned char>(s[i + 1]);
       ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
@@ -138,19 +137,19 @@ std::string ValidUtf8(absl::string_view s) {
   return out;
 }
 
-void Str(std::string &out, absl::string_view key, absl::string_view value) {
+void Str(std::string& out, absl::string_view key, absl::string_view value) {
   AppendJsonString(out, key);
   out += ':';
   AppendJsonString(out, ValidUtf8(value));
 }
 
-void Num(std::string &out, absl::string_view key, uint64_t value) {
+void Num(std::string& out, absl::string_view key, uint64_t value) {
   AppendJsonString(out, key);
   out += ':';
   AppendInt(out, static_cast<int64_t>(value));
 }
 
-void Time(std::string &out, absl::string_view key, absl::Time t) {
+void Time(std::string& out, absl::string_view key, absl::Time t) {
   AppendJsonString(out, key);
   out += ':';
   if (IsRenderableTime(t)) {
@@ -160,8 +159,8 @@ void Time(std::string &out, absl::string_view key, absl::Time t) {
   }
 }
 
-void Module(std::string &out, const ModuleView &view) {
-  const ModuleStatus &m = view.status;
+void Module(std::string& out, const ModuleView& view) {
+  const ModuleStatus& m = view.status;
   out += '{';
   Str(out, "id", m.id);
   out += ',';
@@ -174,8 +173,7 @@ void Module(std::string &out, const ModuleView &view) {
   Str(out, "state", m.state);
   out += ",\"subscribe_events\":[";
   for (size_t i = 0; i < m.subscribe_events.size(); ++i) {
-    if (i > 0)
-      out += ',';
+    if (i > 0) out += ',';
     AppendJsonString(out, ValidUtf8(m.subscribe_events[i]));
   }
   out += "],\"bulk_data_label\":";
@@ -214,14 +212,14 @@ void Module(std::string &out, const ModuleView &view) {
   out += '}';
 }
 
-} // namespace
+}  // namespace
 
-const std::string &StatusPageHtml() {
-  static const std::string *page = new std::string(kPage);
+const std::string& StatusPageHtml() {
+  static const std::string* page = new std::string(kPage);
   return *page;
 }
 
-std::string RenderStatusJson(const StatusSnapshot &s) {
+std::string RenderStatusJson(const StatusSnapshot& s) {
   std::string out = "{";
   Str(out, "version", s.version);
   out += ',';
@@ -234,15 +232,13 @@ std::string RenderStatusJson(const StatusSnapshot &s) {
   out += s.ready ? "true" : "false";
   out += ",\"modules\":[";
   for (size_t i = 0; i < s.modules.size(); ++i) {
-    if (i > 0)
-      out += ',';
+    if (i > 0) out += ',';
     Module(out, s.modules[i]);
   }
   out += "],\"inputs\":[";
   for (size_t i = 0; i < s.inputs.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    const InputStatus &in = s.inputs[i];
+    if (i > 0) out += ',';
+    const InputStatus& in = s.inputs[i];
     out += '{';
     Str(out, "name", in.name);
     out += ',';
@@ -257,4 +253,4 @@ std::string RenderStatusJson(const StatusSnapshot &s) {
   return out;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -17,10 +17,10 @@ namespace streamgate {
 
 // One input (gRPC server, MQTT client) as the status page shows it.
 struct InputStatus {
-  std::string name;    // "grpc", "mqtt"
-  std::string address; // "127.0.0.1:50051", "broker 127.0.0.1:1883"
-  std::string detail;  // "tls, api keys", "topics /devices/+/..."
-  std::string state;   // "serving", "connected", "disconnected", "stopped"
+  std::string name;     // "grpc", "mqtt"
+  std::string address;  // "127.0.0.1:50051", "broker 127.0.0.1:1883"
+  std::string detail;   // "tls, api keys", "topics /devices/+/..."
+  std::string state;    // "serving", "connected", "disconnected", "stopped"
 };
 
 // A module and where its sink writes ("file /var/.../x.jsonl").
@@ -39,7 +39,7 @@ struct StatusSnapshot {
 };
 
 // The page (constant).
-const std::string &StatusPageHtml();
+const std::string& StatusPageHtml();
 
 // {"version", "time", "uptime_s", "ready", "modules": [{id, description,
 // sink, target, state, subscribe_events, bulk_data_label, accepted,
@@ -47,6 +47,6 @@ const std::string &StatusPageHtml();
 // last_error: {time, level, message} | null}], "inputs": [{name, address,
 // detail, state}]}. Strings that are not valid UTF-8 get U+FFFD for each bad
 // byte, so the document always parses.
-std::string RenderStatusJson(const StatusSnapshot &snapshot);
+std::string RenderStatusJson(const StatusSnapshot& snapshot);
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -5,15 +5,14 @@
 
 namespace streamgate {
 
-TotalsReporter::TotalsReporter(const GatewayStatus &status,
+TotalsReporter::TotalsReporter(const GatewayStatus& status,
                                absl::Duration interval)
     : status_(status), interval_(interval) {}
 
 TotalsReporter::~TotalsReporter() { Stop(); }
 
 void TotalsReporter::Start() {
-  if (interval_ <= absl::ZeroDuration() || thread_.joinable())
-    return;
+  if (interval_ <= absl::ZeroDuration() || thread_.joinable()) return;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -22,8 +21,7 @@ void TotalsReporter::Stop() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  if (thread_.joinable())
-    thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void TotalsReporter::Final() {
@@ -31,21 +29,20 @@ void TotalsReporter::Final() {
 }
 
 void TotalsReporter::Report(absl::string_view label, absl::Duration since,
-                            const std::vector<ModuleStatus> *before,
-                            std::vector<ModuleStatus> *now_out) const {
+                            const std::vector<ModuleStatus>* before,
+                            std::vector<ModuleStatus>* now_out) const {
   std::vector<ModuleStatus> now = status_.Modules();
   // Final lines rate over the whole run: compare against all zeros.
   const ModuleStatus zero;
   for (size_t i = 0; i < now.size(); ++i) {
-    const ModuleStatus *prev = &zero;
+    const ModuleStatus* prev = &zero;
     if (before != nullptr) {
       prev = i < before->size() && (*before)[i].id == now[i].id ? &(*before)[i]
                                                                 : nullptr;
     }
     spdlog::info("{}", ModuleTotalsLine(label, now[i], prev, since));
   }
-  if (now_out != nullptr)
-    *now_out = std::move(now);
+  if (now_out != nullptr) *now_out = std::move(now);
 }
 
 void TotalsReporter::Run() {
@@ -58,8 +55,7 @@ void TotalsReporter::Run() {
       while (!stop_ && absl::Now() < until) {
         mu_.AwaitWithDeadline(absl::Condition(&stop_), until);
       }
-      if (stop_)
-        return;
+      if (stop_) return;
     }
     const absl::Time now = absl::Now();
     std::vector<ModuleStatus> current;
@@ -69,4 +65,4 @@ void TotalsReporter::Run() {
   }
 }
 
-} // namespace streamgate
+}  // namespace streamgate

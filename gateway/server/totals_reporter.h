@@ -17,25 +17,25 @@
 namespace streamgate {
 
 class TotalsReporter {
-public:
+ public:
   // `interval` zero or negative: Start does nothing (periodic lines off).
-  TotalsReporter(const GatewayStatus &status, absl::Duration interval);
+  TotalsReporter(const GatewayStatus& status, absl::Duration interval);
   ~TotalsReporter();
-  TotalsReporter(const TotalsReporter &) = delete;
-  TotalsReporter &operator=(const TotalsReporter &) = delete;
+  TotalsReporter(const TotalsReporter&) = delete;
+  TotalsReporter& operator=(const TotalsReporter&) = delete;
 
   void Start();
   void Stop();
   // Logs "final totals" for every module, with rates since the start.
   void Final();
 
-private:
+ private:
   void Run();
   void Report(absl::string_view label, absl::Duration since,
-              const std::vector<ModuleStatus> *before,
-              std::vector<ModuleStatus> *now_out) const;
+              const std::vector<ModuleStatus>* before,
+              std::vector<ModuleStatus>* now_out) const;
 
-  const GatewayStatus &status_;
+  const GatewayStatus& status_;
   const absl::Duration interval_;
   const absl::Time started_ = absl::Now();
   absl::Mutex mu_;
@@ -43,4 +43,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace streamgate
+}  // namespace streamgate
