@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The metrics port beyond /metrics, and what the gateway logs about itself.
 
-Usage: /usr/bin/python3 metrics_port_test.py STREAMGATE SOURCE_DIR
+Usage: /usr/bin/python3 metrics_port_test.py STREAMGATE STREAMGATE_CTL SOURCE_DIR
 
 Starts a real gateway (free 127.0.0.1 ports, one API key, two file-sink
 modules, --totals-interval-s 1) and checks:
@@ -13,6 +13,9 @@ modules, --totals-interval-s 1) and checks:
   Basic with the key as password; after 5 events published with the key,
   status.json shows module "temps" with accepted=5 and delivered=5 and the
   gRPC input serving;
+- `streamgate-ctl --metrics ... status` shows the same in a terminal (401
+  explained without the key; a row per module and input with the key),
+  and `streamgate-ctl logs temps --level error` says "(no entries)";
 - 1,100 raw TCP connections held open to the gRPC port (so the gateway
   holds more than 1,024 descriptors; this process and the gateway get
   RLIMIT_NOFILE 4096) plus 1,100 half-open connections to the metrics port
@@ -113,11 +116,45 @@ def open_flood(port, n):
     return socks
 
 
+def run_ctl(ctl, args, key=None):
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
+    if key:
+        env["STREAMGATE_API_KEY"] = key
+    res = subprocess.run([ctl] + args, capture_output=True, text=True,
+                         timeout=CALL_TIMEOUT * 3, env=env)
+    return res.returncode, res.stdout, res.stderr
+
+
+def check_ctl(chk, ctl, port, mport):
+    metrics = ["--metrics", "127.0.0.1:%d" % mport]
+    rc, out, err = run_ctl(ctl, metrics + ["status", "--interval", "0"])
+    chk.check(rc == 1 and "401" in err and "STREAMGATE_API_KEY" in err,
+              "ctl status without a key: %d %r" % (rc, err))
+    rc, out, err = run_ctl(ctl, metrics + ["status", "--interval", "0.2"],
+                           key=API_KEY)
+    rows = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.split()}
+    chk.check(rc == 0 and out.startswith("streamgate ") and ", ready, " in out,
+              "ctl status header: %d %r %r" % (rc, out[:200], err))
+    # MODULE STATE IN/S DELIVERED/S QUEUED ACCEPTED DELIVERED DEAD-LETTERED
+    # REJECTED SINK...
+    chk.check(rows.get("MODULE", [])[:3] == ["MODULE", "STATE", "IN/S"],
+              "ctl status module header: %r" % rows.get("MODULE"))
+    chk.eq(rows.get("temps", [])[:10],
+           ["temps", "running", "0.0", "0.0", "0", "5", "5", "0", "0", "file"],
+           "ctl status temps row")
+    chk.eq(rows.get("grpc", [])[:3], ["grpc", "127.0.0.1:%d" % port, "serving"],
+           "ctl status grpc input row")
+    rc, out, err = run_ctl(ctl, ["--target", "127.0.0.1:%d" % port, "logs",
+                                 "temps", "--level", "error"], key=API_KEY)
+    chk.check(rc == 0 and out == "(no entries)\n",
+              "ctl logs of a module with no errors: %d %r %r" % (rc, out, err))
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         print(__doc__)
         return 2
-    binary, src = sys.argv[1], sys.argv[2]
+    binary, ctl, src = sys.argv[1], sys.argv[2], sys.argv[3]
     # The gateway inherits this limit: room for the flood plus its own fds.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
@@ -197,6 +234,8 @@ def main():
                   status["inputs"][0]["state"] == "serving" and
                   status["inputs"][0]["address"] == "127.0.0.1:%d" % port,
                   "status.json inputs: %r" % status["inputs"])
+
+        check_ctl(chk, ctl, port, mport)
 
         # More than 1,024 descriptors in the gateway, and a flood of
         # half-open connections on the metrics port.
