@@ -13,6 +13,9 @@ device 1 + e % 4 sends event e) with --gateway-config: it warns about
 devices 3-4 before sending, its SUMMARY says acked_messages=20
 failed_messages=20 failed_REFUSED_BY_GATEWAY=20, it exits 3, and the
 gateway's file sink holds exactly the 20 events of devices 1 and 2.
+Finally bulk data over gRPC larger than grpc.max_message_bytes (4096):
+gRPC's own RESOURCE_EXHAUSTED is counted as failed_MESSAGE_TOO_LARGE, not
+as backpressure, for unary calls and on the Publish stream.
 Exit 0 = pass.
 """
 
@@ -30,7 +33,7 @@ from harness import Checker, Gateway  # noqa: E402
 from peers import Mosquitto, count_lines, wait_for  # noqa: E402
 
 CONFIG = """\
-grpc: {{listen: "127.0.0.1:{grpc_port}"}}
+grpc: {{listen: "127.0.0.1:{grpc_port}", max_message_bytes: 4096}}
 devices:
   - {{id: 1, home_id: 7}}
   - {{id: 2, home_id: 7}}
@@ -75,8 +78,9 @@ def main():
         nonlocal gw
         check_help(chk, sim, options_cc)
         broker.start()
+        grpc_port = harness.free_port()
         gw = Gateway(binary, work, CONFIG.format(
-            grpc_port=harness.free_port(), port=broker.port, dir=work))
+            grpc_port=grpc_port, port=broker.port, dir=work))
         gw.start()
         gw.wait_log("mqtt: subscribed", "the gateway's MQTT subscription")
         res = subprocess.run(
@@ -97,6 +101,20 @@ def main():
                 fields.get("failed_messages"),
                 fields.get("failed_REFUSED_BY_GATEWAY")),
                ("40", "20", "20", "20"), "SUMMARY counts: %r" % summary)
+        # Unary: each call fails (exit 3); stream: gRPC ends the whole
+        # stream (exit 1, the transport failed), its requests counted.
+        for mode, want_rc in (("unary", 3), ("stream", 1)):
+            grpc = subprocess.run(
+                [sim, "--transport", "grpc", "--target",
+                 "127.0.0.1:%d" % grpc_port, "--devices", "1", "--bulk-label",
+                 "telemetry", "--bulk-records", "2", "--bulk-record-bytes",
+                 "5000", "--count", "2", "--grpc-mode", mode, "--quiet"],
+                capture_output=True, text=True, timeout=RUN_TIMEOUT)
+            chk.check(grpc.returncode == want_rc and
+                      "failed_MESSAGE_TOO_LARGE=2" in grpc.stdout and
+                      "failed_RESOURCE_EXHAUSTED" not in grpc.stdout,
+                      "gRPC %s over max_message_bytes: rc %d %r %r" % (
+                          mode, grpc.returncode, grpc.stdout, grpc.stderr))
         sink = os.path.join(work, "events.jsonl")
         wait_for(lambda: count_lines(sink) >= 20, "20 events in the sink")
         chk.eq(gw.stop(), 0, "gateway exit code")
