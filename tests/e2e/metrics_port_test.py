@@ -25,6 +25,10 @@ modules, --totals-interval-s 1) and checks:
   with its subscriptions and sink target, the device count), a periodic
   "totals" line per module and, after SIGTERM, a "final totals" line with
   in=5 delivered=5;
+- README.md's metrics table (under "### Prometheus metrics") is one table
+  (contiguous rows, the same number of cells in each) that names every
+  family of a scrape of this gateway (abbreviated `_suffix` names expand
+  against a full name in the same cell; `*` matches anything);
 - /readyz from the same process is 503 once SIGTERM's drain began (read
   from the log order: the drain waits grpc.drain_grace_ms).
 Exit 0 = pass.
@@ -116,6 +120,45 @@ def open_flood(port, n):
     return socks
 
 
+def readme_metric_rows(readme):
+    """The rows of the first table after "### Prometheus metrics", as cell
+    lists, and problems that would split or skew it."""
+    lines = open(readme, encoding="utf-8").read().split("\n")
+    start = lines.index("### Prometheus metrics")
+    i = start
+    while not lines[i].startswith("| metric "):
+        i += 1
+    rows, problems = [], []
+    while i < len(lines) and lines[i].startswith("|"):
+        text = re.sub(r"`[^`]*`", lambda m: m.group(0).replace("\\|", ""),
+                      lines[i])
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", text)[1:-1]]
+        rows.append(cells)
+        i += 1
+    if i < len(lines) and lines[i].strip() == "" and i + 1 < len(lines) \
+            and lines[i + 1].startswith("| `"):
+        problems.append("a blank line splits the table at line %d" % (i + 1))
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        problems.append("rows have different cell counts: %r" % sorted(widths))
+    return rows, problems
+
+
+def documented(family, rows):
+    for cells in rows[2:]:
+        names = [re.sub(r"\{.*", "", n) for n in re.findall(r"`([^`]+)`", cells[0])]
+        full = [n for n in names if not n.startswith("_")]
+        pats = [re.escape(n).replace(r"\*", ".*") for n in full]
+        for suffix in (n for n in names if n.startswith("_")):
+            for f in full:
+                for k in range(len(f)):
+                    if f[k] == "_":
+                        pats.append(re.escape(f[:k] + suffix).replace(r"\*", ".*"))
+        if any(re.fullmatch(p, family) for p in pats):
+            return True
+    return False
+
+
 def run_ctl(ctl, args, key=None):
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}
     if key:
@@ -192,6 +235,14 @@ def main():
         chk.check(code == 200 and re.search(
             r'^streamgate_build_info\{version="\d+\.\d+\.\d+"\} 1$', text, re.M),
             "/metrics (no key) has streamgate_build_info: %s" % code)
+
+        families = re.findall(r"^# TYPE (\S+) ", text, re.M)
+        rows, problems = readme_metric_rows(os.path.join(src, "README.md"))
+        chk.check(not problems and len(rows) > 10,
+                  "README metrics table is one table: %r" % problems)
+        missing = [f for f in families if not documented(f, rows)]
+        chk.check(families and not missing,
+                  "README metrics table names every family: missing %r" % missing)
 
         for path in ("/", "/status.json"):
             code, headers, _ = get(mport, path)
