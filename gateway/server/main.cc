@@ -33,8 +33,10 @@ Usage:
   streamgate [--config FILE]        run (with no config: the embedded default,
                                     gRPC on 127.0.0.1:50051 and every event and
                                     bulk label to stdout)
-  streamgate --check-config FILE    validate FILE (modules, sinks, adapters)
-                                    and exit 0 if valid, 1 if not
+  streamgate --check-config FILE    validate FILE (modules, sinks, adapters,
+                                    paths to create): exit 0 and print the
+                                    summary if valid, else print every
+                                    error (file and line) and exit 1
   streamgate --print-default-config print the embedded default config
   streamgate --hash-key             read an API key on stdin (one trailing
                                     newline stripped) and print the
