@@ -27,8 +27,9 @@ modules, --totals-interval-s 1) and checks:
   in=5 delivered=5;
 - README.md's metrics table (under "### Prometheus metrics") is one table
   (contiguous rows, the same number of cells in each) that names every
-  family of a scrape of this gateway (abbreviated `_suffix` names expand
-  against a full name in the same cell; `*` matches anything);
+  family of a scrape of this gateway and every "streamgate_..." metric name
+  in the sources of gateway/, adapters/ and sinks/ (abbreviated `_suffix`
+  names expand against a full name in the same cell; `*` matches anything);
 - /readyz from the same process is 503 once SIGTERM's drain began (read
   from the log order: the drain waits grpc.drain_grace_ms).
 Exit 0 = pass.
@@ -240,6 +241,17 @@ def main():
         rows, problems = readme_metric_rows(os.path.join(src, "README.md"))
         chk.check(not problems and len(rows) > 10,
                   "README metrics table is one table: %r" % problems)
+        in_sources = set()
+        for top in ("gateway", "adapters", "sinks"):
+            for base, _, files in os.walk(os.path.join(src, top)):
+                for name in files:
+                    if name.endswith(".cc"):
+                        with open(os.path.join(base, name), encoding="utf-8") as f:
+                            in_sources.update(re.findall(
+                                r'"(streamgate_[a-z_]+)"', f.read()))
+        chk.check(len(in_sources) > 30, "metric names found in the sources: %d"
+                  % len(in_sources))
+        families = sorted(set(families) | in_sources)
         missing = [f for f in families if not documented(f, rows)]
         chk.check(families and not missing,
                   "README metrics table names every family: missing %r" % missing)
