@@ -12,7 +12,11 @@ devices 1 and 2 only: the simulator plays devices 1..4 (40 QoS 1 events,
 device 1 + e % 4 sends event e) with --gateway-config: it warns about
 devices 3-4 before sending, its SUMMARY says acked_messages=20
 failed_messages=20 failed_REFUSED_BY_GATEWAY=20, it exits 3, and the
-gateway's file sink holds exactly the 20 events of devices 1 and 2.
+gateway's file sink holds exactly the 20 events of devices 1 and 2. The
+same run with --gateway-metrics (the gateway's metrics port) prints
+"GATEWAY received_messages=40 accepted_messages=20 rejected_messages=20
+rejected_unknown_device=20" from the gateway's own counters, counts the 20
+as failed_REFUSED_BY_GATEWAY and exits 3.
 Finally bulk data over gRPC larger than grpc.max_message_bytes (4096):
 gRPC's own RESOURCE_EXHAUSTED is counted as failed_MESSAGE_TOO_LARGE, not
 as backpressure, for unary calls and on the Publish stream.
@@ -34,6 +38,7 @@ from peers import Mosquitto, count_lines, wait_for  # noqa: E402
 
 CONFIG = """\
 grpc: {{listen: "127.0.0.1:{grpc_port}", max_message_bytes: 4096}}
+metrics: {{listen: "127.0.0.1:{metrics_port}"}}
 devices:
   - {{id: 1, home_id: 7}}
   - {{id: 2, home_id: 7}}
@@ -78,9 +83,10 @@ def main():
         nonlocal gw
         check_help(chk, sim, options_cc)
         broker.start()
-        grpc_port = harness.free_port()
+        grpc_port, metrics_port = harness.free_port(), harness.free_port()
         gw = Gateway(binary, work, CONFIG.format(
-            grpc_port=grpc_port, port=broker.port, dir=work))
+            grpc_port=grpc_port, metrics_port=metrics_port, port=broker.port,
+            dir=work))
         gw.start()
         gw.wait_log("mqtt: subscribed", "the gateway's MQTT subscription")
         res = subprocess.run(
@@ -117,11 +123,27 @@ def main():
                           mode, grpc.returncode, grpc.stdout, grpc.stderr))
         sink = os.path.join(work, "events.jsonl")
         wait_for(lambda: count_lines(sink) >= 20, "20 events in the sink")
+        # The same run judged by the gateway's own counters.
+        res = subprocess.run(
+            [sim, "--transport", "mqtt", "--target",
+             "127.0.0.1:%d" % broker.port, "--devices", "4", "--events",
+             events, "--count", "40", "--qos", "1", "--quiet",
+             "--gateway-metrics", "127.0.0.1:%d" % metrics_port],
+            capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        gateway_line = [ln for ln in res.stdout.splitlines()
+                        if ln.startswith("GATEWAY ")]
+        chk.check(res.returncode == 3 and gateway_line and gateway_line[0] ==
+                  "GATEWAY received_messages=40 accepted_messages=20 "
+                  "rejected_messages=20 rejected_unknown_device=20" and
+                  "failed_REFUSED_BY_GATEWAY=20" in res.stdout,
+                  "--gateway-metrics: rc %d %r %r" % (res.returncode,
+                                                      res.stdout, res.stderr))
+        wait_for(lambda: count_lines(sink) >= 40, "40 events in the sink")
         chk.eq(gw.stop(), 0, "gateway exit code")
         devices = sorted({int(json.loads(l)["partitionKey"])
                           for l in open(sink, encoding="utf-8")})
-        chk.eq((count_lines(sink), devices), (20, [1, 2]),
-               "the sink holds the 20 events of devices 1 and 2")
+        chk.eq((count_lines(sink), devices), (40, [1, 2]),
+               "the sink holds the 2 x 20 events of devices 1 and 2")
 
     try:
         return harness.run_checks("sim_gateway_view_test", work, chk, body)

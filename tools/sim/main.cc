@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "tools/sim/gateway_metrics.h"
 #include "tools/sim/gateway_view.h"
 #include "tools/sim/grpc_publisher.h"
 #include "tools/sim/message_source.h"
@@ -18,6 +20,7 @@
 #include "tools/sim/sim_options.h"
 #include "tools/sim/sim_stats.h"
 
+#include <curl/curl.h>
 #include <mosquitto.h>
 
 namespace {
@@ -59,6 +62,12 @@ MQTT:
                             and event types or labels no module takes, and
                             counts refused messages as failed (a PUBACK is
                             the broker's, not the gateway's)
+  --gateway-metrics HOST:PORT
+                            the gateway's metrics.listen: scrapes its MQTT
+                            counters before and after the run, prints a
+                            GATEWAY line (received, accepted, rejected by
+                            reason) and counts the rejected as failed
+                            (assumes no other MQTT publisher meanwhile)
 
 gRPC:
   --grpc-mode stream|unary  one Publish stream, or unary calls (default stream)
@@ -158,6 +167,22 @@ int main(int argc, char** argv) {
     }
   }
 
+  const bool scrape =
+      !options->gateway_metrics.empty() &&
+      options->transport == streamgate::sim::Transport::kMqtt;
+  streamgate::sim::MqttIntake intake_before;
+  if (scrape) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    auto before = streamgate::sim::ScrapeMqttIntake(options->gateway_metrics,
+                                                    absl::Seconds(10));
+    if (!before.ok()) {
+      std::fprintf(stderr, "streamgate-sim: %s\n",
+                   std::string(before.status().message()).c_str());
+      return 1;
+    }
+    intake_before = *before;
+  }
+
   streamgate::sim::SimStats stats;
   if (!options->quiet) stats.StartReporter();
   streamgate::sim::Pacer pacer(options->rate, options->count,
@@ -180,7 +205,45 @@ int main(int argc, char** argv) {
   stats.StopReporter();
   // The broker acknowledged these, but the gateway refuses them: count them
   // as failed so the summary and exit status do not claim they arrived.
-  if (gateway && options->transport == streamgate::sim::Transport::kMqtt) {
+  if (scrape) {
+    // The gateway reads behind the broker: wait (bounded) until it has
+    // received what the broker acknowledged, then take its word.
+    streamgate::sim::MqttIntake delta;
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    while (true) {
+      auto after = streamgate::sim::ScrapeMqttIntake(options->gateway_metrics,
+                                                     absl::Seconds(10));
+      if (!after.ok()) {
+        std::fprintf(stderr, "streamgate-sim: %s\n",
+                     std::string(after.status().message()).c_str());
+        return 1;
+      }
+      delta = after->Minus(intake_before);
+      if (delta.received >= static_cast<double>(stats.messages_acked()) ||
+          absl::Now() > until) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    std::string reasons;
+    for (const auto& [reason, n] : delta.rejected) {
+      absl::StrAppend(&reasons, " rejected_", reason, "=",
+                      static_cast<int64_t>(n));
+    }
+    std::printf("GATEWAY received_messages=%lld accepted_messages=%lld "
+                "rejected_messages=%lld%s\n",
+                static_cast<long long>(delta.received),
+                static_cast<long long>(delta.accepted),
+                static_cast<long long>(delta.rejected_total()), reasons.c_str());
+    const auto refused = static_cast<int64_t>(delta.rejected_total());
+    if (refused > 0) {
+      stats.Refused("REFUSED_BY_GATEWAY", refused, 0,
+                    absl::StrCat("the broker acknowledged them, but the "
+                                 "gateway's counters say it rejected them:",
+                                 reasons));
+    }
+  } else if (gateway &&
+             options->transport == streamgate::sim::Transport::kMqtt) {
     const auto refused =
         gateway->RefusedMessages(**source, stats.messages_sent());
     if (refused.messages > 0) {

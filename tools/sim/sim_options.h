@@ -39,6 +39,8 @@ struct SimOptions {
   bool quiet = false;     // no per-second lines
   // The gateway's config: MQTT runs report what it refuses (GatewayView).
   std::string gateway_config;
+  // The gateway's metrics.listen: MQTT runs report its own counters.
+  std::string gateway_metrics;
 };
 
 // Reads the absl flags (after absl::ParseCommandLine) into SimOptions;
