@@ -17,6 +17,7 @@ same run with --gateway-metrics (the gateway's metrics port) prints
 "GATEWAY received_messages=40 accepted_messages=20 rejected_messages=20
 rejected_unknown_device=20" from the gateway's own counters, counts the 20
 as failed_REFUSED_BY_GATEWAY and exits 3.
+The gateway's /status.json shows its MQTT input connected to the broker.
 Finally bulk data over gRPC larger than grpc.max_message_bytes (4096):
 gRPC's own RESOURCE_EXHAUSTED is counted as failed_MESSAGE_TOO_LARGE, not
 as backpressure, for unary calls and on the Publish stream.
@@ -29,6 +30,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "e2e", "lib"))
@@ -89,6 +91,14 @@ def main():
             dir=work))
         gw.start()
         gw.wait_log("mqtt: subscribed", "the gateway's MQTT subscription")
+        # The status page's inputs: the MQTT input connected to its broker.
+        with urllib.request.urlopen("http://127.0.0.1:%d/status.json"
+                                    % metrics_port, timeout=10) as resp:
+            inputs = json.loads(resp.read().decode())["inputs"]
+        chk.eq([(i["name"], i["address"], i["state"]) for i in inputs],
+               [("grpc", "127.0.0.1:%d" % grpc_port, "serving"),
+                ("mqtt", "broker 127.0.0.1:%d" % broker.port, "connected")],
+               "status.json inputs with MQTT")
         res = subprocess.run(
             [sim, "--transport", "mqtt", "--target",
              "127.0.0.1:%d" % broker.port, "--devices", "4", "--events",
