@@ -1,6 +1,7 @@
 #include "gateway/core/config.h"
 
 #include <algorithm>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -10,16 +11,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "gateway/api/config_reader.h"
 #include "gateway/common/log_text.h"
-#include "gateway/common/status_macros.h"
 #include "gateway/core/dead_letter_config.h"
+#include "gateway/common/status_macros.h"
+#include "gateway/api/config_reader.h"
 
 namespace streamgate {
 namespace {
 
-constexpr char kDefaultConfig[] =
-    R"(# streamgate embedded default configuration.
+constexpr char kDefaultConfig[] = R"(# streamgate embedded default configuration.
 grpc:
   listen: "127.0.0.1:50051"
 modules:

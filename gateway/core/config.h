@@ -39,7 +39,7 @@ struct ModuleConfig {
   QueueConfig queue;
   // Set: the module's queue is a durable SpoolQueue (queue.* then unused).
   absl::optional<SpoolOptions> spool;
-  int line = 0;  // 1-based line of the module in the file, 0 if unknown
+  int line = 0;     // 1-based line of the module in the file, 0 if unknown
 };
 
 // metrics: {listen}. Empty listen: no /metrics endpoint.
