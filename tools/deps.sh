@@ -11,11 +11,13 @@ BUILD_PACKAGES=(
   libmicrohttpd-dev
 )
 # Real peers the tests start themselves: MQTT broker, load balancer, gRPC
-# clients in Python (Debian's grpcio) and Node, OpenSSL for test CAs.
+# clients in Python (Debian's grpcio) and Node, OpenSSL for test CAs,
+# headless Chromium for the status page.
 TEST_PACKAGES=(
   mosquitto mosquitto-clients nginx-light openssl
   python3 python3-grpcio python3-protobuf python3-paho-mqtt
   curl procps psmisc
+  chromium
 )
 # Only for tools/fuzz (libFuzzer targets built with clang in build-fuzz/);
 # the normal build never uses clang.

@@ -1,11 +1,13 @@
 // The gateway's YAML configuration: the core's sections (modules, devices,
+// The gateway's YAML configuration: the core's sections (modules, devices,
 // devices_file, default_home_id, limits, metrics, dead_letter, log_level,
-// shutdown) parsed with every rule
-// of spec 2 checked up front, so a bad config fails at start-up with one
-// message naming the module and field (and line). Sink sections and the
-// adapters' top-level sections are kept as YAML and validated by their own
-// factories. Duplicate keys anywhere are refused. Plain values; not shared
-// between threads.
+// shutdown) parsed with every rule of spec 2 checked up front, so a bad
+// config fails at start-up with a message naming the module, field and line
+// of every error found (one line each: parsing goes on past an error
+// wherever the rest still makes sense). Sink sections and the adapters'
+// top-level sections are kept as YAML and validated by their own factories.
+// Duplicate keys anywhere are refused. Plain values; not shared between
+// threads.
 #pragma once
 
 #include <cstdint>
@@ -80,7 +82,8 @@ struct GatewayConfig {
   LimitsConfig limits;
   // The device registry: the inline `devices:` list and the `devices_file`
   // together (an id in both is refused). Never null.
-  std::shared_ptr<const DeviceTable> devices;
+  std::shared_ptr<const DeviceTable> devices =
+      std::make_shared<const DeviceTable>();
   // `devices_file` as opened: a relative path is taken from the config
   // file's folder. Empty when not set.
   std::string devices_file;
@@ -108,6 +111,21 @@ absl::StatusOr<GatewayConfig> ParseConfig(
     const std::vector<std::string>& adapter_sections);
 absl::StatusOr<GatewayConfig> LoadConfigFile(
     const std::string& path, const std::vector<std::string>& adapter_sections);
+
+// A config with every error found ("config SOURCE: ..." each); `config`
+// holds what parsed (modules with errors left out), so the caller can go
+// on checking it (--check-config builds the sinks and adapters too).
+struct ParsedConfig {
+  GatewayConfig config;
+  std::vector<std::string> errors;
+};
+// An error only when the text is not a config at all (YAML syntax, not a
+// map, empty). ParseConfig is this with the errors joined by newlines.
+absl::StatusOr<ParsedConfig> ParseConfigCollecting(
+    const std::string& yaml_text, const std::string& source,
+    const std::vector<std::string>& adapter_sections);
+// The file's text; NOT_FOUND "config PATH: cannot be read".
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
 
 // Parses one entry of `modules:` (gateway/core/module_config.cc).
 absl::Status ParseModule(const YAML::Node& node, size_t index, ModuleConfig& m);

@@ -1,7 +1,8 @@
 // streamgate: the gateway binary. Parses flags, loads the config (or the
-// embedded default), builds the Gateway and waits for signals: SIGTERM and
-// SIGINT drain and exit, SIGHUP reloads the device registry (on the
-// RegistryReloader's thread) and the adapters' TLS files.
+// embedded default), builds the Gateway, logs its summary and waits for
+// signals: SIGTERM and SIGINT drain and exit (with final totals), SIGHUP
+// reloads the device registry (on the RegistryReloader's thread) and the
+// adapters' TLS files. A TotalsReporter logs per-module totals meanwhile.
 #include <malloc.h>
 #include <signal.h>
 
@@ -11,6 +12,7 @@
 #include <iterator>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
 #include "gateway/common/log_text.h"
@@ -19,7 +21,10 @@
 #include "gateway/server/builtin.h"
 #include "gateway/server/fd_limit.h"
 #include "gateway/server/registry_reloader.h"
+#include "gateway/server/config_check.h"
+#include "gateway/server/gateway_summary.h"
 #include "gateway/server/server.h"
+#include "gateway/server/totals_reporter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
 namespace {
@@ -31,8 +36,10 @@ Usage:
   streamgate [--config FILE]        run (with no config: the embedded default,
                                     gRPC on 127.0.0.1:50051 and every event and
                                     bulk label to stdout)
-  streamgate --check-config FILE    validate FILE (modules, sinks, adapters)
-                                    and exit 0 if valid, 1 if not
+  streamgate --check-config FILE    validate FILE (modules, sinks, adapters,
+                                    paths to create): exit 0 and print the
+                                    summary if valid, else print every
+                                    error (file and line) and exit 1
   streamgate --print-default-config print the embedded default config
   streamgate --hash-key             read an API key on stdin (one trailing
                                     newline stripped) and print the
@@ -43,6 +50,11 @@ Options:
   --config FILE      YAML configuration (see README.md for every field)
   --log-level LEVEL  trace|debug|info|warn|error|critical|off (overrides
                      the config's log_level)
+  --totals-interval-s N
+                     log one line of totals per module (in, delivered,
+                     dead-lettered, queued, rates) every N seconds at info;
+                     0 turns it off (default 60). Totals are logged at
+                     shutdown either way.
 
 Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
@@ -54,10 +66,17 @@ Signals:
                      re-read the grpc.tls certificate files
 )";
 
-constexpr char kVersion[] = "0.1.0";
-
-int Fail(const std::string &message) {
-  std::fprintf(stderr, "streamgate: %s\n", message.c_str());
+// One "streamgate: " line per line of `message` (config errors come one
+// per line).
+int Fail(const std::string& message) {
+  size_t begin = 0;
+  while (begin <= message.size()) {
+    size_t end = message.find('\n', begin);
+    if (end == std::string::npos) end = message.size();
+    std::fprintf(stderr, "streamgate: %s\n",
+                 message.substr(begin, end - begin).c_str());
+    begin = end + 1;
+  }
   return 1;
 }
 
@@ -67,6 +86,7 @@ int main(int argc, char **argv) {
   std::string config_path;
   std::string log_level;
   bool check_only = false;
+  int64_t totals_interval_s = 60;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char *flag) -> const char * {
@@ -80,7 +100,7 @@ int main(int argc, char **argv) {
       std::fputs(kHelp, stdout);
       return 0;
     } else if (arg == "--version") {
-      std::printf("streamgate %s\n", kVersion);
+      std::printf("streamgate %s\n", streamgate::GatewayVersion());
       return 0;
     } else if (arg == "--print-default-config") {
       std::fputs(streamgate::DefaultConfigYaml(), stdout);
@@ -101,6 +121,16 @@ int main(int argc, char **argv) {
       check_only = true;
     } else if (arg == "--log-level") {
       log_level = value("--log-level");
+    } else if (arg == "--totals-interval-s") {
+      const char* v = value("--totals-interval-s");
+      if (!absl::SimpleAtoi(v, &totals_interval_s) || totals_interval_s < 0 ||
+          totals_interval_s > 86400) {
+        std::fprintf(stderr,
+                     "streamgate: --totals-interval-s: must be 0..86400, "
+                     "got '%s'\n",
+                     v);
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "streamgate: unknown argument '%s' (see --help)\n",
                    arg.c_str());
@@ -122,6 +152,18 @@ int main(int argc, char **argv) {
   streamgate::AdapterRegistry adapters;
   streamgate::RegisterBuiltinAdapters(adapters);
   const std::vector<std::string> sections = adapters.Sections();
+
+  if (check_only) {
+    const streamgate::ConfigCheck check =
+        streamgate::CheckConfigFile(config_path, sinks, adapters);
+    for (const std::string& e : check.errors) Fail(e);
+    if (!check.errors.empty()) return 1;
+    std::printf("%s: OK\n", config_path.c_str());
+    for (const std::string& line : check.summary) {
+      std::printf("%s\n", line.c_str());
+    }
+    return 0;
+  }
 
   std::unique_ptr<streamgate::Server> gateway;
   {
@@ -149,9 +191,8 @@ int main(int argc, char **argv) {
   // The YAML tree (many small blocks for a large inline `devices:` list)
   // is freed: give its pages back to the system.
   malloc_trim(0);
-  if (check_only) {
-    std::printf("%s: OK\n", config_path.c_str());
-    return 0;
+  for (const std::string& line : gateway->summary()) {
+    spdlog::info("{}", line);
   }
 
   // Block the signals before any thread starts, so every thread inherits
@@ -176,6 +217,9 @@ int main(int argc, char **argv) {
 
   absl::Status st = gateway->Start();
   if (!st.ok()) return Fail(std::string(st.message()));
+  streamgate::TotalsReporter totals(gateway->pipeline(),
+                                    absl::Seconds(totals_interval_s));
+  totals.Start();
 
   streamgate::Server& server = *gateway;
   // Declared after the gateway, so destroyed first: a load in progress
@@ -207,7 +251,9 @@ int main(int argc, char **argv) {
     spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  totals.Stop();
   const bool clean = gateway->Shutdown();
+  totals.Final();
   spdlog::default_logger()->flush();
   if (!clean) {
     // A sink missed the deadline and its worker still runs: destroying the

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/core/text_exposition.h"
+#include "gateway/server/status_page.h"
 
 namespace streamgate::metrics {
 namespace {
@@ -19,8 +20,8 @@ absl::Status ParseListen(const std::string& listen, sockaddr_in* addr) {
   if (colon == std::string::npos ||
       !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &port) ||
       port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics.listen: '", listen, "' is not HOST:PORT"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics.listen: '", listen, "' is not HOST:PORT"));
   }
   std::memset(addr, 0, sizeof(*addr));
   addr->sin_family = AF_INET;
@@ -36,14 +37,34 @@ absl::Status ParseListen(const std::string& listen, sockaddr_in* addr) {
 }
 
 MHD_Result Respond(MHD_Connection* connection, unsigned int code,
-                   const std::string& body, const char* content_type) {
+                   const std::string& body, const char* content_type,
+                   bool challenge = false) {
   MHD_Response* response = MHD_create_response_from_buffer(
       body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          content_type);
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (challenge) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            "Basic realm=\"streamgate\", charset=\"UTF-8\"");
+  }
   MHD_Result ret = MHD_queue_response(connection, code, response);
   MHD_destroy_response(response);
   return ret;
+}
+
+constexpr char kText[] = "text/plain; charset=utf-8";
+
+std::string PeerOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr ||
+      info->client_addr->sa_family != AF_INET) {
+    return "unknown";
+  }
+  const auto* in = reinterpret_cast<const sockaddr_in*>(info->client_addr);
+  char text[INET_ADDRSTRLEN] = {0};
+  inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+  return absl::StrCat(text, ":", ntohs(in->sin_port));
 }
 
 MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url,
@@ -51,20 +72,58 @@ MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url,
                   const char* /*upload_data*/, size_t* upload_data_size,
                   void** /*con_cls*/) {
   const auto* server = static_cast<const MetricsServer*>(cls);
+  const MetricsEndpoints& endpoints = server->endpoints();
   if (*upload_data_size != 0) {
     *upload_data_size = 0;  // a GET has no body; ignore any
     return MHD_YES;
   }
-  if (std::strcmp(url, "/metrics") != 0) {
-    return Respond(connection, MHD_HTTP_NOT_FOUND, "not found; see /metrics\n",
-                   "text/plain; charset=utf-8");
+  const bool page =
+      endpoints.status_json &&
+      (std::strcmp(url, "/") == 0 || std::strcmp(url, "/status.json") == 0);
+  const bool known = page || std::strcmp(url, "/metrics") == 0 ||
+                     std::strcmp(url, "/healthz") == 0 ||
+                     std::strcmp(url, "/readyz") == 0;
+  if (!known) {
+    return Respond(connection, MHD_HTTP_NOT_FOUND,
+                   endpoints.status_json
+                       ? "not found; see /, /status.json, /metrics, "
+                         "/healthz, /readyz\n"
+                       : "not found; see /metrics, /healthz, /readyz\n",
+                   kText);
   }
   if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
-    return Respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-                   "only GET /metrics\n", "text/plain; charset=utf-8");
+    return Respond(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n",
+                   kText);
   }
-  return Respond(connection, MHD_HTTP_OK, server->Scrape(),
-                 "text/plain; version=0.0.4; charset=utf-8");
+  if (std::strcmp(url, "/metrics") == 0) {
+    return Respond(connection, MHD_HTTP_OK, server->Scrape(),
+                   "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (std::strcmp(url, "/healthz") == 0) {
+    return Respond(connection, MHD_HTTP_OK, "ok\n", kText);
+  }
+  if (std::strcmp(url, "/readyz") == 0) {
+    const bool ready = !endpoints.ready || endpoints.ready();
+    return Respond(connection,
+                   ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                   ready ? "ready\n" : "not ready\n", kText);
+  }
+  if (endpoints.authorize) {
+    const char* authorization = MHD_lookup_connection_value(
+        connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!endpoints.authorize(authorization, PeerOf(connection))) {
+      return Respond(connection, MHD_HTTP_UNAUTHORIZED,
+                     "an API key is required (Authorization: Bearer KEY, or "
+                     "Basic with the key as password)\n",
+                     kText, /*challenge=*/true);
+    }
+  }
+  if (std::strcmp(url, "/") == 0) {
+    return Respond(connection, MHD_HTTP_OK, StatusPageHtml(),
+                   "text/html; charset=utf-8");
+  }
+  return Respond(connection, MHD_HTTP_OK, endpoints.status_json(),
+                 "application/json");
 }
 
 }  // namespace
@@ -74,8 +133,11 @@ absl::Status ValidateListenAddress(const std::string& listen) {
   return ParseListen(listen, &addr);
 }
 
-MetricsServer::MetricsServer(std::string listen, CollectFn collect)
-    : listen_(std::move(listen)), collect_(std::move(collect)) {}
+MetricsServer::MetricsServer(std::string listen, MetricsEndpoints endpoints,
+                             MetricsLimits limits)
+    : listen_(std::move(listen)),
+      endpoints_(std::move(endpoints)),
+      limits_(limits) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
@@ -84,16 +146,22 @@ absl::Status MetricsServer::Start() {
   absl::Status st = ParseListen(listen_, &addr);
   if (!st.ok()) return st;
   // One internal thread is plenty for a scraper every few seconds, and it
-  // keeps scrapes serialized (collect_ need not be reentrant).
+  // keeps requests serialized (the endpoints need not be reentrant). epoll
+  // has no FD_SETSIZE limit; the bounds keep a flood of idle connections
+  // from taking every descriptor (a refused connection is closed at once).
   daemon_ = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, nullptr,
-      nullptr, &Handle, this, MHD_OPTION_SOCK_ADDR,
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, nullptr, nullptr,
+      &Handle, this, MHD_OPTION_SOCK_ADDR,
       reinterpret_cast<const sockaddr*>(&addr), MHD_OPTION_CONNECTION_TIMEOUT,
-      static_cast<unsigned int>(30), MHD_OPTION_END);
+      limits_.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+      limits_.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      limits_.max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      static_cast<size_t>(16 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+      static_cast<unsigned int>(64), MHD_OPTION_END);
   if (daemon_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat(
-        "metrics.listen: cannot serve on ", listen_,
-        " (address in use or not local?)"));
+    return absl::UnavailableError(
+        absl::StrCat("metrics.listen: cannot serve on ", listen_,
+                     " (address in use or not local?)"));
   }
   const MHD_DaemonInfo* info =
       MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
@@ -110,7 +178,7 @@ void MetricsServer::Stop() {
 
 std::string MetricsServer::Scrape() const {
   TextExposition text;
-  collect_(text);
+  if (endpoints_.collect) endpoints_.collect(text);
   return text.Render();
 }
 

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/grpc/grpc_adapter.h"
+#include "adapters/grpc/grpc_config.h"
 #include "gateway/api/config_reader.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/process_metrics.h"
+#include "gateway/server/gateway_summary.h"
 
 namespace streamgate {
 namespace {
@@ -29,6 +33,26 @@ absl::Status InConfig(const GatewayConfig &c, const absl::Status &st) {
   std::_Exit(3);
 }
 
+// Reads one gauge (without labels) out of an adapter's metrics: the status
+// page shows the MQTT connection state the adapter already reports.
+class GaugeProbe : public metrics::MetricsWriter {
+ public:
+  explicit GaugeProbe(absl::string_view name) : name_(name) {}
+  void Counter(absl::string_view, absl::string_view, const metrics::Labels&,
+               double) override {}
+  void Gauge(absl::string_view name, absl::string_view, const metrics::Labels&,
+             double value) override {
+    if (name == name_) value_ = value;
+  }
+  void Histogram(absl::string_view, absl::string_view, const metrics::Labels&,
+                 const metrics::HistogramSnapshot&) override {}
+  absl::optional<double> value() const { return value_; }
+
+ private:
+  const std::string name_;
+  absl::optional<double> value_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Create(
@@ -36,17 +60,56 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
     const AdapterRegistry &adapters) {
   std::unique_ptr<Server> s(new Server());
   s->config_ = std::move(config);
-  const GatewayConfig &c = s->config_;
-  auto pipeline = Pipeline::Create(c, sinks);
+  const GatewayConfig& c = s->config_;
+  // Every module's sink on its own first, so one bad module does not hide
+  // another's error; the adapters are then checked over the good ones.
+  std::vector<std::string> errors;
+  GatewayConfig usable = c;
+  usable.modules.clear();
+  for (const ModuleConfig& m : c.modules) {
+    if (sinks.Find(m.sink_type) == nullptr) {
+      errors.push_back(std::string(
+          InConfig(c,
+                   FieldError(
+                       m.sink["type"],
+                       absl::StrCat("module '", m.id, "': sink.type"),
+                       absl::StrCat("unknown type '", m.sink_type, "' (known: ",
+                                    absl::StrJoin(sinks.Types(), ", "), ")")))
+              .message()));
+      continue;
+    }
+    auto module = Module::Create(m, sinks, /*shared_dead_letters=*/nullptr);
+    if (!module.ok()) {
+      errors.push_back(std::string(InConfig(c, module.status()).message()));
+      continue;
+    }
+    usable.modules.push_back(m);
+  }
+  auto pipeline = Pipeline::Create(usable, sinks);
   if (!pipeline.ok()) return InConfig(c, pipeline.status());
   s->pipeline_ = *std::move(pipeline);
   const ConfigReader root(c.root, "");
   const AdapterContext context{s->pipeline_->ingest(), s->pipeline_->rejects(),
                                *s->pipeline_};
-  for (const auto &factory : adapters.factories()) {
+  for (const auto& factory : adapters.factories()) {
     auto adapter = factory->Create(root, context);
-    if (!adapter.ok()) return InConfig(c, adapter.status());
-    if (*adapter) s->adapters_.push_back(*std::move(adapter));
+    if (!adapter.ok()) {
+      errors.push_back(std::string(InConfig(c, adapter.status()).message()));
+    } else if (*adapter) {
+      s->adapters_.push_back(*std::move(adapter));
+    }
+  }
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  }
+  s->inputs_ = DescribeInputs(c);
+  auto grpc = ParseGrpcAdapterConfig(root);
+  if (!grpc.ok()) return InConfig(c, grpc.status());
+  s->authenticator_ =
+      std::make_unique<ApiKeyAuthenticator>(std::move(grpc->api_keys));
+  s->summary_ = StartupSummary(c, s->inputs_);
+  for (const ModuleConfig& m : c.modules) {
+    s->sink_targets_.push_back(SinkTarget(m));
   }
   // Built from it: the YAML document (with any inline `devices:` list) and
   // the registry copy are not kept; the pipeline holds the registry.
@@ -65,15 +128,29 @@ absl::Status Server::Start() {
   if (auto st = pipeline_->Start(); !st.ok()) return st;
   started_ = true;
   if (!config_.metrics.listen.empty()) {
+    metrics::MetricsEndpoints endpoints;
+    endpoints.collect = [this](metrics::MetricsWriter& out) {
+      CollectMetrics(out);
+    };
+    endpoints.ready = [this] { return Ready(); };
+    endpoints.status_json = [this] { return RenderStatusJson(Snapshot()); };
+    if (authenticator_->enabled()) {
+      endpoints.authorize = [this](const char* authorization,
+                                   const std::string& peer) {
+        return AuthorizeStatusPage(authorization, peer);
+      };
+    }
     metrics_server_ = std::make_unique<metrics::MetricsServer>(
-        config_.metrics.listen,
-        [this](metrics::MetricsWriter &out) { CollectMetrics(out); });
+        config_.metrics.listen, std::move(endpoints));
     absl::Status st = metrics_server_->Start();
     if (!st.ok()) {
       Shutdown();
       return st;
     }
-    spdlog::info("metrics: serving http://{}/metrics", config_.metrics.listen);
+    spdlog::info(
+        "metrics: serving http://{}/metrics, /healthz, /readyz and the "
+        "status page at /",
+        config_.metrics.listen);
   }
   for (auto &a : adapters_) {
     absl::Status st = a->Start();
@@ -83,6 +160,7 @@ absl::Status Server::Start() {
     }
   }
   StartWatchdog();
+  ready_.store(true, std::memory_order_release);
   spdlog::info("streamgate: started with {} module(s)",
                pipeline_->modules().size());
   return absl::OkStatus();
@@ -126,6 +204,7 @@ bool Server::Shutdown() {
   if (!started_) return true;
   started_ = false;
   if (watchdog_) watchdog_->Stop();
+  ready_.store(false, std::memory_order_release);
   const absl::Time deadline = absl::Now() + config_.shutdown_timeout;
   spdlog::info("streamgate: shutting down (deadline {} ms)",
                absl::ToInt64Milliseconds(config_.shutdown_timeout));
@@ -172,11 +251,61 @@ int Server::metrics_port() const {
   return metrics_server_ ? metrics_server_->port() : 0;
 }
 
-void Server::CollectMetrics(metrics::MetricsWriter &out) const {
+void Server::CollectMetrics(metrics::MetricsWriter& out) const {
+  out.Gauge("streamgate_build_info",
+            "Always 1; the labels name the running build.",
+            {{"version", GatewayVersion()}}, 1);
   pipeline_->CollectMetrics(out);
   for (const auto &a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
+}
+
+StatusSnapshot Server::Snapshot() const {
+  StatusSnapshot s;
+  s.version = GatewayVersion();
+  s.now = absl::Now();
+  s.started = started_at_;
+  s.ready = Ready();
+  std::vector<ModuleStatus> modules = pipeline_->Modules();
+  for (size_t i = 0; i < modules.size(); ++i) {
+    std::string target = i < sink_targets_.size() ? sink_targets_[i] : "";
+    s.modules.push_back({std::move(modules[i]), std::move(target)});
+  }
+  s.inputs = inputs_;
+  for (InputStatus& in : s.inputs) {
+    if (!s.ready) {
+      in.state = "stopped";
+    } else if (in.name == "mqtt") {
+      GaugeProbe probe("streamgate_mqtt_connected");
+      for (const auto& a : adapters_) {
+        if (a->name() == "mqtt") a->CollectMetrics(probe);
+      }
+      in.state = probe.value().value_or(0) > 0 ? "connected" : "disconnected";
+    } else {
+      in.state = "serving";
+    }
+  }
+  return s;
+}
+
+bool Server::AuthorizeStatusPage(const char* authorization,
+                                 const std::string& peer) const {
+  if (authorization == nullptr) {
+    return authenticator_->AuthenticateHeader(nullptr, peer).ok();
+  }
+  absl::string_view header(authorization);
+  std::string bearer;
+  if (absl::StartsWithIgnoreCase(header, "Basic ")) {
+    // Browsers: user name ignored, the key is the password.
+    std::string decoded;
+    if (!absl::Base64Unescape(header.substr(6), &decoded)) decoded.clear();
+    const size_t colon = decoded.find(':');
+    bearer = absl::StrCat(
+        "Bearer ", colon == std::string::npos ? "" : decoded.substr(colon + 1));
+    header = bearer;
+  }
+  return authenticator_->AuthenticateHeader(&header, peer).ok();
 }
 
 }  // namespace streamgate

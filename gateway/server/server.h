@@ -11,14 +11,21 @@
 // The liveness Watchdog (limits.max_rss_bytes, limits.watchdog_*) runs from
 // Start to Shutdown and exits the process with code 3 when it fires.
 //
-// Threading: all methods from the main thread, except CollectMetrics (the
-// scrape thread), ReloadDevices and DeviceReloadRefused (any thread).
+// It also serves the metrics port's status page and probes: the status
+// JSON (modules from the pipeline, inputs described from the config with
+// their live state), readiness, and the API-key rule of the Admin service.
+//
+// Threading: all methods from the main thread, except CollectMetrics,
+// Snapshot and Ready (the metrics server's thread), ReloadDevices and
+// DeviceReloadRefused (any thread).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "adapters/grpc/api_key_auth.h"
 #include "gateway/api/adapter.h"
 #include "gateway/api/adapter_registry.h"
 #include "gateway/api/sink_registry.h"
@@ -26,12 +33,15 @@
 #include "gateway/core/pipeline.h"
 #include "gateway/server/metrics_server.h"
 #include "gateway/server/watchdog.h"
+#include "gateway/server/status_page.h"
 
 namespace streamgate {
 
 class Server {
  public:
-  // Errors name the config's source ("config FILE: ...").
+  // Errors name the config's source ("config FILE: ..."), one line each:
+  // every module's sink and every adapter is checked, not only up to the
+  // first error.
   static absl::StatusOr<std::unique_ptr<Server>> Create(
       GatewayConfig config, const SinkRegistry &sinks,
       const AdapterRegistry &adapters);
@@ -57,11 +67,34 @@ class Server {
   // Writes every metric (what a scrape of /metrics returns).
   void CollectMetrics(metrics::MetricsWriter &out) const;
 
+  // The config as kept after Create: its YAML tree, sink sections and
+  // registry copy are dropped (the pipeline holds the registry).
+  const GatewayConfig& config() const { return config_; }
+  // The start-up summary (StartupSummary), made before those were dropped.
+  const std::vector<std::string>& summary() const { return summary_; }
+  // The inputs the config enables, with addresses (state not filled).
+  const std::vector<InputStatus>& inputs() const { return inputs_; }
+  // What /status.json shows now.
+  StatusSnapshot Snapshot() const;
+  // True from a successful Start until Shutdown begins (/readyz).
+  bool Ready() const { return ready_.load(std::memory_order_acquire); }
+
  private:
   Server() = default;
   void StartWatchdog();
 
+  // The Admin service's rule for the status page: an API key when any is
+  // configured. "Bearer KEY", or Basic with the key as password (browsers).
+  bool AuthorizeStatusPage(const char* authorization,
+                           const std::string& peer) const;
+
   GatewayConfig config_;
+  std::vector<InputStatus> inputs_;
+  std::vector<std::string> summary_;
+  std::vector<std::string> sink_targets_;  // SinkTarget of each module
+  std::unique_ptr<ApiKeyAuthenticator> authenticator_;
+  absl::Time started_at_ = absl::Now();
+  std::atomic<bool> ready_{false};
   std::unique_ptr<Pipeline> pipeline_;
   std::vector<std::unique_ptr<Adapter>> adapters_;  // after pipeline_
   bool started_ = false;

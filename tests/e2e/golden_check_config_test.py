@@ -4,8 +4,9 @@
 Usage: /usr/bin/python3 golden_check_config_test.py STREAMGATE SOURCE_DIR [--update]
 
 Runs `streamgate --check-config NAME.yaml` on every config in
-tests/e2e/golden/bad_configs/ (each has exactly one defect) and
-good_configs/ (each must print "NAME.yaml: OK"), plus a few other command
+tests/e2e/golden/bad_configs/ (each has exactly one defect, except
+several_errors.yaml) and good_configs/ (each must print "NAME.yaml: OK" and
+then the summary), plus a few other command
 lines (--help, --version, --print-default-config, a missing file, bad
 arguments), and records exit code, stdout and stderr of each as one block
 in tests/e2e/golden/check_config.txt, compared exactly (unified diff on a
@@ -16,7 +17,9 @@ the messages (which quote the path) do not depend on where the tree is;
 LC_ALL=C keeps strerror texts in English. Nothing is normalised.
 
 Two guards run before the comparison, whatever the golden file says: every
-bad config must exit non-zero and every good one exit 0 with "NAME.yaml: OK";
+bad config must exit non-zero (with one error line, and several_errors.yaml
+with one line per defect, each naming its line) and every good one exit 0
+with "NAME.yaml: OK" first;
 and no config may contain a duplicate mapping key (checked with PyYAML when
 it is installed): duplicate keys are about to become an error on purpose,
 so they must stay out of this golden set.
@@ -35,6 +38,8 @@ import golden  # noqa: E402
 
 GOLDEN = os.path.join(golden.GOLDEN_DIR, "check_config.txt")
 RUN_TIMEOUT = 10.0
+# The defects in bad_configs/several_errors.yaml, all reported at once.
+SEVERAL_ERRORS = 8
 
 
 def run(binary, args, cwd, stdin=b""):
@@ -124,8 +129,17 @@ def main():
                 if kind == "bad_configs" and (code == 0 or isinstance(code, str)):
                     problems.append("bad config %s: exit %s (want non-zero)"
                                     % (name, code))
+                if kind == "bad_configs":
+                    lines = se.decode("utf-8", "replace").splitlines()
+                    want = SEVERAL_ERRORS if name == "several_errors.yaml" else 1
+                    if len(lines) != want or (want > 1 and not all(
+                            "(line " in ln for ln in lines)):
+                        problems.append("bad config %s: %d error line(s), want "
+                                        "%d (each with its line): %r"
+                                        % (name, len(lines), want, lines))
                 if kind == "good_configs" and (
-                        code != 0 or so != (name + ": OK\n").encode() or se):
+                        code != 0 or not so.startswith((name + ": OK\n").encode())
+                        or se):
                     problems.append("good config %s: exit %s, stdout %r, "
                                     "stderr %r (want exit 0 and '%s: OK')"
                                     % (name, code, so, se, name))

@@ -163,6 +163,8 @@ absl::StatusOr<std::string> AdminClient::Logs(const std::string& module_id,
     absl::StrAppend(&out, FormatTime(e.time().seconds(), e.time().nanos()), " ",
                     e.level(), " ", e.message(), "\n");
   }
+  // An empty answer says so, rather than printing nothing.
+  if (response.entries().empty()) out = "(no entries)\n";
   return out;
 }
 

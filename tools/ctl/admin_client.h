@@ -32,7 +32,7 @@ class AdminClient {
   // The module table (FormatModules), or an error explaining what went
   // wrong.
   absl::StatusOr<std::string> Modules();
-  // One line per entry: "TIME LEVEL MESSAGE".
+  // One line per entry: "TIME LEVEL MESSAGE"; "(no entries)" when none.
   absl::StatusOr<std::string> Logs(const std::string& module_id,
                                    const std::string& min_level,
                                    uint32_t limit);

@@ -2,7 +2,10 @@
 //
 //   streamgate-ctl [--target HOST:PORT] [--key KEY] [--ca FILE] modules
 //   streamgate-ctl [...] logs MODULE [--level LEVEL] [--limit N]
+//   streamgate-ctl [--metrics HOST:PORT] [--key KEY] status [--interval S]
 //
+// `modules` and `logs` use the Admin service on the gRPC port; `status`
+// reads /status.json on the metrics port (what the status page shows).
 // The API key may also come from the STREAMGATE_API_KEY environment variable
 // (better than the command line, which other users can see in ps).
 #include <cstdio>
@@ -10,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <curl/curl.h>
+
 #include "absl/strings/numbers.h"
 #include "tools/ctl/admin_client.h"
+#include "tools/ctl/status_client.h"
 
 namespace {
 
@@ -26,11 +32,18 @@ constexpr char kUsage[] =
     "                               the module's recent log entries, oldest\n"
     "                               first (LEVEL: trace, debug, info, warn,\n"
     "                               error, critical; N: newest N, default 100)\n"
+    "  status [--interval S]        from the metrics port's /status.json:\n"
+    "                               readiness, each module's state, rates\n"
+    "                               (over S seconds, default 1; 0: none),\n"
+    "                               queue, counts, sink and last error, and\n"
+    "                               each input's address and state\n"
     "\n"
     "options:\n"
     "  --target HOST:PORT  the gateway's gRPC address (default 127.0.0.1:50051)\n"
     "  --key KEY           API key (default: $STREAMGATE_API_KEY)\n"
     "  --ca FILE           use TLS, trusting the CA certificate in FILE\n"
+    "  --metrics HOST:PORT the gateway's metrics.listen, for status\n"
+    "                      (default 127.0.0.1:9464)\n"
     "  --timeout SECONDS   per call (default 10)\n"
     "\n"
     "exit status: 0 ok, 1 the call failed, 2 usage error\n";
@@ -45,8 +58,10 @@ int Usage(const std::string& why) {
 int main(int argc, char** argv) {
   streamgate::ctl::ClientOptions options;
   if (const char* key = std::getenv("STREAMGATE_API_KEY")) options.api_key = key;
+  streamgate::ctl::StatusOptions status_options;
   std::string level;
   uint32_t limit = 0;
+  bool interval_set = false;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -71,6 +86,18 @@ int main(int argc, char** argv) {
         return Usage("--timeout needs a positive number of seconds");
       }
       options.timeout = absl::Seconds(seconds);
+    } else if (a == "--metrics") {
+      if (!value(&status_options.metrics)) {
+        return Usage("--metrics needs HOST:PORT");
+      }
+    } else if (a == "--interval") {
+      double seconds = -1;
+      if (!value(&v) || !absl::SimpleAtod(v, &seconds) || seconds < 0 ||
+          seconds > 3600) {
+        return Usage("--interval needs a number of seconds (0..3600)");
+      }
+      status_options.interval = absl::Seconds(seconds);
+      interval_set = true;
     } else if (a == "--level") {
       if (!value(&level)) return Usage("--level needs a level");
     } else if (a == "--limit") {
@@ -84,6 +111,26 @@ int main(int argc, char** argv) {
     }
   }
   if (args.empty()) return Usage("no command");
+  if (interval_set && args[0] != "status") {
+    return Usage("--interval is for status");
+  }
+  if (args[0] == "status") {
+    if (args.size() != 1) return Usage("status takes no arguments");
+    if (!level.empty() || limit != 0) {
+      return Usage("--level and --limit are for logs");
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    status_options.api_key = options.api_key;
+    status_options.timeout = options.timeout;
+    auto out = streamgate::ctl::FetchStatus(status_options);
+    if (!out.ok()) {
+      std::fprintf(stderr, "streamgate-ctl: %s\n",
+                   std::string(out.status().message()).c_str());
+      return 1;
+    }
+    std::fputs(out->c_str(), stdout);
+    return 0;
+  }
 
   auto client = streamgate::ctl::AdminClient::Create(options);
   if (!client.ok()) {

@@ -1,11 +1,22 @@
 #include "tools/sim/grpc_publisher.h"
 
+#include "absl/strings/match.h"
+
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 
 namespace streamgate::sim {
+
+std::string FailureCode(int code, absl::string_view message) {
+  // gRPC's own size check answers RESOURCE_EXHAUSTED too, but retrying the
+  // same message can never succeed: kept apart from backpressure.
+  if (code == 8 && absl::StrContains(message, "larger than max")) {
+    return "MESSAGE_TOO_LARGE";
+  }
+  return GrpcCodeName(code);
+}
 
 std::string GrpcCodeName(int code) {
   static const char* const kNames[] = {
@@ -73,8 +84,8 @@ void GrpcPublisher::ReadAnswers(Stream& stream) {
     if (response.code() == 0) {
       stats_.Acked(p.messages, p.records);
     } else {
-      stats_.Failed(GrpcCodeName(response.code()), p.messages, p.records,
-                    response.message());
+      stats_.Failed(FailureCode(response.code(), response.message()),
+                    p.messages, p.records, response.message());
     }
   }
   absl::MutexLock lock(&mu_);
@@ -119,7 +130,8 @@ absl::Status GrpcPublisher::RunStream(Pacer& pacer) {
   const grpc::Status status = stream->Finish();
   // Requests the stream ended without answering failed with its status.
   const std::string code =
-      status.ok() ? "UNANSWERED" : GrpcCodeName(status.error_code());
+      status.ok() ? "UNANSWERED"
+                  : FailureCode(status.error_code(), status.error_message());
   absl::MutexLock lock(&mu_);
   for (const auto& [id, p] : pending_) {
     stats_.Failed(code, p.messages, p.records, status.error_message());
@@ -159,8 +171,9 @@ absl::Status GrpcPublisher::RunUnary(Pacer& pacer) {
         if (code == 0) {
           stats_.Acked(1, records);
         } else {
-          stats_.Failed(GrpcCodeName(code), 1, records,
-                        status.ok() ? response.message() : status.error_message());
+          const std::string& why =
+              status.ok() ? response.message() : status.error_message();
+          stats_.Failed(FailureCode(code, why), 1, records, why);
         }
       }
     });

@@ -10,6 +10,8 @@
 // (the stream's reader, or the unary callers).
 #pragma once
 
+#include "absl/strings/string_view.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +32,11 @@ namespace streamgate::sim {
 
 // "OK", "RESOURCE_EXHAUSTED", ... for a google.rpc.Code value.
 std::string GrpcCodeName(int code);
+// The name a failure is counted under: GrpcCodeName, except
+// "MESSAGE_TOO_LARGE" for RESOURCE_EXHAUSTED from gRPC's own message-size
+// limit ("Received message larger than max"), which is not backpressure and
+// must not be retried as such.
+std::string FailureCode(int code, absl::string_view message);
 
 class GrpcPublisher {
  public:

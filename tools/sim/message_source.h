@@ -36,6 +36,8 @@ class MessageSource {
   static absl::StatusOr<std::vector<EventTemplate>> ParseTemplates(
       const std::string& json, const std::string& what);
 
+  const std::vector<EventTemplate>& templates() const { return templates_; }
+
   bool IsBulk(int64_t m) const;
   // Event or bulk number of message m (its rank among messages of its kind).
   int64_t KindIndex(int64_t m) const;

@@ -42,6 +42,14 @@ ABSL_FLAG(std::string, api_key_env, "STREAMGATE_API_KEY",
           "gRPC: environment variable holding the API key (sent as "
           "'authorization: Bearer <key>' when set); never on the command line");
 ABSL_FLAG(bool, quiet, false, "no per-second progress lines");
+ABSL_FLAG(std::string, gateway_config, "",
+          "the gateway's config file: warn about devices it refuses, event "
+          "types and labels no module takes, and count MQTT messages it "
+          "refused as failed");
+ABSL_FLAG(std::string, gateway_metrics, "",
+          "the gateway's metrics HOST:PORT: after an MQTT run, report what its "
+          "own counters say it accepted and rejected, and count the rejected "
+          "as failed");
 
 namespace streamgate::sim {
 
@@ -75,6 +83,8 @@ absl::StatusOr<SimOptions> SimOptionsFromFlags() {
   }
   o.events_file = absl::GetFlag(FLAGS_events);
   o.bulk_label = absl::GetFlag(FLAGS_bulk_label);
+  o.gateway_config = absl::GetFlag(FLAGS_gateway_config);
+  o.gateway_metrics = absl::GetFlag(FLAGS_gateway_metrics);
   if (o.events_file.empty() && o.bulk_label.empty()) {
     return absl::InvalidArgumentError(
         "nothing to send: give --events FILE and/or --bulk_label LABEL");

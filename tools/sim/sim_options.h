@@ -37,6 +37,10 @@ struct SimOptions {
   int64_t home_id = 0;    // gRPC home_id; 0 = the gateway's registry decides
   std::string api_key;    // gRPC: sent as "authorization: Bearer <key>"
   bool quiet = false;     // no per-second lines
+  // The gateway's config: MQTT runs report what it refuses (GatewayView).
+  std::string gateway_config;
+  // The gateway's metrics.listen: MQTT runs report its own counters.
+  std::string gateway_metrics;
 };
 
 // Reads the absl flags (after absl::ParseCommandLine) into SimOptions;

@@ -1,5 +1,7 @@
 #include "tools/sim/sim_stats.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +54,13 @@ void SimStats::StopReporter() {
   if (!reporter_.joinable()) return;
   stop_.Notify();
   reporter_.join();
+}
+
+void SimStats::Refused(const std::string& code, int64_t messages,
+                       int64_t records, absl::string_view message) {
+  messages_acked_.fetch_sub(std::min(messages, messages_acked_.load()));
+  records_acked_.fetch_sub(std::min(records, records_acked_.load()));
+  Failed(code, messages, records, message);
 }
 
 std::string SimStats::Summary(const std::string& transport,

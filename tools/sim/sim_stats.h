@@ -40,6 +40,11 @@ class SimStats {
   void Failed(const std::string& code, int64_t messages, int64_t records,
               absl::string_view message = "");
 
+  // Acked by the broker but refused by the gateway (known from its
+  // config): moved from acked to failed under `code`.
+  void Refused(const std::string& code, int64_t messages, int64_t records,
+               absl::string_view message);
+
   int64_t messages_sent() const { return messages_sent_.load(); }
   int64_t messages_acked() const { return messages_acked_.load(); }
   int64_t messages_failed() const { return messages_failed_.load(); }

@@ -111,7 +111,7 @@ TEST_F(SinkFactoryTest, ServerNamesModuleForUnknownSinkType) {
   absl::Status st = CreateGateway("{type: kafka}");
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(st.message()),
-              AllOf(StartsWith("config test.yaml: module 'mod1': sink.type: unknown type 'kafka'"),
+              AllOf(StartsWith("config test.yaml: module 'mod1': sink.type (line 5): unknown type 'kafka'"),
                     HasSubstr("file"), HasSubstr("stdout")));
 }
 
