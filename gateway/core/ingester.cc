@@ -306,8 +306,12 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   key_input.source = bulk.source;
   if (bulk.device_id > 0 && KeysByHome(router_, targets)) {
     const auto devices = registry_.Snapshot();
-    auto it = devices->find(bulk.device_id);
-    if (it != devices->end()) key_input.home_id = it->second.home_id;
+    const absl::optional<DeviceInfo> known = devices->Find(bulk.device_id);
+    if (known) {
+      key_input.home_id = known->home_id;
+    } else if (default_home_id_) {
+      key_input.home_id = *default_home_id_;
+    }
   }
   for (size_t i = 0; i < count; ++i) {
     const std::string& record = from_msgpack ? decoded[i] : *bulk.records[i];

@@ -64,7 +64,7 @@ class SpooledIngest {
 
  private:
   GatewayConfig config_;
-  DeviceRegistry registry_{DeviceMap{}};
+  DeviceRegistry registry_{std::make_shared<const DeviceTable>()};
   std::vector<std::unique_ptr<SpoolQueue>> queues_;
   std::vector<std::unique_ptr<ModuleCounters>> counters_;
   std::unique_ptr<Router> router_;
