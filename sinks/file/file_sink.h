@@ -5,13 +5,21 @@
 // (path.1 newest .. path.N oldest) through the gateway's RotatingFile
 // (gateway/common/rotating_file.h). A line never straddles two files.
 //
-// A batch is reported delivered once written. A failing write (disk full)
-// is retried every second until it succeeds: the module stalls, and
-// backpressure reaches the clients, rather than losing records; nothing is
-// dead-lettered.
+// A batch is reported delivered once written (and, with fsync, once
+// fdatasync said so). A failing write (disk full) or fdatasync is retried
+// every second until it succeeds: the module stalls, and backpressure
+// reaches the clients, rather than losing records; nothing is
+// dead-lettered. After a failed fdatasync the file is reopened and the
+// whole batch written again (the kernel may have dropped the pages it
+// could not write), so the file may then hold some lines twice.
+//
+// The file is created with `mode` (default 0640) and never followed
+// through a symlink (RotatingFile opens with O_NOFOLLOW).
 //
 // Threading: used by its module's worker thread only (see gateway/api/sink.h).
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -26,12 +34,13 @@ namespace streamgate {
 struct FileSinkOptions {
   std::string path;
   bool fsync = false;
-  int64_t rotate_bytes = 0;  // 0: never rotate
+  int64_t rotate_bytes = 0; // 0: never rotate
   int rotate_keep = 5;
+  mode_t mode = 0640; // of a file the sink creates, before the umask
 };
 
 class FileSink : public Sink {
- public:
+public:
   // `logger` is the module's.
   FileSink(std::string module_id, FileSinkOptions options,
            std::shared_ptr<spdlog::logger> logger);
@@ -42,9 +51,13 @@ class FileSink : public Sink {
   absl::Status Flush(absl::Time deadline) override;
   void Close() override;
 
- private:
-  // Writes and clears `buffer`, retrying until it is in the file.
-  void WriteOut(std::string& buffer);
+private:
+  // Writes and clears `buffer`, retrying until it is in the file (and
+  // synced, with fsync).
+  void WriteOut(std::string &buffer);
+  // Logs a failure at most once per 10 s.
+  void LogFailure(absl::string_view what, const absl::Status &st,
+                  size_t pending);
   void Rotate();
 
   const std::string module_id_;
@@ -55,4 +68,4 @@ class FileSink : public Sink {
   absl::Time last_error_log_ = absl::InfinitePast();
 };
 
-}  // namespace streamgate
+} // namespace streamgate
