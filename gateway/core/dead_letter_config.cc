@@ -6,7 +6,8 @@
 
 namespace streamgate {
 
-absl::StatusOr<DeadLetterOptions> ParseDeadLetterOptions(const YAML::Node& node) {
+absl::StatusOr<DeadLetterOptions>
+ParseDeadLetterOptions(const YAML::Node &node) {
   ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(node, "dead_letter"));
   RETURN_IF_ERROR(
       r.CheckKnownKeys({"path", "max_bytes", "keep", "delivery_path"}));
@@ -16,7 +17,8 @@ absl::StatusOr<DeadLetterOptions> ParseDeadLetterOptions(const YAML::Node& node)
     return FieldError(node, "dead_letter.path", "required (a file path)");
   }
   o.path = *path;
-  RETURN_IF_ERROR(r.ReadBytes("max_bytes", o.max_bytes, 4096, int64_t{1} << 40));
+  RETURN_IF_ERROR(
+      r.ReadBytes("max_bytes", o.max_bytes, 4096, int64_t{1} << 40));
   RETURN_IF_ERROR(r.Read("keep", o.keep, 0, 100));
   ASSIGN_OR_RETURN(auto delivery, r.String("delivery_path"));
   o.delivery_path = delivery && !delivery->empty()
@@ -30,11 +32,11 @@ absl::StatusOr<DeadLetterOptions> ParseDeadLetterOptions(const YAML::Node& node)
   return o;
 }
 
-DeadLetterOptions DeliveryDeadLetterOptions(const DeadLetterOptions& root) {
+DeadLetterOptions DeliveryDeadLetterOptions(const DeadLetterOptions &root) {
   DeadLetterOptions o = root;
   o.path = root.delivery_path;
   o.delivery_path.clear();
   return o;
 }
 
-}  // namespace streamgate
+} // namespace streamgate

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/grpc_adapter.h"
 #include "gateway/api/config_reader.h"
+#include "gateway/common/async_log_sink.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/process_metrics.h"
 
@@ -168,6 +169,7 @@ void Server::CollectMetrics(metrics::MetricsWriter &out) const {
   for (const auto &a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
+  CollectLogMetrics(out);
 }
 
 }  // namespace streamgate
