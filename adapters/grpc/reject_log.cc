@@ -12,42 +12,41 @@ namespace {
 
 // " (N similar lines held back)" after a quiet spell, else "".
 std::string HeldBack(uint64_t suppressed) {
-  if (suppressed == 0)
-    return "";
+  if (suppressed == 0) return "";
   return absl::StrCat(" (", suppressed, " similar line",
                       suppressed == 1 ? "" : "s", " held back)");
 }
 
 absl::string_view ReasonName(IngestReason reason) {
   switch (reason) {
-  case IngestReason::kAccepted:
-    return "accepted";
-  case IngestReason::kInvalid:
-    return "invalid";
-  case IngestReason::kUnknownDevice:
-    return "unknown_device";
-  case IngestReason::kTooLarge:
-    return "too_large";
-  case IngestReason::kFull:
-    return "full";
-  case IngestReason::kUnavailable:
-    return "unavailable";
-  case IngestReason::kStoreFailed:
-    return "store_failed";
+    case IngestReason::kAccepted:
+      return "accepted";
+    case IngestReason::kInvalid:
+      return "invalid";
+    case IngestReason::kUnknownDevice:
+      return "unknown_device";
+    case IngestReason::kTooLarge:
+      return "too_large";
+    case IngestReason::kFull:
+      return "full";
+    case IngestReason::kUnavailable:
+      return "unavailable";
+    case IngestReason::kStoreFailed:
+      return "store_failed";
   }
   return "other";
 }
 
-} // namespace
+}  // namespace
 
 absl::string_view RpcName(GatewayRpc rpc) {
   switch (rpc) {
-  case GatewayRpc::kPublishEvent:
-    return "PublishEvent";
-  case GatewayRpc::kPublishBulkData:
-    return "PublishBulkData";
-  case GatewayRpc::kPublish:
-    return "Publish";
+    case GatewayRpc::kPublishEvent:
+      return "PublishEvent";
+    case GatewayRpc::kPublishBulkData:
+      return "PublishBulkData";
+    case GatewayRpc::kPublish:
+      return "Publish";
   }
   return "unknown";
 }
@@ -101,7 +100,7 @@ void RejectLog::UnaryRejected(GatewayRpc rpc, absl::string_view peer,
                 EscapeForLog(message), HeldBack(suppressed));
 }
 
-void RejectLog::CollectMetrics(metrics::MetricsWriter &out) const {
+void RejectLog::CollectMetrics(metrics::MetricsWriter& out) const {
   for (size_t i = 0; i < kGatewayRpcCount; ++i) {
     const auto rpc = static_cast<GatewayRpc>(i);
     out.Counter("streamgate_grpc_unparsable_requests_total",
@@ -112,4 +111,4 @@ void RejectLog::CollectMetrics(metrics::MetricsWriter &out) const {
   }
 }
 
-} // namespace streamgate
+}  // namespace streamgate

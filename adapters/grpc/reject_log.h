@@ -31,7 +31,7 @@ constexpr size_t kGatewayRpcCount = 3;
 absl::string_view RpcName(GatewayRpc rpc);
 
 class RejectLog {
-public:
+ public:
   using Clock = absl::Time (*)();
   static constexpr absl::Duration kDefaultInterval = absl::Seconds(1);
   // One line per key (RPC, or stream item kind and reason) per `interval`
@@ -69,12 +69,12 @@ public:
   }
 
   // streamgate_grpc_unparsable_requests_total{rpc}, every RPC (0 included).
-  void CollectMetrics(metrics::MetricsWriter &out) const;
+  void CollectMetrics(metrics::MetricsWriter& out) const;
 
-private:
+ private:
   kinesis::LogLimiter limiter_;
   const Clock clock_;
   std::array<std::atomic<uint64_t>, kGatewayRpcCount> unparsable_{};
 };
 
-} // namespace streamgate
+}  // namespace streamgate

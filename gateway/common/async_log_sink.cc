@@ -23,21 +23,21 @@ struct AsyncLogSink::State {
 
   const AsyncLogOptions options;
   std::mutex mu;
-  std::condition_variable work;                 // lines queued, or stop
-  std::condition_variable drained;              // the writer finished a batch
-  std::unique_ptr<spdlog::formatter> formatter; // guarded by mu
-  std::deque<std::string> lines;                // guarded by mu
-  size_t bytes = 0;                             // guarded by mu
-  uint64_t dropped = 0;                         // guarded by mu
-  uint64_t unreported = 0; // dropped, not yet said in the log; mu
-  bool writing = false;    // the writer holds a batch; mu
-  bool stop = false;       // mu
+  std::condition_variable work;                  // lines queued, or stop
+  std::condition_variable drained;               // the writer finished a batch
+  std::unique_ptr<spdlog::formatter> formatter;  // guarded by mu
+  std::deque<std::string> lines;                 // guarded by mu
+  size_t bytes = 0;                              // guarded by mu
+  uint64_t dropped = 0;                          // guarded by mu
+  uint64_t unreported = 0;  // dropped, not yet said in the log; mu
+  bool writing = false;     // the writer holds a batch; mu
+  bool stop = false;        // mu
 
   void Run();
-  static void WriteAll(int fd, const std::string &data);
+  static void WriteAll(int fd, const std::string& data);
 };
 
-void AsyncLogSink::State::WriteAll(int fd, const std::string &data) {
+void AsyncLogSink::State::WriteAll(int fd, const std::string& data) {
   size_t off = 0;
   while (off < data.size()) {
     const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -46,7 +46,7 @@ void AsyncLogSink::State::WriteAll(int fd, const std::string &data) {
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
-      return; // stderr closed or broken: nothing better to do with a log
+      return;  // stderr closed or broken: nothing better to do with a log
     }
   }
 }
@@ -56,8 +56,7 @@ void AsyncLogSink::State::Run() {
   std::unique_lock<std::mutex> lock(mu);
   while (true) {
     work.wait(lock, [&] { return stop || !lines.empty(); });
-    if (lines.empty())
-      return; // stop, and all written
+    if (lines.empty()) return;  // stop, and all written
     batch.clear();
     if (unreported > 0) {
       batch = absl::StrCat("streamgate: ", unreported,
@@ -76,8 +75,7 @@ void AsyncLogSink::State::Run() {
     lock.lock();
     writing = false;
     drained.notify_all();
-    if (batch.capacity() > (1 << 20))
-      std::string().swap(batch);
+    if (batch.capacity() > (1 << 20)) std::string().swap(batch);
   }
 }
 
@@ -95,7 +93,7 @@ AsyncLogSink::~AsyncLogSink() {
   state_->work.notify_all();
 }
 
-void AsyncLogSink::log(const spdlog::details::log_msg &msg) {
+void AsyncLogSink::log(const spdlog::details::log_msg& msg) {
   spdlog::memory_buf_t buf;
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->formatter->format(msg, buf);
@@ -118,7 +116,7 @@ void AsyncLogSink::flush() {
       [&] { return state_->lines.empty() && !state_->writing; });
 }
 
-void AsyncLogSink::set_pattern(const std::string &pattern) {
+void AsyncLogSink::set_pattern(const std::string& pattern) {
   set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern));
 }
 
@@ -137,9 +135,8 @@ size_t AsyncLogSink::queued() const {
   return state_->lines.size();
 }
 
-std::shared_ptr<spdlog::logger>
-AsyncLogSink::Install(const std::string &name,
-                      std::shared_ptr<AsyncLogSink> sink) {
+std::shared_ptr<spdlog::logger> AsyncLogSink::Install(
+    const std::string& name, std::shared_ptr<AsyncLogSink> sink) {
   auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
@@ -147,12 +144,11 @@ AsyncLogSink::Install(const std::string &name,
   return logger;
 }
 
-void CollectLogMetrics(metrics::MetricsWriter &out) {
+void CollectLogMetrics(metrics::MetricsWriter& out) {
   auto root = spdlog::default_logger();
-  if (root == nullptr)
-    return;
-  for (const spdlog::sink_ptr &s : root->sinks()) {
-    if (auto *async = dynamic_cast<const AsyncLogSink *>(s.get())) {
+  if (root == nullptr) return;
+  for (const spdlog::sink_ptr& s : root->sinks()) {
+    if (auto* async = dynamic_cast<const AsyncLogSink*>(s.get())) {
       out.Counter("streamgate_log_lines_dropped_total",
                   "Log lines dropped because the log output (stderr) did "
                   "not keep up and the log queue was full.",
@@ -161,4 +157,4 @@ void CollectLogMetrics(metrics::MetricsWriter &out) {
   }
 }
 
-} // namespace streamgate
+}  // namespace streamgate

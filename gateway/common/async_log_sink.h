@@ -34,23 +34,23 @@ class MetricsWriter;
 }
 
 struct AsyncLogOptions {
-  int fd = 2;                 // written with write(2), never closed
-  size_t max_lines = 8192;    // queued lines before dropping
-  size_t max_bytes = 4 << 20; // queued bytes before dropping
+  int fd = 2;                  // written with write(2), never closed
+  size_t max_lines = 8192;     // queued lines before dropping
+  size_t max_bytes = 4 << 20;  // queued bytes before dropping
   absl::Duration flush_timeout = absl::Seconds(2);
 };
 
 class AsyncLogSink : public spdlog::sinks::sink {
-public:
+ public:
   explicit AsyncLogSink(AsyncLogOptions options = {});
   ~AsyncLogSink() override;
-  AsyncLogSink(const AsyncLogSink &) = delete;
-  AsyncLogSink &operator=(const AsyncLogSink &) = delete;
+  AsyncLogSink(const AsyncLogSink&) = delete;
+  AsyncLogSink& operator=(const AsyncLogSink&) = delete;
 
-  void log(const spdlog::details::log_msg &msg) override;
+  void log(const spdlog::details::log_msg& msg) override;
   // Waits (at most flush_timeout) until every queued line is written.
   void flush() override;
-  void set_pattern(const std::string &pattern) override;
+  void set_pattern(const std::string& pattern) override;
   void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
 
   // Lines dropped because the queue was full, since start.
@@ -60,16 +60,16 @@ public:
 
   // Makes a logger named `name` with `sink` as its only sink the default
   // logger, with the gateway's pattern (UTC time, level, message).
-  static std::shared_ptr<spdlog::logger>
-  Install(const std::string &name, std::shared_ptr<AsyncLogSink> sink);
+  static std::shared_ptr<spdlog::logger> Install(
+      const std::string& name, std::shared_ptr<AsyncLogSink> sink);
 
-private:
-  struct State; // shared with the writer thread, which may outlive this
+ private:
+  struct State;  // shared with the writer thread, which may outlive this
   std::shared_ptr<State> state_;
 };
 
 // streamgate_log_lines_dropped_total, when the default logger writes
 // through an AsyncLogSink (nothing otherwise).
-void CollectLogMetrics(metrics::MetricsWriter &out);
+void CollectLogMetrics(metrics::MetricsWriter& out);
 
-} // namespace streamgate
+}  // namespace streamgate

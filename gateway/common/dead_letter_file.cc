@@ -8,7 +8,7 @@
 namespace streamgate {
 namespace {
 
-RotatingFileOptions FileOptions(const DeadLetterOptions &options) {
+RotatingFileOptions FileOptions(const DeadLetterOptions& options) {
   RotatingFileOptions o;
   o.path = options.path;
   o.max_bytes = options.max_bytes;
@@ -17,7 +17,7 @@ RotatingFileOptions FileOptions(const DeadLetterOptions &options) {
   return o;
 }
 
-} // namespace
+}  // namespace
 
 DeadLetterFile::DeadLetterFile(DeadLetterOptions options)
     : options_(std::move(options)), file_(FileOptions(options_)) {}
@@ -45,8 +45,7 @@ void DeadLetterFile::LostLocked(absl::string_view why, uint64_t lines) {
   counters_.lines_lost.fetch_add(lines, std::memory_order_relaxed);
   unlogged_losses_ += lines;
   const absl::Time now = absl::Now();
-  if (now < next_log_)
-    return;
+  if (now < next_log_) return;
   next_log_ = now + absl::Seconds(10);
   spdlog::error("dead letters: {} line(s) could not be written to {}: {}",
                 unlogged_losses_, options_.path,
@@ -84,8 +83,7 @@ bool DeadLetterFile::Append(absl::string_view line) {
           dropped);
     }
     if (!st.ok()) {
-      if (!file_.is_open())
-        next_open_ = absl::Now() + absl::Seconds(1);
+      if (!file_.is_open()) next_open_ = absl::Now() + absl::Seconds(1);
       LostLocked(absl::StrCat("rotation failed: ", st.message()));
       return false;
     }
@@ -95,8 +93,7 @@ bool DeadLetterFile::Append(absl::string_view line) {
   line_.push_back('\n');
   absl::Status st = file_.Write(line_);
   // One line's buffer is kept for the next; a rare huge one is not.
-  if (line_.capacity() > (1 << 20))
-    std::string().swap(line_);
+  if (line_.capacity() > (1 << 20)) std::string().swap(line_);
   if (!st.ok()) {
     LostLocked(st.message());
     return false;
@@ -106,4 +103,4 @@ bool DeadLetterFile::Append(absl::string_view line) {
   return true;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

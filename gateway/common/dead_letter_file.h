@@ -43,11 +43,11 @@ struct DeadLetterCounters {
 };
 
 class DeadLetterFile {
-public:
+ public:
   explicit DeadLetterFile(DeadLetterOptions options);
   ~DeadLetterFile();
-  DeadLetterFile(const DeadLetterFile &) = delete;
-  DeadLetterFile &operator=(const DeadLetterFile &) = delete;
+  DeadLetterFile(const DeadLetterFile&) = delete;
+  DeadLetterFile& operator=(const DeadLetterFile&) = delete;
 
   // Creates the parent directories and opens the file for appending. An
   // error names dead_letter.path. Append works without it (it opens lazily).
@@ -61,10 +61,10 @@ public:
   size_t max_line_bytes() const {
     return static_cast<size_t>(options_.max_bytes) - 1;
   }
-  const DeadLetterOptions &options() const { return options_; }
-  const DeadLetterCounters &counters() const { return counters_; }
+  const DeadLetterOptions& options() const { return options_; }
+  const DeadLetterCounters& counters() const { return counters_; }
 
-private:
+ private:
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts `lines` lost and logs why (at most once per 10 s).
   void LostLocked(absl::string_view why, uint64_t lines = 1)
@@ -74,11 +74,11 @@ private:
   DeadLetterCounters counters_;
   absl::Mutex mu_;
   RotatingFile file_ ABSL_GUARDED_BY(mu_);
-  std::string line_ ABSL_GUARDED_BY(mu_); // the line being written, + '\n'
+  std::string line_ ABSL_GUARDED_BY(mu_);  // the line being written, + '\n'
   // Re-opening after a failure is tried at most once a second.
   absl::Time next_open_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time next_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t unlogged_losses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

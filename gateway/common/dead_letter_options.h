@@ -23,4 +23,4 @@ struct DeadLetterOptions {
   std::string delivery_path;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

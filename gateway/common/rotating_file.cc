@@ -16,11 +16,11 @@
 namespace streamgate {
 namespace {
 
-std::string Rotated(const std::string &path, int64_t i) {
+std::string Rotated(const std::string& path, int64_t i) {
   return absl::StrCat(path, ".", i);
 }
 
-absl::Status RenameIfPresent(const std::string &from, const std::string &to) {
+absl::Status RenameIfPresent(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
     return absl::UnavailableError(
         absl::StrCat("cannot rename ", from, ": ", std::strerror(errno)));
@@ -30,7 +30,7 @@ absl::Status RenameIfPresent(const std::string &from, const std::string &to) {
 
 // Unlinks `path` (absent is fine), counting its '\n's into `lines` first
 // when asked. O_NOFOLLOW: a symlink is removed, not read through.
-absl::Status DropFile(const std::string &path, uint64_t *lines) {
+absl::Status DropFile(const std::string& path, uint64_t* lines) {
   if (lines != nullptr) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {
@@ -51,7 +51,7 @@ absl::Status DropFile(const std::string &path, uint64_t *lines) {
   return absl::OkStatus();
 }
 
-} // namespace
+}  // namespace
 
 RotatingFile::RotatingFile(RotatingFileOptions options)
     : options_(std::move(options)) {}
@@ -59,14 +59,12 @@ RotatingFile::RotatingFile(RotatingFileOptions options)
 RotatingFile::~RotatingFile() { Close(); }
 
 void RotatingFile::Close() {
-  if (fd_ >= 0)
-    ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
 absl::Status RotatingFile::Open() {
-  if (fd_ >= 0)
-    return absl::OkStatus();
+  if (fd_ >= 0) return absl::OkStatus();
   const std::filesystem::path p(options_.path);
   if (p.has_parent_path()) {
     std::error_code ec;
@@ -95,9 +93,9 @@ absl::Status RotatingFile::Open() {
   return absl::OkStatus();
 }
 
-absl::Status RotatingFile::Rotate(uint64_t *dropped_lines) {
+absl::Status RotatingFile::Rotate(uint64_t* dropped_lines) {
   Close();
-  const std::string &path = options_.path;
+  const std::string& path = options_.path;
   absl::Status shifted;
   if (options_.keep == 0) {
     shifted = DropFile(path, dropped_lines);
@@ -107,8 +105,7 @@ absl::Status RotatingFile::Rotate(uint64_t *dropped_lines) {
     for (int64_t i = options_.keep - 1; i >= 1 && shifted.ok(); --i) {
       shifted = RenameIfPresent(Rotated(path, i), Rotated(path, i + 1));
     }
-    if (shifted.ok())
-      shifted = RenameIfPresent(path, Rotated(path, 1));
+    if (shifted.ok()) shifted = RenameIfPresent(path, Rotated(path, 1));
   }
   absl::Status opened = Open();
   return shifted.ok() ? opened : shifted;
@@ -126,12 +123,11 @@ absl::Status RotatingFile::Write(absl::string_view data) {
       off += static_cast<size_t>(n);
       continue;
     }
-    if (n < 0 && errno == EINTR)
-      continue;
+    if (n < 0 && errno == EINTR) continue;
     const int err = n < 0 ? errno : ENOSPC;
     // A partial line would corrupt the next one: cut it off again.
     if (off > 0 && ::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
-      size_ += off; // cannot cut; keep the bound honest
+      size_ += off;  // cannot cut; keep the bound honest
     }
     return absl::UnavailableError(std::strerror(err));
   }
@@ -147,4 +143,4 @@ absl::Status RotatingFile::Sync() {
   return absl::OkStatus();
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -38,11 +38,11 @@ struct RotatingFileOptions {
 };
 
 class RotatingFile {
-public:
+ public:
   explicit RotatingFile(RotatingFileOptions options);
   ~RotatingFile();
-  RotatingFile(const RotatingFile &) = delete;
-  RotatingFile &operator=(const RotatingFile &) = delete;
+  RotatingFile(const RotatingFile&) = delete;
+  RotatingFile& operator=(const RotatingFile&) = delete;
 
   // Creates the parent directories and opens the file for appending (its
   // current size counts towards the bound). A no-op when open. Errors read
@@ -66,7 +66,7 @@ public:
   // tells), and the first error is returned: "cannot rename PATH: why".
   // With `dropped_lines`, the '\n's of the file deleted are counted into it
   // first, so callers that must account for every line can.
-  absl::Status Rotate(uint64_t *dropped_lines = nullptr);
+  absl::Status Rotate(uint64_t* dropped_lines = nullptr);
 
   // Appends all of `data` or nothing (see the header comment). Errors
   // carry strerror's text; FAILED_PRECONDITION when the file is not open.
@@ -77,12 +77,12 @@ public:
 
   // Bytes in the current file (as opened plus written).
   uint64_t size() const { return size_; }
-  const RotatingFileOptions &options() const { return options_; }
+  const RotatingFileOptions& options() const { return options_; }
 
-private:
+ private:
   const RotatingFileOptions options_;
   int fd_ = -1;
   uint64_t size_ = 0;
 };
 
-} // namespace streamgate
+}  // namespace streamgate

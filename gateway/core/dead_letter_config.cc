@@ -6,8 +6,8 @@
 
 namespace streamgate {
 
-absl::StatusOr<DeadLetterOptions>
-ParseDeadLetterOptions(const YAML::Node &node) {
+absl::StatusOr<DeadLetterOptions> ParseDeadLetterOptions(
+    const YAML::Node& node) {
   ASSIGN_OR_RETURN(ConfigReader r, ConfigReader::Open(node, "dead_letter"));
   RETURN_IF_ERROR(
       r.CheckKnownKeys({"path", "max_bytes", "keep", "delivery_path"}));
@@ -32,11 +32,11 @@ ParseDeadLetterOptions(const YAML::Node &node) {
   return o;
 }
 
-DeadLetterOptions DeliveryDeadLetterOptions(const DeadLetterOptions &root) {
+DeadLetterOptions DeliveryDeadLetterOptions(const DeadLetterOptions& root) {
   DeadLetterOptions o = root;
   o.path = root.delivery_path;
   o.delivery_path.clear();
   return o;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

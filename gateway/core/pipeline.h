@@ -1,8 +1,8 @@
 // Pipeline: the gateway without its transports — device registry, the
-// gateway-wide dead-letter files (door rejects; delivery give-ups), the modules (queue, sink, worker each),
-// router, ingester and door rejects — built from a config and a sink
-// registry. The server adds adapters and the /metrics endpoint around it;
-// tests drive it directly through ingest().
+// gateway-wide dead-letter files (door rejects; delivery give-ups), the modules
+// (queue, sink, worker each), router, ingester and door rejects — built from a
+// config and a sink registry. The server adds adapters and the /metrics
+// endpoint around it; tests drive it directly through ingest().
 //
 // Lifecycle: Create (validates everything, no I/O) → Start → StopAccepting
 // (ingest answers UNAVAILABLE) → Stop(deadline) (modules drain and close).

@@ -11,12 +11,11 @@ namespace streamgate {
 namespace {
 
 class FileSinkFactory : public SinkFactory {
-public:
+ public:
   std::string type() const override { return "file"; }
 
-  absl::StatusOr<std::unique_ptr<Sink>>
-  Create(const ConfigReader &config,
-         const SinkContext &context) const override {
+  absl::StatusOr<std::unique_ptr<Sink>> Create(
+      const ConfigReader& config, const SinkContext& context) const override {
     RETURN_IF_ERROR(config.CheckKnownKeys(
         {"type", "path", "fsync", "rotate_bytes", "rotate_keep", "mode"}));
     FileSinkOptions o;
@@ -49,10 +48,10 @@ public:
   }
 };
 
-} // namespace
+}  // namespace
 
 std::unique_ptr<SinkFactory> MakeFileSinkFactory() {
   return std::make_unique<FileSinkFactory>();
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -11,4 +11,4 @@ namespace streamgate {
 
 std::unique_ptr<SinkFactory> MakeFileSinkFactory();
 
-} // namespace streamgate
+}  // namespace streamgate

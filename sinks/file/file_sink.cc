@@ -11,7 +11,7 @@
 namespace streamgate {
 namespace {
 
-RotatingFileOptions FileOptions(const FileSinkOptions &o) {
+RotatingFileOptions FileOptions(const FileSinkOptions& o) {
   RotatingFileOptions f;
   f.path = o.path;
   f.max_bytes = o.rotate_bytes;
@@ -20,12 +20,14 @@ RotatingFileOptions FileOptions(const FileSinkOptions &o) {
   return f;
 }
 
-} // namespace
+}  // namespace
 
 FileSink::FileSink(std::string module_id, FileSinkOptions options,
                    std::shared_ptr<spdlog::logger> logger)
-    : module_id_(std::move(module_id)), options_(std::move(options)),
-      logger_(std::move(logger)), file_(FileOptions(options_)) {}
+    : module_id_(std::move(module_id)),
+      options_(std::move(options)),
+      logger_(std::move(logger)),
+      file_(FileOptions(options_)) {}
 
 FileSink::~FileSink() { Close(); }
 
@@ -43,30 +45,26 @@ void FileSink::Rotate() {
   absl::Status st = file_.Rotate();
   // Writing goes on: into the fresh file, or into the old one when a
   // rename failed; WriteOut reopens when no file could be opened.
-  if (!st.ok())
-    logger_->error("rotating {}: {}", options_.path, st.message());
+  if (!st.ok()) logger_->error("rotating {}: {}", options_.path, st.message());
 }
 
-void FileSink::LogFailure(absl::string_view what, const absl::Status &st,
+void FileSink::LogFailure(absl::string_view what, const absl::Status& st,
                           size_t pending) {
   const absl::Time now = absl::Now();
-  if (now - last_error_log_ <= absl::Seconds(10))
-    return;
+  if (now - last_error_log_ <= absl::Seconds(10)) return;
   logger_->error("file {}: {} failed: {}; {} bytes pending, retrying",
                  options_.path, what, st.message(), pending);
   last_error_log_ = now;
 }
 
-void FileSink::WriteOut(std::string &buffer) {
-  if (buffer.empty())
-    return;
+void FileSink::WriteOut(std::string& buffer) {
+  if (buffer.empty()) return;
   // Never gives up: a full disk stalls this module (and backpressure reaches
   // the clients) rather than losing records. A failed write leaves nothing
   // behind, so the whole buffer is simply written again.
   while (true) {
-    absl::Status st = file_.Open(); // a no-op when open
-    if (st.ok())
-      st = file_.Write(buffer);
+    absl::Status st = file_.Open();  // a no-op when open
+    if (st.ok()) st = file_.Write(buffer);
     if (!st.ok()) {
       LogFailure("write", st, buffer.size());
     } else if (!options_.fsync) {
@@ -86,7 +84,7 @@ void FileSink::WriteOut(std::string &buffer) {
 
 void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
   buffer_.clear();
-  for (const OutRecord &r : batch) {
+  for (const OutRecord& r : batch) {
     const uint64_t before = buffer_.size();
     AppendJsonLine(buffer_, module_id_, r);
     // Rotate before a line that would take the file past rotate_bytes,
@@ -105,16 +103,14 @@ void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
   }
   WriteOut(buffer_);
   // A rare huge batch must not pin its buffer's memory forever.
-  if (buffer_.capacity() > (8 << 20))
-    std::string().swap(buffer_);
+  if (buffer_.capacity() > (8 << 20)) std::string().swap(buffer_);
   DeliveryReport report;
   report.delivered = batch.size();
-  if (done)
-    std::move(done)(report);
+  if (done) std::move(done)(report);
 }
 
 absl::Status FileSink::Flush(absl::Time deadline) { return file_.Sync(); }
 
 void FileSink::Close() { file_.Close(); }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -34,13 +34,13 @@ namespace streamgate {
 struct FileSinkOptions {
   std::string path;
   bool fsync = false;
-  int64_t rotate_bytes = 0; // 0: never rotate
+  int64_t rotate_bytes = 0;  // 0: never rotate
   int rotate_keep = 5;
-  mode_t mode = 0640; // of a file the sink creates, before the umask
+  mode_t mode = 0640;  // of a file the sink creates, before the umask
 };
 
 class FileSink : public Sink {
-public:
+ public:
   // `logger` is the module's.
   FileSink(std::string module_id, FileSinkOptions options,
            std::shared_ptr<spdlog::logger> logger);
@@ -51,12 +51,12 @@ public:
   absl::Status Flush(absl::Time deadline) override;
   void Close() override;
 
-private:
+ private:
   // Writes and clears `buffer`, retrying until it is in the file (and
   // synced, with fsync).
-  void WriteOut(std::string &buffer);
+  void WriteOut(std::string& buffer);
   // Logs a failure at most once per 10 s.
-  void LogFailure(absl::string_view what, const absl::Status &st,
+  void LogFailure(absl::string_view what, const absl::Status& st,
                   size_t pending);
   void Rotate();
 
@@ -68,4 +68,4 @@ private:
   absl::Time last_error_log_ = absl::InfinitePast();
 };
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -16,21 +16,21 @@ namespace streamgate {
 namespace testing {
 
 class ContextProbeSinkFactory : public SinkFactory {
-public:
+ public:
   // `dead_letters` receives SinkContext::dead_letters of each sink built.
-  ContextProbeSinkFactory(std::string type, DeadLetterFile **dead_letters)
+  ContextProbeSinkFactory(std::string type, DeadLetterFile** dead_letters)
       : type_(std::move(type)), dead_letters_(dead_letters) {}
   std::string type() const override { return type_; }
-  absl::StatusOr<std::unique_ptr<Sink>>
-  Create(const ConfigReader &, const SinkContext &context) const override {
+  absl::StatusOr<std::unique_ptr<Sink>> Create(
+      const ConfigReader&, const SinkContext& context) const override {
     *dead_letters_ = context.dead_letters;
     return std::unique_ptr<Sink>(new NullSink());
   }
 
-private:
+ private:
   std::string type_;
-  DeadLetterFile **const dead_letters_;
+  DeadLetterFile** const dead_letters_;
 };
 
-} // namespace testing
-} // namespace streamgate
+}  // namespace testing
+}  // namespace streamgate

@@ -10,7 +10,7 @@ namespace streamgate::testing {
 std::atomic<int> fdatasync_failures_left{0};
 std::atomic<int> fdatasync_calls{0};
 
-} // namespace streamgate::testing
+}  // namespace streamgate::testing
 
 extern "C" int fdatasync(int fd) {
   using streamgate::testing::fdatasync_failures_left;

@@ -17,4 +17,4 @@ extern std::atomic<int> fdatasync_failures_left;
 // Every fdatasync call, failed or not.
 extern std::atomic<int> fdatasync_calls;
 
-} // namespace streamgate::testing
+}  // namespace streamgate::testing

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/adapters/grpc/grpc_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/adapters/grpc/grpc_test_util.h"
 
 namespace streamgate {
 namespace {
@@ -138,5 +138,5 @@ TEST(RejectLog, UnaryRejectsOneErrorLinePerRpcAndReasonPerInterval) {
             "held back)");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -12,9 +12,9 @@
 
 #include <string>
 
-#include "tests/gateway/common/dead_letter_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/common/dead_letter_test_util.h"
 
 namespace streamgate {
 namespace {
@@ -24,7 +24,7 @@ using ::streamgate::testing::ReadAll;
 using ::streamgate::testing::TempDir;
 using ::testing::HasSubstr;
 
-RotatingFileOptions Options(const std::string &path, int64_t max_bytes,
+RotatingFileOptions Options(const std::string& path, int64_t max_bytes,
                             int64_t keep) {
   RotatingFileOptions o;
   o.path = path;
@@ -39,26 +39,26 @@ TEST(RotatingFileTest, AppendsAndCountsWhatTheFileHeld) {
   {
     RotatingFile f(Options(path, 0, 1));
     EXPECT_FALSE(f.is_open());
-    EXPECT_FALSE(f.Write("x\n").ok()); // not open yet
-    ASSERT_TRUE(f.Open().ok());        // creates a/b
+    EXPECT_FALSE(f.Write("x\n").ok());  // not open yet
+    ASSERT_TRUE(f.Open().ok());         // creates a/b
     ASSERT_TRUE(f.Write("one\n").ok());
     EXPECT_EQ(f.size(), 4u);
   }
   RotatingFile f(Options(path, 0, 1));
   ASSERT_TRUE(f.Open().ok());
-  EXPECT_EQ(f.size(), 4u); // reopening appends
+  EXPECT_EQ(f.size(), 4u);  // reopening appends
   ASSERT_TRUE(f.Write("two\n").ok());
   EXPECT_EQ(ReadAll(path), "one\ntwo\n");
-  EXPECT_FALSE(f.NeedsRotation(1u << 30)); // max_bytes 0: never
+  EXPECT_FALSE(f.NeedsRotation(1u << 30));  // max_bytes 0: never
 }
 
 TEST(RotatingFileTest, NeedsRotationOnlyWhenANonEmptyFileWouldPassTheBound) {
   TempDir t;
   RotatingFile f(Options(t.file("out"), 10, 1));
   ASSERT_TRUE(f.Open().ok());
-  EXPECT_FALSE(f.NeedsRotation(100)); // empty: a big write gets the file
+  EXPECT_FALSE(f.NeedsRotation(100));  // empty: a big write gets the file
   ASSERT_TRUE(f.Write("12345").ok());
-  EXPECT_FALSE(f.NeedsRotation(5)); // exactly at the bound
+  EXPECT_FALSE(f.NeedsRotation(5));  // exactly at the bound
   EXPECT_TRUE(f.NeedsRotation(6));
 }
 
@@ -67,7 +67,7 @@ TEST(RotatingFileTest, RotateShiftsAndDropsTheOldest) {
   const std::string path = t.file("out");
   RotatingFile f(Options(path, 4, 2));
   ASSERT_TRUE(f.Open().ok());
-  for (const char *line : {"a\n", "b\n", "c\n", "d\n"}) {
+  for (const char* line : {"a\n", "b\n", "c\n", "d\n"}) {
     ASSERT_TRUE(f.Rotate().ok());
     ASSERT_TRUE(f.Write(line).ok());
   }
@@ -97,10 +97,10 @@ TEST(RotatingFileTest, RotateCountsTheLinesOfTheFileItDeletes) {
   ASSERT_TRUE(f.Open().ok());
   ASSERT_TRUE(f.Write("a\nb\n").ok());
   uint64_t dropped = 0;
-  ASSERT_TRUE(f.Rotate(&dropped).ok()); // out -> out.1, nothing deleted
+  ASSERT_TRUE(f.Rotate(&dropped).ok());  // out -> out.1, nothing deleted
   EXPECT_EQ(dropped, 0u);
   ASSERT_TRUE(f.Write("c\n").ok());
-  ASSERT_TRUE(f.Rotate(&dropped).ok()); // out.1 ("a", "b") deleted
+  ASSERT_TRUE(f.Rotate(&dropped).ok());  // out.1 ("a", "b") deleted
   EXPECT_EQ(dropped, 2u);
   EXPECT_EQ(ReadAll(path + ".1"), "c\n");
 
@@ -181,7 +181,7 @@ TEST(RotatingFileTest, AWriteThatCannotFinishIsCutOff) {
   rlimit old;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
   rlimit lim = old;
-  lim.rlim_cur = 6 + 50; // room for half of the next write
+  lim.rlim_cur = 6 + 50;  // room for half of the next write
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
   absl::Status st = f.Write(std::string(100, 'p') + "\n");
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
@@ -192,5 +192,5 @@ TEST(RotatingFileTest, AWriteThatCannotFinishIsCutOff) {
   EXPECT_EQ(ReadAll(path), "first\nafter\n");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

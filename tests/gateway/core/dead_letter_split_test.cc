@@ -12,12 +12,12 @@
 #include "gateway/core/config.h"
 #include "gateway/core/dead_letter_config.h"
 #include "gateway/core/pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/fakes/context_probe_sink.h"
 #include "tests/gateway/common/dead_letter_test_util.h"
 #include "tests/sinks/recording_metrics.h"
 #include "yaml-cpp/yaml.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace streamgate {
 namespace {
@@ -33,8 +33,8 @@ constexpr char kGiveUp[] =
     R"("bytes":3,"data":"YWNr"})";
 
 class DeadLetterSplitTest : public ::testing::Test {
-protected:
-  std::unique_ptr<Pipeline> Build(const std::string &dead_letter) {
+ protected:
+  std::unique_ptr<Pipeline> Build(const std::string& dead_letter) {
     sinks_.Register(std::make_unique<testing::ContextProbeSinkFactory>(
         "kinesis", &sink_file_));
     auto config = ParseConfig(
@@ -42,8 +42,7 @@ protected:
                      "subscribe_events: ['*'], sink: {type: kinesis}}]\n"),
         "t.yaml", {"grpc", "api_keys", "mqtt"});
     EXPECT_TRUE(config.ok()) << config.status();
-    if (!config.ok())
-      return nullptr;
+    if (!config.ok()) return nullptr;
     auto p = Pipeline::Create(*config, sinks_);
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *std::move(p) : nullptr;
@@ -51,7 +50,7 @@ protected:
 
   TempDir dir_;
   SinkRegistry sinks_;
-  DeadLetterFile *sink_file_ = nullptr;
+  DeadLetterFile* sink_file_ = nullptr;
 };
 
 TEST_F(DeadLetterSplitTest, RejectFloodNeverRotatesAGiveUpAway) {
@@ -61,16 +60,15 @@ TEST_F(DeadLetterSplitTest, RejectFloodNeverRotatesAGiveUpAway) {
   ASSERT_NE(p, nullptr);
   ASSERT_TRUE(p->Start().ok());
   ASSERT_NE(sink_file_, nullptr);
-  ASSERT_TRUE(sink_file_->Append(kGiveUp)); // what a Kinesis sink does
+  ASSERT_TRUE(sink_file_->Append(kGiveUp));  // what a Kinesis sink does
 
-  const std::string big(4 << 20, 'x'); // clipped to the line bound
+  const std::string big(4 << 20, 'x');  // clipped to the line bound
   DoorReject r;
   r.source = "grpc";
   r.reason = "records[0]: record of 4194304 bytes exceeds the limit";
   r.rpc = "bulk_data";
   r.data = big;
-  for (int i = 0; i < 70; ++i)
-    p->rejects().Rejected(r);
+  for (int i = 0; i < 70; ++i) p->rejects().Rejected(r);
 
   // The give-up is where the sink put it, in its own file.
   EXPECT_EQ(sink_file_->options().path, root + ".deliveries");
@@ -81,8 +79,7 @@ TEST_F(DeadLetterSplitTest, RejectFloodNeverRotatesAGiveUpAway) {
   EXPECT_EQ(Lines(root).size() + Lines(root + ".1").size(), 2u);
   EXPECT_FALSE(Exists(root + ".2"));
   std::string all;
-  for (const auto &l : Lines(root))
-    all += l;
+  for (const auto& l : Lines(root)) all += l;
   EXPECT_FALSE(absl::StrContains(all, "kinesis"));
   p->Stop(absl::Now());
 }
@@ -98,15 +95,13 @@ TEST_F(DeadLetterSplitTest, BothFilesAreOnMetricsWithRotationLosses) {
   r.reason = "bad";
   const std::string data(2000, 'y');
   r.data = data;
-  for (int i = 0; i < 3; ++i)
-    p->rejects().Rejected(r); // 2 rotations
+  for (int i = 0; i < 3; ++i) p->rejects().Rejected(r);  // 2 rotations
   ASSERT_TRUE(sink_file_->Append(kGiveUp));
   testing::RecordingWriter out;
   p->CollectDoorMetrics(out);
-  auto value = [&](const std::string &name) {
-    for (const auto &s : out.samples()) {
-      if (s.name == name)
-        return s.value;
+  auto value = [&](const std::string& name) {
+    for (const auto& s : out.samples()) {
+      if (s.name == name) return s.value;
     }
     ADD_FAILURE() << "no " << name;
     return -1.0;
@@ -152,5 +147,5 @@ TEST(DeliveryPathConfigTest, DefaultsNextToThePathAndMustDiffer) {
             "dead_letter.path");
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate

@@ -13,13 +13,13 @@
 #include <string>
 
 #include "gateway/api/config_reader.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "sinks/file/config.h"
 #include "sinks/file/file_sink.h"
 #include "tests/fakes/failing_fdatasync.h"
 #include "tests/sinks/test_logger.h"
 #include "yaml-cpp/yaml.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 
 namespace streamgate {
 namespace {
@@ -28,25 +28,25 @@ namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-OutRecord Rec(const std::string &data) {
+OutRecord Rec(const std::string& data) {
   return OutRecord{std::make_shared<const std::string>(data), "k"};
 }
 
-std::string ReadPath(const fs::path &p) {
+std::string ReadPath(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-mode_t ModeOf(const fs::path &p) {
+mode_t ModeOf(const fs::path& p) {
   struct stat st;
   EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
   return st.st_mode & 0777;
 }
 
 class FileSinkFilesTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     std::string tmpl =
         (fs::temp_directory_path() / "filesink_files.XXXXXX").string();
@@ -60,7 +60,7 @@ protected:
     fs::remove_all(dir_, ec);
   }
 
-  absl::StatusOr<std::unique_ptr<Sink>> FromYaml(const std::string &extra) {
+  absl::StatusOr<std::unique_ptr<Sink>> FromYaml(const std::string& extra) {
     return MakeFileSinkFactory()->Create(
         ConfigReader(
             YAML::Load("{type: file, path: '" + path() + "'" + extra + "}"),
@@ -77,7 +77,7 @@ TEST_F(FileSinkFilesTest, CreatesTheFileAndItsRotationsWith0640) {
   auto sink = FromYaml(", rotate_bytes: 10, rotate_keep: 1");
   ASSERT_TRUE(sink.ok()) << sink.status();
   ASSERT_TRUE((*sink)->Start().ok());
-  (*sink)->Deliver({Rec("one"), Rec("two")}, nullptr); // rotates once
+  (*sink)->Deliver({Rec("one"), Rec("two")}, nullptr);  // rotates once
   (*sink)->Close();
   EXPECT_EQ(ModeOf(path()), 0640u);
   EXPECT_EQ(ModeOf(path() + ".1"), 0640u);
@@ -92,7 +92,7 @@ TEST_F(FileSinkFilesTest, ModeFromTheConfig) {
 }
 
 TEST_F(FileSinkFilesTest, ModeMustBeOctalWithOwnerWrite) {
-  for (const char *bad :
+  for (const char* bad :
        {"'rw-r-----'", "'0890'", "'0440'", "'07777'", "640x"}) {
     auto sink = FromYaml(std::string(", mode: ") + bad);
     ASSERT_FALSE(sink.ok()) << bad;
@@ -122,7 +122,7 @@ TEST_F(FileSinkFilesTest, AFailedFdatasyncIsLoggedAndTheBatchWrittenAgain) {
   testing::fdatasync_failures_left = 1;
   const int calls_before = testing::fdatasync_calls.load();
   bool done = false;
-  s.Deliver({Rec("a")}, [&](const DeliveryReport &r) {
+  s.Deliver({Rec("a")}, [&](const DeliveryReport& r) {
     done = true;
     EXPECT_EQ(r.delivered, 1u);
   });
@@ -136,8 +136,8 @@ TEST_F(FileSinkFilesTest, AFailedFdatasyncIsLoggedAndTheBatchWrittenAgain) {
   s.Close();
   const std::string line =
       "{\"module\":\"m\",\"partitionKey\":\"k\",\"data\":\"YQ==\"}\n";
-  EXPECT_EQ(ReadPath(path()), line + line); // at least once: written twice
+  EXPECT_EQ(ReadPath(path()), line + line);  // at least once: written twice
 }
 
-} // namespace
-} // namespace streamgate
+}  // namespace
+}  // namespace streamgate
