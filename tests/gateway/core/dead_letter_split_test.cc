@@ -81,7 +81,7 @@ TEST_F(DeadLetterSplitTest, RejectFloodNeverRotatesAGiveUpAway) {
   std::string all;
   for (const auto& l : Lines(root)) all += l;
   EXPECT_FALSE(absl::StrContains(all, "kinesis"));
-  p->Stop(absl::Now());
+  EXPECT_TRUE(p->Stop(absl::Now() + absl::Seconds(30)));  // drained
 }
 
 TEST_F(DeadLetterSplitTest, BothFilesAreOnMetricsWithRotationLosses) {
@@ -113,7 +113,7 @@ TEST_F(DeadLetterSplitTest, BothFilesAreOnMetricsWithRotationLosses) {
   EXPECT_EQ(value("streamgate_dead_letter_delivery_lines_lost_total"), 0);
   EXPECT_EQ(value("streamgate_dead_letter_delivery_rotations_total"), 0);
   EXPECT_EQ(Lines(root).size(), 1u);
-  p->Stop(absl::Now());
+  EXPECT_TRUE(p->Stop(absl::Now() + absl::Seconds(30)));  // drained
 }
 
 TEST_F(DeadLetterSplitTest, AnUnusableDeliveryPathNamesItsField) {
