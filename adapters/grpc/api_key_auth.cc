@@ -20,14 +20,16 @@ std::array<unsigned char, 32> Sha256(absl::string_view data) {
   return out;
 }
 
-absl::Status Reject(absl::string_view peer, absl::string_view reason) {
-  spdlog::warn("grpc: call from {} rejected: {}", peer, reason);
+}  // namespace
+
+absl::Status ApiKeyAuthenticator::Reject(absl::string_view peer,
+                                         absl::string_view reason) const {
+  log_->Unauthenticated(peer, reason);
   return absl::UnauthenticatedError(reason);
 }
 
-}  // namespace
-
-ApiKeyAuthenticator::ApiKeyAuthenticator(std::vector<ApiKeyConfig> keys) {
+ApiKeyAuthenticator::ApiKeyAuthenticator(std::vector<ApiKeyConfig> keys)
+    : log_(std::make_unique<RejectLog>()) {
   for (ApiKeyConfig& k : keys) {
     Key key{std::move(k.id), std::move(k.name), {}};
     const std::string bytes =

@@ -2,19 +2,22 @@
 // metadata against the configured API keys (stored as SHA-256 only). With no
 // keys configured every call is anonymous. The key never appears in a
 // returned status or a log line; rejections are logged at WARN with the
-// peer and the reason.
+// peer and the reason, at most one line per reason per second (RejectLog),
+// so a flood of unauthenticated calls gives a trickle of lines.
 //
 // Threading: immutable after construction; Authenticate is safe to call from
 // any number of threads at once.
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/grpc/grpc_config.h"
+#include "adapters/grpc/reject_log.h"
 #include "grpcpp/grpcpp.h"
 
 namespace streamgate {
@@ -55,7 +58,10 @@ class ApiKeyAuthenticator {
     std::string name;
     std::array<unsigned char, 32> digest;
   };
+  absl::Status Reject(absl::string_view peer, absl::string_view reason) const;
+
   std::vector<Key> keys_;
+  std::unique_ptr<RejectLog> log_;  // thread-safe; a pointer keeps this movable
 };
 
 }  // namespace streamgate

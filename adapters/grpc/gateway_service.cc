@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "adapters/grpc/convert.h"
 #include "adapters/grpc/publish_reactor.h"
 #include "adapters/grpc/request_parser.h"
@@ -65,9 +66,8 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
   }
   if (result.ok()) return FinishAccepted(context, result.accepted, response);
   if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    spdlog::error("grpc PublishEvent from {} rejected: {}",
-                  EscapeForLog(context->peer()),
-                  EscapeForLog(result.message()));
+    log_.UnaryRejected(GatewayRpc::kPublishEvent, context->peer(), "",
+                       result.reason, result.message());
   }
   return FinishUnary(context, result.status);
 }
@@ -87,11 +87,11 @@ grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
       ToBulkInput(bulk), Caller{caller->key_id, caller->key_name});
   if (result.ok()) return FinishAccepted(context, result.accepted, response);
   if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    spdlog::error(
-        "grpc PublishBulkData from {} (device {}, label '{}') "
-        "rejected: {}",
-        EscapeForLog(context->peer()), bulk.device_id(),
-        EscapeForLog(bulk.label()), EscapeForLog(result.message()));
+    log_.UnaryRejected(
+        GatewayRpc::kPublishBulkData, context->peer(),
+        absl::StrCat("device ", bulk.device_id(), ", label '",
+                     absl::string_view(bulk.label()).substr(0, 256), "'"),
+        result.reason, result.message());
   }
   return FinishUnary(context, result.status);
 }

@@ -76,6 +76,30 @@ void RejectLog::StreamItemRejected(absl::string_view peer, uint64_t id,
                HeldBack(suppressed));
 }
 
+void RejectLog::Unauthenticated(absl::string_view peer,
+                                absl::string_view reason) {
+  uint64_t suppressed = 0;
+  if (!limiter_.Allow(absl::StrCat("auth/", reason), clock_(), suppressed)) {
+    return;
+  }
+  spdlog::warn("grpc: call from {} rejected: {}{}", EscapeForLog(peer),
+               EscapeForLog(reason), HeldBack(suppressed));
+}
+
+void RejectLog::UnaryRejected(GatewayRpc rpc, absl::string_view peer,
+                              absl::string_view what, IngestReason reason,
+                              absl::string_view message) {
+  uint64_t suppressed = 0;
+  if (!limiter_.Allow(absl::StrCat(RpcName(rpc), "/", ReasonName(reason)),
+                      clock_(), suppressed)) {
+    return;
+  }
+  spdlog::error("grpc {} from {}{}{}{} rejected: {}{}", RpcName(rpc),
+                EscapeForLog(peer), what.empty() ? "" : " (",
+                EscapeForLog(what), what.empty() ? "" : ")",
+                EscapeForLog(message), HeldBack(suppressed));
+}
+
 void RejectLog::CollectMetrics(metrics::MetricsWriter& out) const {
   for (size_t i = 0; i < kGatewayRpcCount; ++i) {
     const auto rpc = static_cast<GatewayRpc>(i);

@@ -1,5 +1,6 @@
-// RejectLog: the gRPC adapter's WARN lines for inputs refused where nothing
-// else logs them — Publish stream items and requests that do not parse —
+// RejectLog: the gRPC adapter's lines for refused calls and inputs — calls
+// without a valid API key, unary inputs Ingest refused (ERROR), Publish
+// stream items and requests that do not parse (WARN) —
 // rate-limited per kind and reason (kinesis::LogLimiter: one line per key
 // per interval; the next line that gets through says how many were held
 // back), so a client sending garbage at stream rate gives a trickle of lines
@@ -50,6 +51,17 @@ class RejectLog {
   void StreamItemRejected(absl::string_view peer, uint64_t id,
                           absl::string_view kind, IngestReason reason,
                           absl::string_view message);
+
+  // A call refused before its body for want of a valid API key; `reason`
+  // is one of ApiKeyAuthenticator's fixed texts (the key itself never).
+  void Unauthenticated(absl::string_view peer, absl::string_view reason);
+
+  // A PublishEvent / PublishBulkData input Ingest refused as invalid:
+  // logged at ERROR, one line per RPC and reason per interval.
+  // `what` describes the input ("device 7, label 'x'"), or is empty.
+  void UnaryRejected(GatewayRpc rpc, absl::string_view peer,
+                     absl::string_view what, IngestReason reason,
+                     absl::string_view message);
 
   uint64_t unparsable(GatewayRpc rpc) const {
     return unparsable_[static_cast<size_t>(rpc)].load(

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "spdlog/spdlog.h"
+#include "gateway/common/logging.h"
 
 namespace streamgate {
 namespace {
@@ -41,9 +41,9 @@ absl::Status DeadLetterFile::OpenLocked() {
   return absl::OkStatus();
 }
 
-void DeadLetterFile::LostLocked(absl::string_view why) {
-  counters_.lines_lost.fetch_add(1, std::memory_order_relaxed);
-  ++unlogged_losses_;
+void DeadLetterFile::LostLocked(absl::string_view why, uint64_t lines) {
+  counters_.lines_lost.fetch_add(lines, std::memory_order_relaxed);
+  unlogged_losses_ += lines;
   const absl::Time now = absl::Now();
   if (now < next_log_) return;
   next_log_ = now + absl::Seconds(10);
@@ -75,7 +75,13 @@ bool DeadLetterFile::Append(absl::string_view line) {
     }
   }
   if (file_.NeedsRotation(n)) {
-    absl::Status st = file_.Rotate();
+    uint64_t dropped = 0;
+    absl::Status st = file_.Rotate(&dropped);
+    if (dropped > 0) {
+      LostLocked(
+          absl::StrCat("deleted by rotation (keep: ", options_.keep, ")"),
+          dropped);
+    }
     if (!st.ok()) {
       if (!file_.is_open()) next_open_ = absl::Now() + absl::Seconds(1);
       LostLocked(absl::StrCat("rotation failed: ", st.message()));

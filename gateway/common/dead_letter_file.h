@@ -6,7 +6,9 @@
 //
 // Bound: before a line would take the file past max_bytes the file is
 // rotated (path -> path.1 -> ... -> path.keep, the oldest deleted), so the
-// disk taken is at most max_bytes * (keep + 1). A line longer than
+// disk taken is at most max_bytes * (keep + 1). The lines of the file
+// rotation deletes are counted as lost too (and logged), so lines_lost
+// covers every line that was ever accepted and is gone. A line longer than
 // max_bytes - 1 is refused (callers clip their payloads to
 // max_line_bytes()). A torn line from a partial write is cut off again.
 // One DeadLetterFile per path per process (rotation is not shared). The
@@ -35,7 +37,8 @@ namespace streamgate {
 struct DeadLetterCounters {
   std::atomic<uint64_t> lines_written{0};
   std::atomic<uint64_t> bytes_written{0};
-  std::atomic<uint64_t> lines_lost{0};      // write/rotate failed, or too long
+  // Write/rotate failed, too long, or deleted by rotation.
+  std::atomic<uint64_t> lines_lost{0};
   std::atomic<uint64_t> rotations{0};
 };
 
@@ -63,7 +66,9 @@ class DeadLetterFile {
 
  private:
   absl::Status OpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void LostLocked(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts `lines` lost and logs why (at most once per 10 s).
+  void LostLocked(absl::string_view why, uint64_t lines = 1)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DeadLetterOptions options_;
   DeadLetterCounters counters_;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +24,29 @@ absl::Status RenameIfPresent(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
     return absl::UnavailableError(
         absl::StrCat("cannot rename ", from, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Unlinks `path` (absent is fine), counting its '\n's into `lines` first
+// when asked. O_NOFOLLOW: a symlink is removed, not read through.
+absl::Status DropFile(const std::string& path, uint64_t* lines) {
+  if (lines != nullptr) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      char buf[64 << 10];
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof(buf))) > 0 ||
+             (n < 0 && errno == EINTR)) {
+        if (n > 0)
+          *lines += static_cast<uint64_t>(std::count(buf, buf + n, '\n'));
+      }
+      ::close(fd);
+    }
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -51,36 +75,33 @@ absl::Status RotatingFile::Open() {
     }
   }
   const int fd = ::open(options_.path.c_str(),
-                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
                         options_.mode);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open ", options_.path, ": ", std::strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("cannot open ", options_.path,
+                                               ": ", std::strerror(errno)));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
-    return absl::UnavailableError(absl::StrCat(
-        "cannot stat ", options_.path, ": ", std::strerror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot stat ", options_.path, ": ", std::strerror(err)));
   }
   fd_ = fd;
   size_ = static_cast<uint64_t>(st.st_size);
   return absl::OkStatus();
 }
 
-absl::Status RotatingFile::Rotate() {
+absl::Status RotatingFile::Rotate(uint64_t* dropped_lines) {
   Close();
   const std::string& path = options_.path;
   absl::Status shifted;
   if (options_.keep == 0) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      shifted = absl::UnavailableError(
-          absl::StrCat("cannot remove ", path, ": ", std::strerror(errno)));
-    }
+    shifted = DropFile(path, dropped_lines);
   } else {
     // Oldest first, so nothing is overwritten before it moved on.
-    ::unlink(Rotated(path, options_.keep).c_str());
+    shifted = DropFile(Rotated(path, options_.keep), dropped_lines);
     for (int64_t i = options_.keep - 1; i >= 1 && shifted.ok(); --i) {
       shifted = RenameIfPresent(Rotated(path, i), Rotated(path, i + 1));
     }

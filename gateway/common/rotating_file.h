@@ -10,6 +10,10 @@
 // caller's to apply (NeedsRotation before each write), because only the
 // caller knows where its lines end.
 //
+// Files are created with `mode` (0640 by default) and opened with
+// O_NOFOLLOW: a symlink planted at the path is refused (ELOOP), never
+// written through.
+//
 // Threading: not thread-safe; one owner, or the owner's lock.
 #pragma once
 
@@ -29,8 +33,8 @@ struct RotatingFileOptions {
   int64_t max_bytes = 0;
   // Rotated files kept (path.1 newest .. path.keep oldest); 0 keeps none.
   int64_t keep = 0;
-  // Permissions of a file this class creates.
-  mode_t mode = 0644;
+  // Permissions of a file this class creates (before the umask).
+  mode_t mode = 0640;
 };
 
 class RotatingFile {
@@ -57,10 +61,12 @@ class RotatingFile {
   }
 
   // Closes the file, shifts the rotated ones (dropping the oldest, or the
-  // file itself when keep is 0) and opens a fresh one. A rename that fails
-  // stops the shift; the file is reopened anyway (is_open tells), and the
-  // first error is returned: "cannot rename PATH: why".
-  absl::Status Rotate();
+  // file itself when keep is 0) and opens a fresh one. A rename or unlink
+  // that fails stops the shift; the file is reopened anyway (is_open
+  // tells), and the first error is returned: "cannot rename PATH: why".
+  // With `dropped_lines`, the '\n's of the file deleted are counted into it
+  // first, so callers that must account for every line can.
+  absl::Status Rotate(uint64_t* dropped_lines = nullptr);
 
   // Appends all of `data` or nothing (see the header comment). Errors
   // carry strerror's text; FAILED_PRECONDITION when the file is not open.

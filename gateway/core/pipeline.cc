@@ -1,6 +1,8 @@
 #include "gateway/core/pipeline.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gateway/core/dead_letter_config.h"
 
 namespace streamgate {
 
@@ -10,10 +12,13 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   p->registry_ = std::make_unique<DeviceRegistry>(config.devices);
   if (config.dead_letter) {
     p->dead_letters_ = std::make_unique<DeadLetterFile>(*config.dead_letter);
+    p->delivery_dead_letters_ = std::make_unique<DeadLetterFile>(
+        DeliveryDeadLetterOptions(*config.dead_letter));
   }
   std::vector<RoutedModule> routed;
   for (const ModuleConfig& mc : config.modules) {
-    auto module = Module::Create(mc, sinks, p->dead_letters_.get());
+    // Sinks give up on acknowledged records into a file of their own.
+    auto module = Module::Create(mc, sinks, p->delivery_dead_letters_.get());
     if (!module.ok()) return module.status();
     Module& m = **module;
     routed.push_back(RoutedModule{mc.id, mc.use_uuid, &m.queue(),
@@ -35,6 +40,13 @@ Pipeline::~Pipeline() = default;
 absl::Status Pipeline::Start() {
   if (dead_letters_) {
     if (auto st = dead_letters_->Open(); !st.ok()) return st;
+    if (auto st = delivery_dead_letters_->Open(); !st.ok()) {
+      // DeadLetterFile names dead_letter.path; this one is delivery_path.
+      return absl::Status(
+          st.code(),
+          absl::StrCat("dead_letter.delivery_path: ",
+                       absl::StripPrefix(st.message(), "dead_letter.path: ")));
+    }
   }
   for (auto& m : modules_) {
     if (auto st = m->Start(); !st.ok()) return st;
@@ -127,11 +139,22 @@ void Pipeline::CollectDoorMetrics(metrics::MetricsWriter& out) const {
                 d.lines_written.load(std::memory_order_relaxed));
     out.Counter("streamgate_dead_letter_lines_lost_total",
                 "Dead-letter lines that could not be written (disk full, "
-                "I/O error, over max_bytes).", {},
-                d.lines_lost.load(std::memory_order_relaxed));
+                "I/O error, over max_bytes) or were deleted by rotation.",
+                {}, d.lines_lost.load(std::memory_order_relaxed));
     out.Counter("streamgate_dead_letter_rotations_total",
                 "Rotations of the root dead-letter file.", {},
                 d.rotations.load(std::memory_order_relaxed));
+    const DeadLetterCounters& g = delivery_dead_letters_->counters();
+    out.Counter("streamgate_dead_letter_delivery_lines_written_total",
+                "Delivery give-ups written to dead_letter.delivery_path.", {},
+                g.lines_written.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_delivery_lines_lost_total",
+                "Delivery give-up lines that could not be written or were "
+                "deleted by rotation.",
+                {}, g.lines_lost.load(std::memory_order_relaxed));
+    out.Counter("streamgate_dead_letter_delivery_rotations_total",
+                "Rotations of the delivery dead-letter file.", {},
+                g.rotations.load(std::memory_order_relaxed));
   }
 }
 

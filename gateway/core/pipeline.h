@@ -1,8 +1,8 @@
 // Pipeline: the gateway without its transports — device registry, the
-// gateway-wide dead-letter file, the modules (queue, sink, worker each),
-// router, ingester and door rejects — built from a config and a sink
-// registry. The server adds adapters and the /metrics endpoint around it;
-// tests drive it directly through ingest().
+// gateway-wide dead-letter files (door rejects; delivery give-ups), the modules
+// (queue, sink, worker each), router, ingester and door rejects — built from a
+// config and a sink registry. The server adds adapters and the /metrics
+// endpoint around it; tests drive it directly through ingest().
 //
 // Lifecycle: Create (validates everything, no I/O) → Start → StopAccepting
 // (ingest answers UNAVAILABLE) → Stop(deadline) (modules drain and close).
@@ -73,8 +73,11 @@ class Pipeline : public GatewayStatus {
   Pipeline() = default;
 
   std::unique_ptr<DeviceRegistry> registry_;
-  // Before modules_: sinks without a dead-letter file use it.
+  // Door rejects (`dead_letter.path`).
   std::unique_ptr<DeadLetterFile> dead_letters_;
+  // Before modules_: sinks without a dead-letter file of their own give up
+  // into it (`dead_letter.delivery_path`), apart from the rejects.
+  std::unique_ptr<DeadLetterFile> delivery_dead_letters_;
   std::vector<std::unique_ptr<Module>> modules_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Ingester> ingester_;

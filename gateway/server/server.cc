@@ -9,6 +9,7 @@
 #include "adapters/grpc/grpc_adapter.h"
 #include "adapters/grpc/grpc_config.h"
 #include "gateway/api/config_reader.h"
+#include "gateway/common/async_log_sink.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/process_metrics.h"
 #include "gateway/server/gateway_summary.h"
@@ -259,6 +260,7 @@ void Server::CollectMetrics(metrics::MetricsWriter& out) const {
   for (const auto &a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
+  CollectLogMetrics(out);
 }
 
 StatusSnapshot Server::Snapshot() const {

@@ -16,7 +16,7 @@ RotatingFileOptions FileOptions(const FileSinkOptions& o) {
   f.path = o.path;
   f.max_bytes = o.rotate_bytes;
   f.keep = o.rotate_keep;
-  f.mode = 0644;
+  f.mode = o.mode;
   return f;
 }
 
@@ -35,8 +35,8 @@ absl::Status FileSink::Start() {
   absl::Status st = file_.Open();
   if (!st.ok()) {
     // Start's errors end the gateway with no module logger in between.
-    return absl::Status(st.code(),
-                        absl::StrCat("module '", module_id_, "': ", st.message()));
+    return absl::Status(
+        st.code(), absl::StrCat("module '", module_id_, "': ", st.message()));
   }
   return absl::OkStatus();
 }
@@ -48,6 +48,15 @@ void FileSink::Rotate() {
   if (!st.ok()) logger_->error("rotating {}: {}", options_.path, st.message());
 }
 
+void FileSink::LogFailure(absl::string_view what, const absl::Status& st,
+                          size_t pending) {
+  const absl::Time now = absl::Now();
+  if (now - last_error_log_ <= absl::Seconds(10)) return;
+  logger_->error("file {}: {} failed: {}; {} bytes pending, retrying",
+                 options_.path, what, st.message(), pending);
+  last_error_log_ = now;
+}
+
 void FileSink::WriteOut(std::string& buffer) {
   if (buffer.empty()) return;
   // Never gives up: a full disk stalls this module (and backpressure reaches
@@ -56,16 +65,20 @@ void FileSink::WriteOut(std::string& buffer) {
   while (true) {
     absl::Status st = file_.Open();  // a no-op when open
     if (st.ok()) st = file_.Write(buffer);
-    if (st.ok()) break;
-    const absl::Time now = absl::Now();
-    if (now - last_error_log_ > absl::Seconds(10)) {
-      logger_->error("file {}: write failed: {}; {} bytes pending, retrying",
-                     options_.path, st.message(), buffer.size());
-      last_error_log_ = now;
+    if (!st.ok()) {
+      LogFailure("write", st, buffer.size());
+    } else if (!options_.fsync) {
+      break;
+    } else if (st = file_.Sync(); st.ok()) {
+      break;
+    } else {
+      // The pages fdatasync could not write may be gone from the cache:
+      // write the batch again, on a fresh descriptor.
+      LogFailure("fdatasync", st, buffer.size());
+      file_.Close();
     }
     absl::SleepFor(absl::Seconds(1));
   }
-  if (options_.fsync) file_.Sync().IgnoreError();  // Flush reports failures
   buffer.clear();
 }
 
@@ -78,7 +91,8 @@ void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
     // unless nothing precedes it (a line over the bound gets a file of its
     // own): write what fits, rotate, and start the new file with this line.
     if (options_.rotate_bytes > 0 &&
-        file_.size() + buffer_.size() > static_cast<uint64_t>(options_.rotate_bytes) &&
+        file_.size() + buffer_.size() >
+            static_cast<uint64_t>(options_.rotate_bytes) &&
         file_.size() + before > 0) {
       std::string line = buffer_.substr(before);
       buffer_.resize(before);
@@ -98,6 +112,5 @@ void FileSink::Deliver(OutBatch batch, DeliveryDone done) {
 absl::Status FileSink::Flush(absl::Time deadline) { return file_.Sync(); }
 
 void FileSink::Close() { file_.Close(); }
-
 
 }  // namespace streamgate

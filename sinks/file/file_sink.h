@@ -5,13 +5,21 @@
 // (path.1 newest .. path.N oldest) through the gateway's RotatingFile
 // (gateway/common/rotating_file.h). A line never straddles two files.
 //
-// A batch is reported delivered once written. A failing write (disk full)
-// is retried every second until it succeeds: the module stalls, and
-// backpressure reaches the clients, rather than losing records; nothing is
-// dead-lettered.
+// A batch is reported delivered once written (and, with fsync, once
+// fdatasync said so). A failing write (disk full) or fdatasync is retried
+// every second until it succeeds: the module stalls, and backpressure
+// reaches the clients, rather than losing records; nothing is
+// dead-lettered. After a failed fdatasync the file is reopened and the
+// whole batch written again (the kernel may have dropped the pages it
+// could not write), so the file may then hold some lines twice.
+//
+// The file is created with `mode` (default 0640) and never followed
+// through a symlink (RotatingFile opens with O_NOFOLLOW).
 //
 // Threading: used by its module's worker thread only (see gateway/api/sink.h).
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -28,6 +36,7 @@ struct FileSinkOptions {
   bool fsync = false;
   int64_t rotate_bytes = 0;  // 0: never rotate
   int rotate_keep = 5;
+  mode_t mode = 0640;  // of a file the sink creates, before the umask
 };
 
 class FileSink : public Sink {
@@ -43,8 +52,12 @@ class FileSink : public Sink {
   void Close() override;
 
  private:
-  // Writes and clears `buffer`, retrying until it is in the file.
+  // Writes and clears `buffer`, retrying until it is in the file (and
+  // synced, with fsync).
   void WriteOut(std::string& buffer);
+  // Logs a failure at most once per 10 s.
+  void LogFailure(absl::string_view what, const absl::Status& st,
+                  size_t pending);
   void Rotate();
 
   const std::string module_id_;

@@ -95,5 +95,48 @@ TEST(RejectLog, CountsEveryUnparsableRequestButLogsWithinTheLimit) {
           {"streamgate_grpc_unparsable_requests_total{rpc=PublishEvent}", 4}}));
 }
 
+// Issue 15 item 3: a flood of unauthenticated calls gave one WARN line each.
+TEST(RejectLog, UnauthenticatedCallsOneLinePerReasonPerInterval) {
+  LogCapture logs;
+  RejectLog log(absl::Seconds(1), &FakeNow);
+  for (int i = 0; i < 1000; ++i) {
+    log.Unauthenticated("ipv4:1.2.3.4:5", "missing API key");
+    log.Unauthenticated("ipv4:1.2.3.4:6", "unknown API key");
+  }
+  EXPECT_THAT(logs.Lines("warning"),
+              ElementsAre("warning grpc: call from ipv4:1.2.3.4:5 rejected: "
+                          "missing API key",
+                          "warning grpc: call from ipv4:1.2.3.4:6 rejected: "
+                          "unknown API key"));
+  fake_now += absl::Seconds(1);
+  log.Unauthenticated("p", "missing API key");
+  EXPECT_EQ(logs.Lines("warning").back(),
+            "warning grpc: call from p rejected: missing API key (999 similar "
+            "lines held back)");
+}
+
+TEST(RejectLog, UnaryRejectsOneErrorLinePerRpcAndReasonPerInterval) {
+  LogCapture logs;
+  RejectLog log(absl::Seconds(1), &FakeNow);
+  for (int i = 0; i < 50; ++i) {
+    log.UnaryRejected(GatewayRpc::kPublishEvent, "p", "",
+                      IngestReason::kInvalid, "event_type: must not be empty");
+    log.UnaryRejected(GatewayRpc::kPublishBulkData, "p",
+                      "device 7, label 'l\nx'", IngestReason::kInvalid,
+                      "records[0]: too big");
+  }
+  EXPECT_THAT(logs.Lines("error"),
+              ElementsAre("error grpc PublishEvent from p rejected: "
+                          "event_type: must not be empty",
+                          "error grpc PublishBulkData from p (device 7, label "
+                          "'l\\nx') rejected: records[0]: too big"));
+  fake_now += absl::Seconds(1);
+  log.UnaryRejected(GatewayRpc::kPublishEvent, "p", "", IngestReason::kInvalid,
+                    "again");
+  EXPECT_EQ(logs.Lines("error").back(),
+            "error grpc PublishEvent from p rejected: again (49 similar lines "
+            "held back)");
+}
+
 }  // namespace
 }  // namespace streamgate

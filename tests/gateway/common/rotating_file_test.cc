@@ -1,12 +1,14 @@
 // RotatingFile (gateway/common/rotating_file.h): appending, the size rule
-// (NeedsRotation), the rename chain with `keep` files and with none, a
-// failing rename, and a write that cannot finish cut back off so the file
-// never ends in a torn line.
+// (NeedsRotation), the rename chain with `keep` files and with none, the
+// lines of a deleted file counted, an oldest file that cannot be deleted,
+// the creation mode, a symlink refused, and a write that cannot finish cut
+// back off so the file never ends in a torn line.
 #include "gateway/common/rotating_file.h"
 
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -88,10 +90,32 @@ TEST(RotatingFileTest, KeepZeroStartsAfresh) {
   EXPECT_FALSE(Exists(path + ".1"));
 }
 
-TEST(RotatingFileTest, AFailedRenameIsReportedAndTheFileStaysUsable) {
+TEST(RotatingFileTest, RotateCountsTheLinesOfTheFileItDeletes) {
   TempDir t;
   const std::string path = t.file("out");
-  // A non-empty directory where path.1 should go cannot be renamed over.
+  RotatingFile f(Options(path, 4, 1));
+  ASSERT_TRUE(f.Open().ok());
+  ASSERT_TRUE(f.Write("a\nb\n").ok());
+  uint64_t dropped = 0;
+  ASSERT_TRUE(f.Rotate(&dropped).ok());  // out -> out.1, nothing deleted
+  EXPECT_EQ(dropped, 0u);
+  ASSERT_TRUE(f.Write("c\n").ok());
+  ASSERT_TRUE(f.Rotate(&dropped).ok());  // out.1 ("a", "b") deleted
+  EXPECT_EQ(dropped, 2u);
+  EXPECT_EQ(ReadAll(path + ".1"), "c\n");
+
+  RotatingFile none(Options(t.file("none"), 4, 0));
+  ASSERT_TRUE(none.Open().ok());
+  ASSERT_TRUE(none.Write("x\ny\nz\n").ok());
+  dropped = 0;
+  ASSERT_TRUE(none.Rotate(&dropped).ok());
+  EXPECT_EQ(dropped, 3u);
+}
+
+TEST(RotatingFileTest, AnOldestFileThatCannotBeDeletedIsReported) {
+  TempDir t;
+  const std::string path = t.file("out");
+  // A non-empty directory where the oldest file is cannot be unlinked.
   ASSERT_EQ(::mkdir((path + ".1").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((path + ".1/x").c_str(), 0755), 0);
   RotatingFile f(Options(path, 4, 1));
@@ -99,10 +123,42 @@ TEST(RotatingFileTest, AFailedRenameIsReportedAndTheFileStaysUsable) {
   ASSERT_TRUE(f.Write("a\n").ok());
   absl::Status st = f.Rotate();
   EXPECT_FALSE(st.ok());
-  EXPECT_THAT(st.message(), HasSubstr("cannot rename " + path));
+  EXPECT_THAT(st.message(), HasSubstr("cannot remove " + path + ".1"));
+  // Nothing shifted over the directory; the file stays usable.
   EXPECT_TRUE(f.is_open());
   ASSERT_TRUE(f.Write("b\n").ok());
   EXPECT_EQ(ReadAll(path), "a\nb\n");
+}
+
+TEST(RotatingFileTest, CreatesFilesWithTheConfiguredMode) {
+  TempDir t;
+  const mode_t old_umask = ::umask(022);
+  RotatingFile f(Options(t.file("default"), 0, 0));
+  ASSERT_TRUE(f.Open().ok());
+  RotatingFileOptions o = Options(t.file("own"), 0, 0);
+  o.mode = 0600;
+  RotatingFile own(o);
+  ASSERT_TRUE(own.Open().ok());
+  ::umask(old_umask);
+  struct stat st;
+  ASSERT_EQ(::stat(t.file("default").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ASSERT_EQ(::stat(t.file("own").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(RotatingFileTest, RefusesASymlinkAtThePath) {
+  TempDir t;
+  const std::string target = t.file("target");
+  const std::string path = t.file("out");
+  { RotatingFile(Options(target, 0, 0)).Open().IgnoreError(); }
+  ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+  RotatingFile f(Options(path, 0, 0));
+  absl::Status st = f.Open();
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("cannot open " + path));
+  EXPECT_FALSE(f.is_open());
+  EXPECT_EQ(ReadAll(target), "");
 }
 
 TEST(RotatingFileTest, OpenErrorsNameThePath) {

@@ -335,7 +335,7 @@ TEST(FileSinkFactoryTest, ErrorsNameTheFieldAndLine) {
        "sink.rotate_bytes (line 3): must be an integer"},
       {"type: file\npath: /x\nrotate: 1\n",
        "sink.rotate (line 3): unknown field (expected one of: type, path, fsync, "
-       "rotate_bytes, rotate_keep)"},
+       "rotate_bytes, rotate_keep, mode)"},
   };
   for (const auto& [yaml, want] : cases) {
     auto s = factory->Create(ConfigReader(YAML::Load(yaml), "sink"),
