@@ -136,7 +136,7 @@ absl::Status RotatingFile::Write(absl::string_view data) {
 }
 
 absl::Status RotatingFile::Sync() {
-  if (fd_ >= 0 && ::fdatasync(fd_) != 0 && errno != EINVAL) {
+  if (fd_ >= 0 && options_.sync(fd_) != 0 && errno != EINVAL) {
     return absl::UnavailableError(
         absl::StrCat("fdatasync: ", std::strerror(errno)));
   }

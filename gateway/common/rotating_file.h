@@ -19,7 +19,10 @@
 
 #include <sys/types.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,6 +38,9 @@ struct RotatingFileOptions {
   int64_t keep = 0;
   // Permissions of a file this class creates (before the umask).
   mode_t mode = 0640;
+  // The data sync call (fdatasync(2)); a seam so tests can make it fail as
+  // a dying disk would. Returns 0 or -1 with errno set.
+  std::function<int(int fd)> sync = ::fdatasync;
 };
 
 class RotatingFile {

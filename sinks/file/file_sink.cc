@@ -17,6 +17,7 @@ RotatingFileOptions FileOptions(const FileSinkOptions& o) {
   f.max_bytes = o.rotate_bytes;
   f.keep = o.rotate_keep;
   f.mode = o.mode;
+  f.sync = o.sync;
   return f;
 }
 

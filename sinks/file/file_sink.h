@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,8 @@ struct FileSinkOptions {
   int64_t rotate_bytes = 0;  // 0: never rotate
   int rotate_keep = 5;
   mode_t mode = 0640;  // of a file the sink creates, before the umask
+  // fdatasync(2), injectable (see RotatingFileOptions::sync).
+  std::function<int(int fd)> sync = ::fdatasync;
 };
 
 class FileSink : public Sink {

@@ -33,7 +33,7 @@ from shape_bugs import (AWS_DUMMY, AWS_VARS, CALL_TIMEOUT, log_lines,  # noqa: E
 N_CASE1 = 2000
 KIN_DL_CONFIG = """\
 grpc: {{listen: "127.0.0.1:{port}"}}
-shutdown_timeout_ms: 2000
+shutdown_timeout_ms: 8000
 devices: [{{id: 42, home_id: 7}}]
 {root_dl}
 modules:

@@ -1,8 +1,9 @@
 // FileSink and the files it makes (issue 15, item 7): the creation mode
 // (0640 by default, `mode` from the config), a symlink planted at the path
 // refused rather than written through, and a failing fdatasync (through
-// the link-time fake tests/fakes/failing_fdatasync.h) logged, with the
+// a sync call injected through FileSinkOptions::sync) logged, with the
 // batch written again and reported delivered only once synced.
+#include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +18,6 @@
 #include "gtest/gtest.h"
 #include "sinks/file/config.h"
 #include "sinks/file/file_sink.h"
-#include "tests/fakes/failing_fdatasync.h"
 #include "tests/sinks/test_logger.h"
 #include "yaml-cpp/yaml.h"
 
@@ -117,19 +117,31 @@ TEST_F(FileSinkFilesTest, AFailedFdatasyncIsLoggedAndTheBatchWrittenAgain) {
   std::shared_ptr<testing::MemoryLogSink> log;
   FileSinkOptions o{path()};
   o.fsync = true;
+  // A disk that fails the next data sync with EIO, then recovers.
+  int failures_left = 0;
+  int calls = 0;
+  o.sync = [&](int fd) {
+    ++calls;
+    if (failures_left > 0) {
+      --failures_left;
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  };
   FileSink s("m", o, testing::TestLogger("m", log));
   ASSERT_TRUE(s.Start().ok());
-  testing::fdatasync_failures_left = 1;
-  const int calls_before = testing::fdatasync_calls.load();
+  failures_left = 1;
+  const int calls_before = calls;
   bool done = false;
   s.Deliver({Rec("a")}, [&](const DeliveryReport& r) {
     done = true;
     EXPECT_EQ(r.delivered, 1u);
   });
   EXPECT_TRUE(done);
-  EXPECT_EQ(testing::fdatasync_failures_left.load(), 0);
+  EXPECT_EQ(failures_left, 0);
   // One failed sync, then the rewrite and a sync that succeeded.
-  EXPECT_EQ(testing::fdatasync_calls.load() - calls_before, 2);
+  EXPECT_EQ(calls - calls_before, 2);
   EXPECT_THAT(
       log->Messages(),
       Contains(HasSubstr("fdatasync failed: fdatasync: Input/output error")));
