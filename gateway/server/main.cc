@@ -1,7 +1,8 @@
 // streamgate: the gateway binary. Parses flags, loads the config (or the
 // embedded default), builds the Gateway, logs its summary and waits for
 // signals: SIGTERM and SIGINT drain and exit (with final totals), SIGHUP
-// reloads the device registry (on the RegistryReloader's thread) and the
+// reloads the config — modules, device registry, default_home_id,
+// log_level (on the RegistryReloader's thread; Server::Reload) — and the
 // adapters' TLS files. A TotalsReporter logs per-module totals meanwhile.
 #include <malloc.h>
 #include <signal.h>
@@ -228,10 +229,16 @@ int main(int argc, char **argv) {
       [&]() -> absl::StatusOr<std::shared_ptr<const streamgate::DeviceTable>> {
         auto fresh = streamgate::LoadConfigFile(config_path, sections);
         if (!fresh.ok()) {
-          server.DeviceReloadRefused();
+          server.ReloadRefused();
           return fresh.status();
         }
-        return std::move(fresh->devices);
+        std::shared_ptr<const streamgate::DeviceTable> devices =
+            fresh->devices;
+        // --log-level wins over the file's log_level, at reload too.
+        absl::Status st =
+            server.Reload(*std::move(fresh), sinks, log_level.empty());
+        if (!st.ok()) return st;
+        return devices;
       },
       [&](std::shared_ptr<const streamgate::DeviceTable> devices) {
         server.ReloadDevices(std::move(devices));
