@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/pipeline.h"
 
@@ -13,12 +14,21 @@ namespace {
 // True when `fresh` must wait for `old` to close: it reuses its id (the
 // same file or stream, the same logger name) or its spool folder.
 bool TakesOver(const ModuleConfig &fresh, const ModuleConfig &old) {
-  if (fresh.id == old.id)
-    return true;
+  if (fresh.id == old.id) return true;
   return fresh.spool && old.spool && fresh.spool->dir == old.spool->dir;
 }
 
-} // namespace
+// Blocks until `p` is the only reference to its object, or `deadline`.
+template <typename T>
+bool WaitSoleOwner(const std::shared_ptr<T> &p, absl::Time deadline) {
+  while (p.use_count() > 1) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Microseconds(200));
+  }
+  return true;
+}
+
+}  // namespace
 
 absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
                                       const std::set<std::string> &keep,
@@ -26,11 +36,9 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
                                       absl::Time deadline,
                                       std::vector<std::string> *not_started) {
   absl::MutexLock reload(&reload_mu_);
-  if (stopping())
-    return absl::UnavailableError("the gateway is stopping");
+  if (stopping()) return absl::UnavailableError("the gateway is stopping");
   absl::flat_hash_map<std::string, std::shared_ptr<Module>> running;
-  for (auto &m : modules())
-    running[m->id()] = m;
+  for (auto &m : modules()) running[m->id()] = m;
   for (const std::string &id : keep) {
     if (running.find(id) == running.end()) {
       return absl::InternalError(absl::StrCat("no running module '", id, "'"));
@@ -38,8 +46,7 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
   }
   std::vector<std::shared_ptr<Module>> retiring;
   for (const auto &[id, m] : running) {
-    if (keep.count(id) == 0)
-      retiring.push_back(m);
+    if (keep.count(id) == 0) retiring.push_back(m);
   }
 
   // 1. Build every new module before anything changes.
@@ -51,8 +58,7 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
       continue;
     }
     auto m = Module::Create(c, sinks, dead_letters_.get());
-    if (!m.ok())
-      return m.status();
+    if (!m.ok()) return m.status();
     next.push_back(*std::move(m));
     fresh.push_back(next.back());
   }
@@ -68,8 +74,7 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
       continue;
     }
     if (absl::Status st = m->Start(); !st.ok()) {
-      for (auto &s : started)
-        s->Stop(deadline);
+      for (auto &s : started) s->Stop(deadline);
       return absl::Status(
           st.code(), absl::StrCat("module '", m->id(), "': ", st.message()));
     }
@@ -89,9 +94,19 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
   }
   old.reset();
   for (auto &m : retiring) {
-    if (!m->Stop(deadline))
-      stuck_.push_back(m); // its worker still runs
+    if (!m->Stop(deadline)) {
+      stuck_.push_back(m);  // its worker still runs: never destroyed
+      spdlog::error("SIGHUP: module '{}' not drained by the deadline", m->id());
+      continue;
+    }
     spdlog::info("SIGHUP: module '{}' drained and closed", m->id());
+    running.erase(m->id());
+    // Destroyed before its successor starts: a spool closes its files and
+    // unlocks its folder only then. A status scrape may hold it a moment.
+    if (!WaitSoleOwner(m, deadline)) {
+      spdlog::warn("SIGHUP: module '{}' still referenced", m->id());
+    }
+    m.reset();
   }
 
   // 3. The modules that took over a retired one's id or spool folder.
@@ -104,4 +119,4 @@ absl::Status Pipeline::ReplaceModules(const std::vector<ModuleConfig> &configs,
   return absl::OkStatus();
 }
 
-} // namespace streamgate
+}  // namespace streamgate

@@ -25,11 +25,10 @@ bool RouteTable::WaitUnused(const std::shared_ptr<Router> &old,
   // No new holder can appear (the table is no longer handed out), so the
   // count only falls; polling is enough for a once-per-reload wait.
   while (old.use_count() > 1) {
-    if (absl::Now() >= deadline)
-      return false;
+    if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Microseconds(200));
   }
   return true;
 }
 
-} // namespace streamgate
+}  // namespace streamgate

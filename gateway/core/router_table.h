@@ -20,7 +20,7 @@
 namespace streamgate {
 
 class RouteTable {
-public:
+ public:
   explicit RouteTable(std::shared_ptr<Router> router);
 
   // The current table; stays valid while held, whatever replaces it.
@@ -34,9 +34,9 @@ public:
   static bool WaitUnused(const std::shared_ptr<Router> &old,
                          absl::Time deadline);
 
-private:
+ private:
   mutable absl::Mutex mu_;
   std::shared_ptr<Router> router_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace streamgate
+}  // namespace streamgate

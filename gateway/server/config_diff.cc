@@ -20,38 +20,36 @@ const std::set<std::string> &LiveSections() {
 // One text per meaning: maps with sorted keys, scalars quoted and escaped.
 void Canonical(const YAML::Node &node, std::string &out) {
   switch (node.Type()) {
-  case YAML::NodeType::Scalar:
-    absl::StrAppend(&out, "\"", absl::CEscape(node.Scalar()), "\"");
-    return;
-  case YAML::NodeType::Sequence: {
-    out += "[";
-    for (size_t i = 0; i < node.size(); ++i) {
-      if (i > 0)
-        out += ",";
-      Canonical(node[i], out);
+    case YAML::NodeType::Scalar:
+      absl::StrAppend(&out, "\"", absl::CEscape(node.Scalar()), "\"");
+      return;
+    case YAML::NodeType::Sequence: {
+      out += "[";
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (i > 0) out += ",";
+        Canonical(node[i], out);
+      }
+      out += "]";
+      return;
     }
-    out += "]";
-    return;
-  }
-  case YAML::NodeType::Map: {
-    std::map<std::string, YAML::Node> sorted;
-    for (const auto &kv : node) {
-      sorted.emplace(kv.first.Scalar(), kv.second);
+    case YAML::NodeType::Map: {
+      std::map<std::string, YAML::Node> sorted;
+      for (const auto &kv : node) {
+        sorted.emplace(kv.first.Scalar(), kv.second);
+      }
+      out += "{";
+      bool first = true;
+      for (const auto &[key, value] : sorted) {
+        if (!first) out += ",";
+        first = false;
+        absl::StrAppend(&out, "\"", absl::CEscape(key), "\":");
+        Canonical(value, out);
+      }
+      out += "}";
+      return;
     }
-    out += "{";
-    bool first = true;
-    for (const auto &[key, value] : sorted) {
-      if (!first)
-        out += ",";
-      first = false;
-      absl::StrAppend(&out, "\"", absl::CEscape(key), "\":");
-      Canonical(value, out);
-    }
-    out += "}";
-    return;
-  }
-  default:
-    out += "~"; // null or undefined
+    default:
+      out += "~";  // null or undefined
   }
 }
 
@@ -70,15 +68,14 @@ void Flatten(const YAML::Node &node, const std::string &path,
   out[path] = std::move(text);
 }
 
-} // namespace
+}  // namespace
 
 ConfigFingerprint FingerprintConfig(const GatewayConfig &config) {
   ConfigFingerprint f;
   if (config.root.IsMap()) {
     for (const auto &kv : config.root) {
       const std::string key = kv.first.Scalar();
-      if (LiveSections().count(key) > 0)
-        continue;
+      if (LiveSections().count(key) > 0) continue;
       Flatten(kv.second, key, f.fixed);
     }
   }
@@ -106,12 +103,10 @@ absl::StatusOr<ReloadPlan> PlanReload(const ConfigFingerprint &running,
   std::vector<std::string> fixed;
   for (const auto &[path, text] : running.fixed) {
     auto it = fresh.fixed.find(path);
-    if (it == fresh.fixed.end() || it->second != text)
-      fixed.push_back(path);
+    if (it == fresh.fixed.end() || it->second != text) fixed.push_back(path);
   }
   for (const auto &[path, text] : fresh.fixed) {
-    if (running.fixed.count(path) == 0)
-      fixed.push_back(path);
+    if (running.fixed.count(path) == 0) fixed.push_back(path);
   }
   if (!fixed.empty()) {
     std::sort(fixed.begin(), fixed.end());
@@ -134,8 +129,7 @@ absl::StatusOr<ReloadPlan> PlanReload(const ConfigFingerprint &running,
     }
   }
   for (const auto &[id, text] : running.modules) {
-    if (seen.count(id) == 0)
-      plan.removed.push_back(id);
+    if (seen.count(id) == 0) plan.removed.push_back(id);
   }
   return plan;
 }
@@ -154,4 +148,4 @@ std::string DescribePlan(const ReloadPlan &plan) {
   return parts.empty() ? "no modules" : absl::StrJoin(parts, ", ");
 }
 
-} // namespace streamgate
+}  // namespace streamgate

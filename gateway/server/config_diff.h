@@ -36,10 +36,10 @@ struct ConfigFingerprint {
 ConfigFingerprint FingerprintConfig(const GatewayConfig &config);
 
 struct ReloadPlan {
-  std::vector<std::string> added;   // in the fresh config only
-  std::vector<std::string> removed; // in the running config only
-  std::vector<std::string> changed; // same id, different entry
-  std::vector<std::string> kept;    // same id, same entry
+  std::vector<std::string> added;    // in the fresh config only
+  std::vector<std::string> removed;  // in the running config only
+  std::vector<std::string> changed;  // same id, different entry
+  std::vector<std::string> kept;     // same id, same entry
 };
 
 // FAILED_PRECONDITION "F1, F2 cannot change live (restart needed)" when a
@@ -50,4 +50,4 @@ absl::StatusOr<ReloadPlan> PlanReload(const ConfigFingerprint &running,
 // "added [c], changed [b], removed [a], kept [d]" (empty lists left out).
 std::string DescribePlan(const ReloadPlan &plan);
 
-} // namespace streamgate
+}  // namespace streamgate
