@@ -58,7 +58,9 @@ CALL_TIMEOUT = 10.0
 FLOOD = 1100
 
 CONFIG = """\
-grpc: {{listen: "127.0.0.1:{port}", drain_grace_ms: 5000}}
+# A long handshake timeout: the flood's idle connections must stay open
+# until the scrape (a loaded machine may take seconds to open them all).
+grpc: {{listen: "127.0.0.1:{port}", drain_grace_ms: 5000, handshake_timeout_ms: 120000}}
 metrics: {{listen: "127.0.0.1:{mport}"}}
 shutdown_timeout_ms: 20000
 api_keys:

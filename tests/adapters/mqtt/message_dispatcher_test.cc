@@ -200,15 +200,16 @@ TEST_F(DispatcherTest, ModeTopicsOff) {
 }
 
 TEST_F(DispatcherTest,
-       UnknownDeviceOfAMappedRecordIsRefusedWithoutDefaultHome) {
+       UnknownDeviceOfAMappedRecordIsAcceptedItNeedsNoHome) {
   Configure(R"(  mappings:
     - {topic: "sensors/+", as: record, label: s, device_id: "${topic(2)}"}
 )");
   ingest_.SetDevice(1, 10);
   ASSERT_TRUE(Dispatch("sensors/1", "a"));
   ASSERT_TRUE(Dispatch("sensors/2", "b"));
-  EXPECT_EQ(ingest_.bulks().size(), 1u);
-  EXPECT_EQ(Count(counters_.rejected_unknown_device), 1u);
+  ASSERT_EQ(ingest_.bulks().size(), 2u);
+  EXPECT_EQ(ingest_.bulks()[1].device_id, 2);
+  EXPECT_EQ(Count(counters_.rejected_unknown_device), 0u);
 }
 
 }  // namespace

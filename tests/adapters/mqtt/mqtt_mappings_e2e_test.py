@@ -125,7 +125,9 @@ def main():
             ]
             bad = [
                 ("sensors/abc", SEED),                            # id not a number
-                ("sensors/999", SEED),                            # unknown device
+                # An event of a device the registry does not know (no
+                # default_home_id); a record of one would be accepted.
+                ("factory/plant1/999/telemetry", b'{"line":"A"}'),
                 ("factory/plant1/7/telemetry", b'not json'),
                 ("factory/plant1/7/telemetry", b'[1, 2]'),         # not an object
                 ("factory/plant1/007/telemetry", b'{"line":"A"}'),  # bad id
@@ -186,7 +188,8 @@ def main():
             for needle in [
                     "on 'sensors/abc': device_id ${topic(2)} gave 'abc': device id "
                     "must be a positive decimal integer",
-                    "device 999 on 'sensors/999': device is not in the registry",
+                    "device 999 on 'factory/plant1/999/telemetry': device is not in the "
+                    "registry",
                     "on 'factory/plant1/7/telemetry': payload is not valid JSON",
                     "on 'factory/plant1/7/telemetry': payload is not a JSON object",
                     "gave '007': device id must be a positive integer without "
