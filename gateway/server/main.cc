@@ -61,10 +61,13 @@ Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
                      flushed within shutdown_timeout_ms, then exit 0
                      (exit 1 if records were left undelivered)
-  SIGHUP             reload the device registry (the config's devices and
-                     devices_file) in the background, swapped in when
-                     loaded (a bad file keeps the current one), and
-                     re-read the grpc.tls certificate files
+  SIGHUP             reload the config in the background: modules added,
+                     changed or removed (a removed or changed module's
+                     queue drains first), devices, devices_file,
+                     default_home_id and log_level; a change to anything
+                     else (listen addresses, TLS, limits, ...) or an
+                     invalid config is refused and the current config
+                     kept. Also re-reads the grpc.tls certificate files
 )";
 
 // One "streamgate: " line per line of `message` (config errors come one
