@@ -20,7 +20,7 @@ std::shared_ptr<Router> RouteTable::Replace(std::shared_ptr<Router> router) {
   return router;
 }
 
-bool RouteTable::WaitUnused(const std::shared_ptr<Router> &old,
+bool RouteTable::WaitUnused(const std::shared_ptr<Router>& old,
                             absl::Time deadline) {
   // No new holder can appear (the table is no longer handed out), so the
   // count only falls; polling is enough for a once-per-reload wait.

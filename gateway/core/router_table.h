@@ -31,7 +31,7 @@ class RouteTable {
   // Blocks until `old` (from Replace) is held by nobody but the caller, or
   // `deadline` passes; true when it is. An input holds a table only for
   // one publish (microseconds), so this returns almost at once.
-  static bool WaitUnused(const std::shared_ptr<Router> &old,
+  static bool WaitUnused(const std::shared_ptr<Router>& old,
                          absl::Time deadline);
 
  private:

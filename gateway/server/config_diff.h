@@ -33,7 +33,7 @@ struct ConfigFingerprint {
 };
 
 // `config.root` must be set (before the server drops it).
-ConfigFingerprint FingerprintConfig(const GatewayConfig &config);
+ConfigFingerprint FingerprintConfig(const GatewayConfig& config);
 
 struct ReloadPlan {
   std::vector<std::string> added;    // in the fresh config only
@@ -44,10 +44,10 @@ struct ReloadPlan {
 
 // FAILED_PRECONDITION "F1, F2 cannot change live (restart needed)" when a
 // fixed field differs (added, removed or changed).
-absl::StatusOr<ReloadPlan> PlanReload(const ConfigFingerprint &running,
-                                      const ConfigFingerprint &fresh);
+absl::StatusOr<ReloadPlan> PlanReload(const ConfigFingerprint& running,
+                                      const ConfigFingerprint& fresh);
 
 // "added [c], changed [b], removed [a], kept [d]" (empty lists left out).
-std::string DescribePlan(const ReloadPlan &plan);
+std::string DescribePlan(const ReloadPlan& plan);
 
 }  // namespace streamgate
