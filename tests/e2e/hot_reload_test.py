@@ -4,6 +4,9 @@ modules A and B (B on a spool), gRPC load on one channel (a Publish stream
 and unary calls), then SIGHUP with a config that adds C, changes B (its
 subscriptions and file; the same spool folder) and removes A; then a
 SIGHUP that changes grpc.listen, which is refused with the config kept.
+The gateway is also subscribed to a mosquitto broker: MQTT bulk messages
+sent in each phase are delivered by the version in force, and the MQTT
+session is never dropped (one connect, no disconnect).
 
 Checked afterwards, from the sink files: every acknowledged record is
 in exactly the files of one config version — A's and B's old file (before
@@ -29,6 +32,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
 import harness  # noqa: E402
+import peers  # noqa: E402
 
 CALL_TIMEOUT = 30
 # Records each sender sends at least before the first reload, and after
@@ -39,6 +43,7 @@ AFTER = 300
 V1 = """\
 grpc: {{listen: "127.0.0.1:{port}"}}
 metrics: {{listen: "127.0.0.1:{mport}"}}
+mqtt: {{host: 127.0.0.1, port: {mqtt_port}, client_id: hot-reload-gw, qos: 1}}
 modules:
   - id: A
     bulk_data_label: t
@@ -53,6 +58,7 @@ modules:
 V2 = """\
 grpc: {{listen: "127.0.0.1:{port}"}}
 metrics: {{listen: "127.0.0.1:{mport}"}}
+mqtt: {{host: 127.0.0.1, port: {mqtt_port}, client_id: hot-reload-gw, qos: 1}}
 modules:
   - id: B
     subscribe_events: [ping]
@@ -77,9 +83,11 @@ def main():
 
         port, mport = harness.free_port(), harness.free_port()
         cfg = os.path.join(work, "gw.yaml")
+        broker = peers.Mosquitto(work).start()
 
         def write_config(text, **extra):
-            args = dict(port=port, mport=mport, dir=work)
+            args = dict(port=port, mport=mport, dir=work,
+                        mqtt_port=broker.port)
             args.update(extra)
             with open(cfg + ".tmp", "w") as f:
                 f.write(text.format(**args))
@@ -89,9 +97,10 @@ def main():
         gw = harness.Gateway(binary, work, open(cfg).read())
         gw.start()
         try:
-            run(gw, grpc, pb, pbg, write_config, port, mport)
+            run(gw, grpc, pb, pbg, write_config, port, mport, broker)
         finally:
             gw.stop()
+            broker.stop()
         if gw.proc.returncode != 0:
             chk.check(False, "gateway exit code %s" % gw.proc.returncode)
         verify()
@@ -103,7 +112,25 @@ def main():
     stream_end = []
     stop = threading.Event()
 
-    def run(gw, grpc, pb, pbg, write_config, port, mport):
+    mqtt_sent = []
+
+    def mqtt_phase(gw, broker, mport, count):
+        # One MQTT bulk message per record ("1.0" header, one bin record);
+        # returns once the gateway has taken them all, so each phase is
+        # routed by the config of that phase.
+        records = ["m-%07d" % (len(mqtt_sent) + i) for i in range(count)]
+        broker.publish("/devices/9/bulkData/t", lines=[
+            b"\xa3" b"1.0" + b"\xc4\x09" + r.encode() for r in records])
+        mqtt_sent.extend(records)
+        want = 'streamgate_mqtt_messages_accepted_total{kind="bulk"} %d\n' % (
+            len(mqtt_sent))
+        peers.wait_for(lambda: want in urllib.request.urlopen(
+            "http://127.0.0.1:%d/metrics" % mport,
+            timeout=CALL_TIMEOUT).read().decode(),
+            "the gateway taking %d MQTT messages" % len(mqtt_sent), 60)
+
+    def run(gw, grpc, pb, pbg, write_config, port, mport, broker):
+        gw.wait_log("mqtt: subscribed", "the MQTT subscription")
         ch = gw.serving_channel(port)
         stub = pbg.GatewayStub(ch)
         counts = {"s": 0, "u": 0}
@@ -195,6 +222,7 @@ def main():
             t.start()
         try:
             wait_counts({"s": WARMUP, "u": WARMUP}, "warm-up")
+            mqtt_phase(gw, broker, mport, 50)
             write_config(V2)
             gw.signal(signal.SIGHUP)
             gw.wait_log("SIGHUP: config reloaded: modules added [C], "
@@ -202,6 +230,7 @@ def main():
             with lock:
                 target = {s: counts[s] + AFTER for s in counts}
             wait_counts(target, "the load after the reload")
+            mqtt_phase(gw, broker, mport, 50)
 
             # A change that needs a restart: refused, the config kept.
             write_config(V2.replace('listen: "127.0.0.1:{port}"',
@@ -214,6 +243,7 @@ def main():
             with lock:
                 target = {s: counts[s] + AFTER for s in counts}
             wait_counts(target, "the load after the refused reload")
+            mqtt_phase(gw, broker, mport, 50)
             # B's new subscription: an event goes to B only.
             stub.PublishEvent(pb.Event(event_type="ping", home_id=5),
                               timeout=CALL_TIMEOUT)
@@ -233,6 +263,10 @@ def main():
         chk.check('module="A"' not in metrics,
                   "metrics: module A's families are gone")
         chk.check('module="C"' in metrics, "metrics: module C is there")
+        chk.check("streamgate_mqtt_connects_total 1\n" in metrics,
+                  "metrics: one MQTT connect (the session was never dropped)")
+        chk.check("streamgate_mqtt_disconnects_total 0\n" in metrics,
+                  "metrics: no MQTT disconnect")
         for code, message in refused:
             # Only B's spool changing hands may refuse an input.
             chk.check(str(code) in ("8", "RESOURCE_EXHAUSTED"),
@@ -243,7 +277,8 @@ def main():
         for name in ("A", "B1", "B2", "C"):
             lines = harness.read_sink_lines(
                 os.path.join(work, name + ".jsonl"), chk, name)
-            data = [d.decode() for (_, _, d) in lines if d.startswith((b"s-", b"u-"))]
+            data = [d.decode() for (_, _, d) in lines
+                    if d.startswith((b"s-", b"u-", b"m-"))]
             chk.eq(len(data), len(set(data)), "%s: no duplicates" % name)
             files[name] = set(data)
             if name == "B2":
@@ -254,11 +289,14 @@ def main():
         chk.eq(files["B1"], old, "B's old file has exactly A's records")
         chk.eq(files["B2"], new, "B's new file has exactly C's records")
         chk.eq(old & new, set(), "no record in both versions")
-        acked_set = set(acked)
+        # MQTT records are acknowledged to the broker, not to us: the ones
+        # sent must all be there (read after the gateway stopped).
+        acked_set = set(acked) | set(mqtt_sent)
         chk.eq(sorted(acked_set - (old | new))[:10], [],
                "acknowledged records missing from the files")
         chk.eq(sorted((old | new) - acked_set)[:10], [],
                "records in the files that were never acknowledged")
+        sent_order["m"] = list(mqtt_sent)
         for sender, order in sent_order.items():
             versions = ["old" if r in old else "new" for r in order]
             switches = sum(1 for a, b in zip(versions, versions[1:]) if a != b)
@@ -266,8 +304,9 @@ def main():
                    % sender)
             chk.check(versions[:1] == ["old"] and versions[-1:] == ["new"],
                       "%s: starts old, ends new" % sender)
-        print("acknowledged %d records: %d old, %d new; %d refused attempts"
-              % (len(acked_set), len(old), len(new), len(refused)))
+        print("acknowledged %d records (%d MQTT): %d old, %d new; %d refused "
+              "attempts" % (len(acked_set), len(mqtt_sent), len(old),
+                            len(new), len(refused)))
 
     return harness.run_checks("hot_reload", work, chk, body)
 
