@@ -263,8 +263,8 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     key_input.home_id = e.home_id;
     key_input.event_type = in.event_type;
     key_input.source = in.source;
-    FanError fan = Fan(router, targets, data, key, key_input,
-                       max_record_bytes_, shares);
+    FanError fan =
+        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field, fan.message);
     }
@@ -337,8 +337,8 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     RecordData data =
         from_msgpack ? std::make_shared<const std::string>(std::move(decoded[i]))
                      : std::make_shared<const std::string>(record);
-    FanError fan = Fan(router, targets, data, key, key_input,
-                       max_record_bytes_, shares);
+    FanError fan =
+        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field, fan.message);
     }

@@ -235,8 +235,7 @@ int main(int argc, char **argv) {
           server.ReloadRefused();
           return fresh.status();
         }
-        std::shared_ptr<const streamgate::DeviceTable> devices =
-            fresh->devices;
+        std::shared_ptr<const streamgate::DeviceTable> devices = fresh->devices;
         // --log-level wins over the file's log_level, at reload too.
         absl::Status st =
             server.Reload(*std::move(fresh), sinks, log_level.empty());

@@ -42,8 +42,8 @@
 #include "gateway/core/pipeline.h"
 #include "gateway/server/config_diff.h"
 #include "gateway/server/metrics_server.h"
-#include "gateway/server/watchdog.h"
 #include "gateway/server/status_page.h"
+#include "gateway/server/watchdog.h"
 
 namespace streamgate {
 
@@ -116,8 +116,7 @@ class Server {
   ConfigFingerprint fingerprint_;
   mutable absl::Mutex targets_mu_;
   // SinkTarget of each module, by id.
-  std::map<std::string, std::string> sink_targets_
-      ABSL_GUARDED_BY(targets_mu_);
+  std::map<std::string, std::string> sink_targets_ ABSL_GUARDED_BY(targets_mu_);
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_refused_{0};
   std::unique_ptr<ApiKeyAuthenticator> authenticator_;
