@@ -63,13 +63,15 @@ class Pipeline : public GatewayStatus {
   //  1. new modules are built (an error changes nothing); those that take
   //     over no retiring module's id or spool folder start now (an error
   //     stops them again and changes nothing);
-  //  2. ingest switches to the new table at once (RouteTable), and the
-  //     retiring modules are stopped once no input holds the old table:
-  //     their queue drains into their sink, which flushes and closes, by
-  //     `deadline`;
+  //  2. ingest switches to the new table at once (RouteTable); once no
+  //     input holds the old table, the retiring modules that are taken
+  //     over stop: their queue (a spool too, by the deadline) drains into
+  //     their sink, which flushes and closes, and they are destroyed (a
+  //     spool unlocks its folder);
   //  3. the new modules that waited for them start (a spool reopens the
-  //     same folder and delivers what it holds). Until then a memory queue
-  //     holds what it is given and a spool refuses (RESOURCE_EXHAUSTED).
+  //     same folder and delivers what is left in it), then the removed
+  //     modules stop as in 2. Until its start a waiting memory queue holds
+  //     what it is given and a spool refuses (RESOURCE_EXHAUSTED).
   // An error means nothing changed. A step-3 failure does not undo the
   // switch: "module 'ID' did not start: ..." goes to `not_started`.
   absl::Status ReplaceModules(const std::vector<ModuleConfig>& modules,
