@@ -118,14 +118,20 @@ IngestResult Accepted(size_t count) {
 
 }  // namespace
 
-Ingester::Ingester(const DeviceRegistry& registry, Router& router,
+Ingester::Ingester(const DeviceRegistry& registry, const RouteTable& routes,
                    size_t max_record_bytes, size_t max_records_per_input,
                    absl::optional<int64_t> default_home_id)
     : registry_(registry),
-      router_(router),
+      routes_(routes),
       max_record_bytes_(max_record_bytes),
       max_records_per_input_(max_records_per_input),
-      default_home_id_(default_home_id) {}
+      default_home_id_(default_home_id.value_or(0)) {}
+
+absl::optional<int64_t> Ingester::DefaultHomeId() const {
+  const int64_t home = default_home_id_.load(std::memory_order_relaxed);
+  if (home == 0) return absl::nullopt;
+  return home;
+}
 
 IngestResult Ingester::Count(IngestResult result) {
   switch (result.status.code()) {
@@ -170,7 +176,10 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
   }
   const absl::Time now = absl::Now();
   const auto devices = registry_.Snapshot();
-  std::vector<ModuleShare> shares(router_.size());
+  const std::shared_ptr<Router> router_ptr = routes_.Snapshot();
+  Router& router = *router_ptr;
+  const absl::optional<int64_t> default_home_id = DefaultHomeId();
+  std::vector<ModuleShare> shares(router.size());
   const bool many = events.size() != 1;
   bool routed = false;
   size_t unrouted = 0;
@@ -204,7 +213,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     // The one rule for unknown devices, whatever the door: the registry (or
     // else a default home) supplies only what the input lacks.
     const absl::optional<int64_t> fallback =
-        in.default_home_id ? in.default_home_id : default_home_id_;
+        in.default_home_id ? in.default_home_id : default_home_id;
     if (e.home_id == 0) {
       if (known) {
         e.home_id = known->home_id;
@@ -242,7 +251,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
       return Refuse(IngestReason::kTooLarge, index, field,
                     TooLarge(json.size() + key.size(), max_record_bytes_));
     }
-    const std::vector<int>& targets = router_.MatchEvent(in.event_type);
+    const std::vector<int>& targets = router.MatchEvent(in.event_type);
     if (targets.empty()) {  // accepted, counted as unrouted
       ++unrouted;
       continue;
@@ -254,14 +263,14 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     key_input.home_id = e.home_id;
     key_input.event_type = in.event_type;
     key_input.source = in.source;
-    FanError fan = Fan(router_, targets, data, key, key_input,
-                       max_record_bytes_, shares);
+    FanError fan =
+        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field, fan.message);
     }
   }
   if (routed) {
-    if (absl::Status st = router_.Submit(shares); !st.ok()) {
+    if (absl::Status st = router.Submit(shares); !st.ok()) {
       return Unqueued(std::move(st));
     }
   }
@@ -294,23 +303,25 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     decoded = *std::move(payload);
   }
   const size_t count = from_msgpack ? decoded.size() : bulk.records.size();
-  const std::vector<int>& targets = router_.MatchLabel(bulk.label);
+  const std::shared_ptr<Router> router_ptr = routes_.Snapshot();
+  Router& router = *router_ptr;
+  const std::vector<int>& targets = router.MatchLabel(bulk.label);
   if (targets.empty()) {
     stats_.unrouted.fetch_add(count, std::memory_order_relaxed);
   }
-  std::vector<ModuleShare> shares(router_.size());
+  std::vector<ModuleShare> shares(router.size());
   const std::string key = bulk.device_id > 0 ? IdKey(bulk.device_id) : "";
   KeyInput key_input;
   if (bulk.device_id > 0) key_input.device_id = bulk.device_id;
   key_input.label = bulk.label;
   key_input.source = bulk.source;
-  if (bulk.device_id > 0 && KeysByHome(router_, targets)) {
+  if (bulk.device_id > 0 && KeysByHome(router, targets)) {
     const auto devices = registry_.Snapshot();
     const absl::optional<DeviceInfo> known = devices->Find(bulk.device_id);
     if (known) {
       key_input.home_id = known->home_id;
-    } else if (default_home_id_) {
-      key_input.home_id = *default_home_id_;
+    } else if (const auto home = DefaultHomeId()) {
+      key_input.home_id = *home;
     }
   }
   for (size_t i = 0; i < count; ++i) {
@@ -326,14 +337,14 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     RecordData data =
         from_msgpack ? std::make_shared<const std::string>(std::move(decoded[i]))
                      : std::make_shared<const std::string>(record);
-    FanError fan = Fan(router_, targets, data, key, key_input,
-                       max_record_bytes_, shares);
+    FanError fan =
+        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field, fan.message);
     }
   }
   if (!targets.empty() && count > 0) {
-    if (absl::Status st = router_.Submit(shares); !st.ok()) {
+    if (absl::Status st = router.Submit(shares); !st.ok()) {
       return Unqueued(std::move(st));
     }
   }

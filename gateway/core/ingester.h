@@ -2,7 +2,8 @@
 // contract). Validates, resolves from the device registry, renders each event
 // once and shares the bytes across every module it fans out to, decodes bulk
 // MessagePack, assigns each module's partition keys, and submits through the
-// Router all-or-nothing.
+// Router all-or-nothing. Each input routes through one RouteTable snapshot,
+// so a reload's module swap never splits an input between two tables.
 //
 // Threading: all methods are thread-safe and non-blocking.
 #pragma once
@@ -15,6 +16,7 @@
 #include "gateway/core/device_registry.h"
 #include "gateway/api/ingest.h"
 #include "gateway/core/router.h"
+#include "gateway/core/router_table.h"
 
 namespace streamgate {
 
@@ -37,7 +39,7 @@ class Ingester : public Ingest {
   // through (EventInput::default_home_id overrides it). Unset: such an
   // event is refused (IngestReason::kUnknownDevice). Bulk data needs no
   // home, so it is accepted from any device.
-  Ingester(const DeviceRegistry& registry, Router& router,
+  Ingester(const DeviceRegistry& registry, const RouteTable& routes,
            size_t max_record_bytes, size_t max_records_per_input = 10000,
            absl::optional<int64_t> default_home_id = absl::nullopt);
 
@@ -49,20 +51,27 @@ class Ingester : public Ingest {
   // After this every publish returns UNAVAILABLE (shutdown).
   void StopAccepting() { draining_.store(true, std::memory_order_release); }
 
+  // SIGHUP: a new default_home_id (unset: none) for inputs from now on.
+  void SetDefaultHomeId(absl::optional<int64_t> home_id) {
+    default_home_id_.store(home_id.value_or(0), std::memory_order_relaxed);
+  }
+
   const IngestStats& stats() const { return stats_; }
 
  private:
   IngestResult PublishEventsImpl(absl::Span<const EventInput> events,
                                  const Caller& caller);
   IngestResult PublishBulkImpl(const BulkInput& bulk);
+  absl::optional<int64_t> DefaultHomeId() const;
   IngestResult Count(IngestResult result);
   IngestResult Draining();
 
   const DeviceRegistry& registry_;
-  Router& router_;
+  const RouteTable& routes_;
   const size_t max_record_bytes_;
   const size_t max_records_per_input_;
-  const absl::optional<int64_t> default_home_id_;
+  // 0: unset (a configured default_home_id is at least 1).
+  std::atomic<int64_t> default_home_id_;
   std::atomic<bool> draining_{false};
   IngestStats stats_;
 };

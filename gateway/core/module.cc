@@ -81,6 +81,7 @@ absl::Status Module::Start() {
   if (auto st = queue_->Start(); !st.ok()) return st;
   if (auto st = sink_->Start(); !st.ok()) return st;
   worker_ = std::thread([this] { Run(); });
+  started_ = true;
   return absl::OkStatus();
 }
 
@@ -124,7 +125,18 @@ void Module::Run() {
 }
 
 bool Module::Stop(absl::Time deadline) {
-  if (!worker_.joinable()) return true;
+  if (!worker_.joinable()) {
+    if (started_) return true;  // stopped before
+    // Never started (a reload's start failed): what its queue took cannot
+    // be delivered.
+    queue_->Close();
+    const size_t queued = queue_->depth();
+    if (queued == 0) return true;
+    logger().error("never started: {} queued record(s) are not delivered{}",
+                   queued,
+                   queue_->durable() ? " (they stay in the spool)" : "");
+    return false;
+  }
   flush_deadline_ = deadline;  // read by Run only after Pop sees the close
   queue_->Close();
   if (!finished_.WaitForNotificationWithDeadline(deadline)) {

@@ -49,7 +49,8 @@ class Module {
   absl::Status Start();
   // Closes the queue (stop ingest first), lets the worker drain it and
   // flush and close the sink by `deadline`. False when it had not finished
-  // by then (the worker is left running; the caller should exit).
+  // by then (the worker is left running; the caller should exit), or when
+  // it never started and its queue holds records.
   bool Stop(absl::Time deadline);
 
   const ModuleConfig& config() const { return config_; }
@@ -79,6 +80,7 @@ class Module {
   std::unique_ptr<Sink> sink_;  // after queue_: destroyed first
   absl::Time flush_deadline_ = absl::InfiniteFuture();
   absl::Notification finished_;
+  bool started_ = false;  // Start succeeded (main or reload thread only)
   std::thread worker_;
 };
 

@@ -6,6 +6,19 @@
 
 namespace streamgate {
 
+std::shared_ptr<Router> Pipeline::BuildRouter(
+    const std::vector<ModuleConfig>& configs,
+    const std::vector<std::shared_ptr<Module>>& modules) {
+  std::vector<RoutedModule> routed;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    Module& m = *modules[i];
+    routed.push_back(RoutedModule{configs[i].id, configs[i].use_uuid,
+                                  &m.queue(), &m.counters(), &m.logger()});
+    routed.back().partition_key = configs[i].partition_key;
+  }
+  return std::make_shared<Router>(configs, std::move(routed));
+}
+
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
     const GatewayConfig& config, const SinkRegistry& sinks) {
   std::unique_ptr<Pipeline> p(new Pipeline());
@@ -15,20 +28,21 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
     p->delivery_dead_letters_ = std::make_unique<DeadLetterFile>(
         DeliveryDeadLetterOptions(*config.dead_letter));
   }
-  std::vector<RoutedModule> routed;
+  std::vector<std::shared_ptr<Module>> modules;
   for (const ModuleConfig& mc : config.modules) {
     // Sinks give up on acknowledged records into a file of their own.
     auto module = Module::Create(mc, sinks, p->delivery_dead_letters_.get());
     if (!module.ok()) return module.status();
-    Module& m = **module;
-    routed.push_back(RoutedModule{mc.id, mc.use_uuid, &m.queue(),
-                                  &m.counters(), &m.logger()});
-    routed.back().partition_key = mc.partition_key;
-    p->modules_.push_back(*std::move(module));
+    modules.push_back(*std::move(module));
   }
-  p->router_ = std::make_unique<Router>(config.modules, std::move(routed));
+  p->routes_ =
+      std::make_unique<RouteTable>(BuildRouter(config.modules, modules));
+  {
+    absl::MutexLock lock(&p->mu_);
+    p->modules_ = std::move(modules);
+  }
   p->ingester_ = std::make_unique<Ingester>(
-      *p->registry_, *p->router_, static_cast<size_t>(config.max_record_bytes),
+      *p->registry_, *p->routes_, static_cast<size_t>(config.max_record_bytes),
       static_cast<size_t>(config.limits.max_records_per_input),
       config.default_home_id);
   p->door_rejects_ = std::make_unique<DoorDeadLetters>(p->dead_letters_.get());
@@ -48,10 +62,15 @@ absl::Status Pipeline::Start() {
                        absl::StripPrefix(st.message(), "dead_letter.path: ")));
     }
   }
-  for (auto& m : modules_) {
+  for (auto& m : modules()) {
     if (auto st = m->Start(); !st.ok()) return st;
   }
   return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<Module>> Pipeline::modules() const {
+  absl::MutexLock lock(&mu_);
+  return modules_;
 }
 
 void Pipeline::StopAccepting() {
@@ -61,8 +80,9 @@ void Pipeline::StopAccepting() {
 
 bool Pipeline::Stop(absl::Time deadline) {
   StopAccepting();
-  bool clean = true;
-  for (auto& m : modules_) clean &= m->Stop(deadline);
+  absl::MutexLock reload(&reload_mu_);
+  bool clean = stuck_.empty();
+  for (auto& m : modules()) clean &= m->Stop(deadline);
   return clean;
 }
 
@@ -73,22 +93,23 @@ void Pipeline::ReloadDevices(std::shared_ptr<const DeviceTable> devices) {
 
 std::vector<ModuleStatus> Pipeline::Modules() const {
   std::vector<ModuleStatus> out;
-  out.reserve(modules_.size());
-  for (const auto& m : modules_) out.push_back(m->Status(stopping()));
+  const auto modules = this->modules();
+  out.reserve(modules.size());
+  for (const auto& m : modules) out.push_back(m->Status(stopping()));
   return out;
 }
 
 absl::StatusOr<std::vector<LogEntry>> Pipeline::ModuleLog(
     absl::string_view module_id, spdlog::level::level_enum min_level,
     size_t limit) const {
-  for (const auto& m : modules_) {
+  for (const auto& m : modules()) {
     if (m->id() == module_id) return m->log().Recent(min_level, limit);
   }
   return absl::NotFoundError(absl::StrCat("no module '", module_id, "'"));
 }
 
 void Pipeline::CollectMetrics(metrics::MetricsWriter& out) const {
-  for (const auto& m : modules_) m->CollectMetrics(out);
+  for (const auto& m : modules()) m->CollectMetrics(out);
   const IngestStats& ingest = ingester_->stats();
   auto load = [](const std::atomic<uint64_t>& v) {
     return static_cast<double>(v.load(std::memory_order_relaxed));

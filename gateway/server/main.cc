@@ -1,7 +1,8 @@
 // streamgate: the gateway binary. Parses flags, loads the config (or the
 // embedded default), builds the Gateway, logs its summary and waits for
 // signals: SIGTERM and SIGINT drain and exit (with final totals), SIGHUP
-// reloads the device registry (on the RegistryReloader's thread) and the
+// reloads the config — modules, device registry, default_home_id,
+// log_level (on the RegistryReloader's thread; Server::Reload) — and the
 // adapters' TLS files. A TotalsReporter logs per-module totals meanwhile.
 #include <malloc.h>
 #include <signal.h>
@@ -61,10 +62,13 @@ Signals:
   SIGTERM, SIGINT    stop: health NOT_SERVING, new calls UNAVAILABLE, queues
                      flushed within shutdown_timeout_ms, then exit 0
                      (exit 1 if records were left undelivered)
-  SIGHUP             reload the device registry (the config's devices and
-                     devices_file) in the background, swapped in when
-                     loaded (a bad file keeps the current one), and
-                     re-read the grpc.tls certificate files
+  SIGHUP             reload the config in the background: modules added,
+                     changed or removed (a removed or changed module's
+                     queue drains first), devices, devices_file,
+                     default_home_id and log_level; a change to anything
+                     else (listen addresses, TLS, limits, ...) or an
+                     invalid config is refused and the current config
+                     kept. Also re-reads the grpc.tls certificate files
 )";
 
 // One "streamgate: " line per line of `message` (config errors come one
@@ -229,10 +233,15 @@ int main(int argc, char **argv) {
       [&]() -> absl::StatusOr<std::shared_ptr<const streamgate::DeviceTable>> {
         auto fresh = streamgate::LoadConfigFile(config_path, sections);
         if (!fresh.ok()) {
-          server.DeviceReloadRefused();
+          server.ReloadRefused();
           return fresh.status();
         }
-        return std::move(fresh->devices);
+        std::shared_ptr<const streamgate::DeviceTable> devices = fresh->devices;
+        // --log-level wins over the file's log_level, at reload too.
+        absl::Status st =
+            server.Reload(*std::move(fresh), sinks, log_level.empty());
+        if (!st.ok()) return st;
+        return devices;
       },
       [&](std::shared_ptr<const streamgate::DeviceTable> devices) {
         server.ReloadDevices(std::move(devices));

@@ -63,7 +63,7 @@ void RegistryReloader::Run() {
     auto table = load_();
     const bool ok = table.ok();
     if (ok) {
-      spdlog::info("SIGHUP: device registry loaded in {} ms",
+      spdlog::info("SIGHUP: config and device registry loaded in {} ms",
                    absl::ToInt64Milliseconds(absl::Now() - start));
       publish_(*std::move(table));
       // The old table and the load's scratch rows were freed into this
@@ -71,7 +71,7 @@ void RegistryReloader::Run() {
       // keeps the high-water mark of every reload.
       malloc_trim(0);
     } else {
-      spdlog::error("SIGHUP: reload refused, keeping the current registry: {}",
+      spdlog::error("SIGHUP: reload refused: {}; keeping the current config",
                     table.status().message());
     }
     absl::MutexLock lock(&mu_);

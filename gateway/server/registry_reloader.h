@@ -1,4 +1,5 @@
-// RegistryReloader: SIGHUP's device-registry reload, off the main thread.
+// RegistryReloader: SIGHUP's reload (the config's modules, then the device
+// registry: see main.cc), off the main thread.
 // Request() wakes the reloader's thread, which runs the loader (reads the
 // config and the devices file: seconds for millions of devices) and hands
 // a good table to the publisher, which swaps it in; a failed load is

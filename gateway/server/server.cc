@@ -1,6 +1,7 @@
 #include "gateway/server/server.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -10,8 +11,10 @@
 #include "adapters/grpc/grpc_config.h"
 #include "gateway/api/config_reader.h"
 #include "gateway/common/async_log_sink.h"
+#include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/process_metrics.h"
+#include "gateway/server/config_check.h"
 #include "gateway/server/gateway_summary.h"
 
 namespace streamgate {
@@ -109,9 +112,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(
   s->authenticator_ =
       std::make_unique<ApiKeyAuthenticator>(std::move(grpc->api_keys));
   s->summary_ = StartupSummary(c, s->inputs_);
-  for (const ModuleConfig& m : c.modules) {
-    s->sink_targets_.push_back(SinkTarget(m));
+  {
+    absl::MutexLock lock(&s->targets_mu_);
+    for (const ModuleConfig& m : c.modules) {
+      s->sink_targets_[m.id] = SinkTarget(m);
+    }
   }
+  s->fingerprint_ = FingerprintConfig(c);
   // Built from it: the YAML document (with any inline `devices:` list) and
   // the registry copy are not kept; the pipeline holds the registry.
   // (reset rebinds a handle; assigning would write into the document.)
@@ -235,6 +242,72 @@ void Server::ReloadDevices(std::shared_ptr<const DeviceTable> devices) {
   spdlog::info("streamgate: device registry reloaded ({} devices)", n);
 }
 
+void Server::ReloadRefused() {
+  reloads_refused_.fetch_add(1, std::memory_order_relaxed);
+  pipeline_->CountRefusedDeviceReload();
+}
+
+absl::Status Server::Reload(GatewayConfig fresh, const SinkRegistry& sinks,
+                            bool apply_log_level) {
+  auto refuse = [this](absl::Status st) {
+    ReloadRefused();
+    return st;
+  };
+  ConfigFingerprint fingerprint = FingerprintConfig(fresh);
+  auto plan = PlanReload(fingerprint_, fingerprint);
+  if (!plan.ok()) return refuse(plan.status());
+  // What --check-config checks beyond the parse: every module's sink
+  // builds and the paths a start creates can be created.
+  std::vector<std::string> errors = CheckCreatablePaths(fresh);
+  for (const ModuleConfig& m : fresh.modules) {
+    auto module = Module::Create(m, sinks, /*shared_dead_letters=*/nullptr);
+    if (!module.ok()) {
+      errors.push_back(std::string(InConfig(fresh, module.status()).message()));
+    }
+  }
+  if (!errors.empty()) {
+    return refuse(absl::InvalidArgumentError(absl::StrJoin(errors, "; ")));
+  }
+  std::vector<std::string> not_started;
+  if (!plan->added.empty() || !plan->changed.empty() ||
+      !plan->removed.empty()) {
+    const std::set<std::string> keep(plan->kept.begin(), plan->kept.end());
+    absl::Status st = pipeline_->ReplaceModules(
+        fresh.modules, keep, sinks, absl::Now() + config_.shutdown_timeout,
+        &not_started);
+    if (!st.ok()) return refuse(InConfig(fresh, st));
+  }
+  for (const std::string& error : not_started) {
+    spdlog::error("SIGHUP: {}", error);
+  }
+  // A module that did not start is replaced by the next reload, even with
+  // its entry unchanged.
+  for (auto& [id, text] : fingerprint.modules) {
+    for (const std::string& error : not_started) {
+      if (absl::StartsWith(error, absl::StrCat("module '", id, "'"))) {
+        text.clear();
+      }
+    }
+  }
+  fingerprint_ = std::move(fingerprint);
+  {
+    absl::MutexLock lock(&targets_mu_);
+    sink_targets_.clear();
+    for (const ModuleConfig& m : fresh.modules) {
+      sink_targets_[m.id] = SinkTarget(m);
+    }
+  }
+  pipeline_->ReloadDefaultHomeId(fresh.default_home_id);
+  if (apply_log_level) {
+    if (const auto level = ParseLogLevel(fresh.log_level)) {
+      spdlog::set_level(*level);
+    }
+  }
+  reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("SIGHUP: config reloaded: modules {}", DescribePlan(*plan));
+  return absl::OkStatus();
+}
+
 void Server::ReloadAdapters() {
   for (auto& a : adapters_) a->Reload();
 }
@@ -257,6 +330,15 @@ void Server::CollectMetrics(metrics::MetricsWriter& out) const {
             "Always 1; the labels name the running build.",
             {{"version", GatewayVersion()}}, 1);
   pipeline_->CollectMetrics(out);
+  const char* kReloadsHelp =
+      "SIGHUP config reloads: ok (applied) or refused (a bad config, or a "
+      "change that needs a restart; the running config was kept).";
+  out.Counter("streamgate_config_reloads_total", kReloadsHelp,
+              {{"result", "ok"}},
+              static_cast<double>(reloads_ok_.load(std::memory_order_relaxed)));
+  out.Counter(
+      "streamgate_config_reloads_total", kReloadsHelp, {{"result", "refused"}},
+      static_cast<double>(reloads_refused_.load(std::memory_order_relaxed)));
   for (const auto &a : adapters_) a->CollectMetrics(out);
   metrics::CollectProcessMetrics(out);
   pipeline_->CollectDoorMetrics(out);
@@ -270,9 +352,13 @@ StatusSnapshot Server::Snapshot() const {
   s.started = started_at_;
   s.ready = Ready();
   std::vector<ModuleStatus> modules = pipeline_->Modules();
-  for (size_t i = 0; i < modules.size(); ++i) {
-    std::string target = i < sink_targets_.size() ? sink_targets_[i] : "";
-    s.modules.push_back({std::move(modules[i]), std::move(target)});
+  {
+    absl::MutexLock lock(&targets_mu_);
+    for (ModuleStatus& m : modules) {
+      auto it = sink_targets_.find(m.id);
+      std::string target = it == sink_targets_.end() ? "" : it->second;
+      s.modules.push_back({std::move(m), std::move(target)});
+    }
   }
   s.inputs = inputs_;
   for (InputStatus& in : s.inputs) {

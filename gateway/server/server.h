@@ -15,25 +15,35 @@
 // JSON (modules from the pipeline, inputs described from the config with
 // their live state), readiness, and the API-key rule of the Admin service.
 //
+// SIGHUP's config reload (Reload) runs on the reload thread: it refuses a
+// change to anything that cannot change live (gateway/server/config_diff.h)
+// and swaps the modules through Pipeline::ReplaceModules.
+//
 // Threading: all methods from the main thread, except CollectMetrics,
-// Snapshot and Ready (the metrics server's thread), ReloadDevices and
-// DeviceReloadRefused (any thread).
+// Snapshot and Ready (the metrics server's thread), ReloadDevices,
+// DeviceReloadRefused and ReloadRefused (any thread) and Reload (the one
+// reload thread).
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "adapters/grpc/api_key_auth.h"
 #include "gateway/api/adapter.h"
 #include "gateway/api/adapter_registry.h"
 #include "gateway/api/sink_registry.h"
 #include "gateway/core/config.h"
 #include "gateway/core/pipeline.h"
+#include "gateway/server/config_diff.h"
 #include "gateway/server/metrics_server.h"
-#include "gateway/server/watchdog.h"
 #include "gateway/server/status_page.h"
+#include "gateway/server/watchdog.h"
 
 namespace streamgate {
 
@@ -58,6 +68,17 @@ class Server {
   // Counts a reload whose load failed (any thread).
   void DeviceReloadRefused() { pipeline_->CountRefusedDeviceReload(); }
   void ReloadAdapters();
+
+  // SIGHUP: applies `fresh` (parsed from the same file) or refuses it with
+  // the current config kept: what cannot change live, a module whose sink
+  // does not build, a path that cannot be created (as --check-config).
+  // Applies the modules (added, changed, removed), default_home_id and,
+  // when `apply_log_level`, log_level; the caller swaps in the devices.
+  // Counted in streamgate_config_reloads_total.
+  absl::Status Reload(GatewayConfig fresh, const SinkRegistry& sinks,
+                      bool apply_log_level);
+  // Counts a reload refused before Reload (the file did not parse).
+  void ReloadRefused();
 
   Pipeline &pipeline() { return *pipeline_; }
   // The gRPC adapter's bound port (0 before Start).
@@ -91,7 +112,13 @@ class Server {
   GatewayConfig config_;
   std::vector<InputStatus> inputs_;
   std::vector<std::string> summary_;
-  std::vector<std::string> sink_targets_;  // SinkTarget of each module
+  // What Reload compares a fresh config with (the YAML is not kept).
+  ConfigFingerprint fingerprint_;
+  mutable absl::Mutex targets_mu_;
+  // SinkTarget of each module, by id.
+  std::map<std::string, std::string> sink_targets_ ABSL_GUARDED_BY(targets_mu_);
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_refused_{0};
   std::unique_ptr<ApiKeyAuthenticator> authenticator_;
   absl::Time started_at_ = absl::Now();
   std::atomic<bool> ready_{false};

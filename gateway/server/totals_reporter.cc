@@ -39,6 +39,12 @@ void TotalsReporter::Report(absl::string_view label, absl::Duration since,
     if (before != nullptr) {
       prev = i < before->size() && (*before)[i].id == now[i].id ? &(*before)[i]
                                                                 : nullptr;
+      // A module replaced by a reload starts its counters again: no rate.
+      if (prev != nullptr &&
+          (prev->records_accepted > now[i].records_accepted ||
+           prev->records_delivered > now[i].records_delivered)) {
+        prev = nullptr;
+      }
     }
     spdlog::info("{}", ModuleTotalsLine(label, now[i], prev, since));
   }

@@ -155,7 +155,7 @@ def main():
             with open(csv, "a") as f:
                 f.write("%d,0,bad\n" % (NEW + 1))
             gw.signal(signal.SIGHUP)
-            gw.wait_log("reload refused, keeping the current registry",
+            gw.wait_log("keeping the current config",
                         "the refused reload", timeout=120)
             chk.check("devices.csv line %d: home_id: must be a positive integer"
                       % (DEVICES + 3) in gw.log_text(),

@@ -20,6 +20,7 @@
 #include "gateway/core/ingester.h"
 #include "gateway/core/module_counters.h"
 #include "gateway/core/router.h"
+#include "gateway/core/router_table.h"
 #include "gateway/spool/spool_queue.h"
 #include "spdlog/sinks/null_sink.h"
 #include "tests/fakes/fault_spool_env.h"
@@ -54,8 +55,9 @@ class SpooledIngest {
       routed.push_back(RoutedModule{m.id, m.use_uuid, queues_.back().get(),
                                     counters_.back().get()});
     }
-    router_ = std::make_unique<Router>(config_.modules, std::move(routed));
-    ingester_ = std::make_unique<Ingester>(registry_, *router_, 1 << 20);
+    routes_ = std::make_unique<RouteTable>(
+        std::make_shared<Router>(config_.modules, std::move(routed)));
+    ingester_ = std::make_unique<Ingester>(registry_, *routes_, 1 << 20);
     return absl::OkStatus();
   }
 
@@ -67,7 +69,7 @@ class SpooledIngest {
   DeviceRegistry registry_{std::make_shared<const DeviceTable>()};
   std::vector<std::unique_ptr<SpoolQueue>> queues_;
   std::vector<std::unique_ptr<ModuleCounters>> counters_;
-  std::unique_ptr<Router> router_;
+  std::unique_ptr<RouteTable> routes_;
   std::unique_ptr<Ingester> ingester_;
 };
 
