@@ -178,9 +178,15 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     const EventInput& in = events[i];
     const int64_t index = static_cast<int64_t>(i);
     // A batch names the bad event by index; a single event needs no index.
-    const std::string prefix = many ? absl::StrCat("events[", i, "].") : "";
+    // Made only for a refusal: accepted events pay no formatting.
+    auto prefix = [&] {
+      return many ? absl::StrCat("events[", i, "].") : std::string();
+    };
+    auto field = [&] {
+      return many ? absl::StrCat("events[", i, "]") : std::string("event");
+    };
     auto invalid = [&](absl::string_view message) {
-      return Refuse(IngestReason::kInvalid, index, prefix, message);
+      return Refuse(IngestReason::kInvalid, index, prefix(), message);
     };
     if (in.event_type.empty()) return invalid("event_type: must not be empty");
     ResolvedEvent e;
@@ -211,7 +217,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
       } else if (in.origin_device_id && fallback) {
         e.home_id = *fallback;
       } else if (in.origin_device_id) {
-        return Refuse(IngestReason::kUnknownDevice, index, prefix,
+        return Refuse(IngestReason::kUnknownDevice, index, prefix(),
                       "home_id: required (device is not in the device "
                       "registry)");
       } else {
@@ -237,9 +243,8 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     if (!st.ok()) return invalid(st.message());
     const int64_t key_id = in.origin_device_id ? *in.origin_device_id : e.home_id;
     std::string key = IdKey(key_id);
-    const std::string field = many ? absl::StrCat("events[", i, "]") : "event";
     if (json.size() + key.size() > max_record_bytes_) {
-      return Refuse(IngestReason::kTooLarge, index, field,
+      return Refuse(IngestReason::kTooLarge, index, field(),
                     TooLarge(json.size() + key.size(), max_record_bytes_));
     }
     const std::vector<int>& targets = router_.MatchEvent(in.event_type);
@@ -257,7 +262,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     FanError fan = Fan(router_, targets, data, key, key_input,
                        max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
-      return Refuse(fan.reason, index, field, fan.message);
+      return Refuse(fan.reason, index, field(), fan.message);
     }
   }
   if (routed) {
@@ -315,10 +320,10 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   }
   for (size_t i = 0; i < count; ++i) {
     const std::string& record = from_msgpack ? decoded[i] : *bulk.records[i];
-    const std::string field = absl::StrCat("records[", i, "]");
+    auto field = [i] { return absl::StrCat("records[", i, "]"); };
     const int64_t index = static_cast<int64_t>(i);
     if (record.size() + key.size() > max_record_bytes_) {
-      return Refuse(IngestReason::kTooLarge, index, field,
+      return Refuse(IngestReason::kTooLarge, index, field(),
                     TooLarge(record.size() + key.size(), max_record_bytes_));
     }
     if (targets.empty()) continue;
@@ -329,7 +334,7 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     FanError fan = Fan(router_, targets, data, key, key_input,
                        max_record_bytes_, shares);
     if (fan.reason != IngestReason::kAccepted) {
-      return Refuse(fan.reason, index, field, fan.message);
+      return Refuse(fan.reason, index, field(), fan.message);
     }
   }
   if (!targets.empty() && count > 0) {
