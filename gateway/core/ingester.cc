@@ -51,8 +51,9 @@ struct FanError {
 // Adds `data` to every module in `targets` under that module's key (its
 // partition_key template, a UUID, or `natural_key`), checking the
 // per-record limit with each module's own key (a UUID is longer than an
-// id). `expected`: the records still to come in this input, at most. An empty `natural_key` means the input has none (a mapped MQTT
-// record without a device id): modules keyed by spec 3 refuse it.
+// id). `expected`: the records still to come in this input, at most. An empty
+// `natural_key` means the input has none (a mapped MQTT record without a device
+// id): modules keyed by spec 3 refuse it.
 FanError Fan(const Router& router, const std::vector<int>& targets,
              const RecordData& data, const std::string& natural_key,
              const KeyInput& key_input, size_t max_record_bytes,
