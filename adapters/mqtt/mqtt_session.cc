@@ -27,9 +27,9 @@ using mqtt::PacketWriter;
 // small PUBLISHes). It grows to hold one larger packet, up to the maximum
 // packet size, and shrinks back once that is handled.
 constexpr size_t kReadChunk = 64 * 1024;
-// Read coalescing (config read_linger_us): a read is delayed only while
-// messages keep coming (the previous read was this recent) and only while
-// the buffer holds less than this much.
+// Read coalescing (config read_linger_us): the loop sleeps before a read
+// instead of polling only while messages keep coming (the previous read
+// found bytes this recently) and the buffer holds less than this much.
 constexpr absl::Duration kSteadyWithin = absl::Milliseconds(20);
 constexpr size_t kLingerBelow = kReadChunk / 4;
 // The one SUBSCRIBE's packet id.
@@ -374,29 +374,37 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
                                         absl::Duration timeout, bool* idle) {
   const bool buffered = timeout == absl::ZeroDuration() && in_used_ > 0;
   if (!buffered) {
-    ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
-    if (ready != BrokerConnection::Ready::kReadable) {
-      *idle = true;
-      return absl::OkStatus();
-    }
     // Under steady traffic, let a batch build up before reading: a broker
     // that sends as fast as it relays would otherwise wake us for every
     // one to three messages, and each wake-up's poll, recv and PUBACK send
     // (the latter also carrying the broker's TCP receive work) cost more
-    // than the messages themselves. A message after a quiet spell is read
-    // at once.
-    const absl::Time now = absl::Now();
-    if (linger_ > absl::ZeroDuration() && now - last_read_ < kSteadyWithin &&
-        in_used_ < kLingerBelow && !stop_.stopped()) {
-      stop_.SleepFor(linger_);
+    // than the messages themselves. While messages keep coming the loop
+    // sleeps and then reads what arrived meanwhile, without a poll (and
+    // its wake-up) in between; a read that finds nothing goes back to
+    // poll, so a message after a quiet spell is read at once.
+    const bool steady = linger_ > absl::ZeroDuration() &&
+                        absl::Now() - last_read_ < kSteadyWithin &&
+                        in_used_ < kLingerBelow;
+    if (steady) {
+      if (stop_.SleepFor(linger_)) {
+        *idle = true;  // the loop says goodbye
+        return absl::OkStatus();
+      }
+    } else {
+      ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
+      if (ready != BrokerConnection::Ready::kReadable) {
+        *idle = true;
+        return absl::OkStatus();
+      }
     }
-    last_read_ = now;
     ASSIGN_OR_RETURN(size_t n,
                      conn.Read(&in_[in_used_], in_.size() - in_used_));
     if (n == 0) {
+      last_read_ = absl::InfinitePast();  // quiet: poll next time
       *idle = true;
       return absl::OkStatus();
     }
+    last_read_ = absl::Now();
     socket_reads_.fetch_add(1, std::memory_order_relaxed);
     in_used_ += n;
   }

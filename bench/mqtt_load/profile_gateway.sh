@@ -12,8 +12,9 @@
 # counts its system calls per message (read, pselect6, futex, write,
 # recvfrom, poll, sendto) over
 # the same load (RATE 0 = unpaced). With PROFILER=perf it runs natively under
-# `perf record -g` (cpu-clock) and prints the gateway's samples by
-# kernel/user, shared object and symbol (perf.data kept in the work dir).
+# `perf record -g` (cpu-clock) and prints the gateway's samples by shared
+# object ([kernel.kallsyms] is system time) and by symbol (perf.data is
+# kept in the work dir for `perf report --children`).
 set -euo pipefail
 
 BUILD_DIR="$(realpath "$1")"
@@ -96,12 +97,10 @@ done
 echo "sink lines: $lines of $N published (QoS $QOS)"
 if [[ "$PROFILER" == perf ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-  perf report -i "$WORK/perf.data" --no-children --sort cpu_mode -g none 2>/dev/null |
-    grep -E '^ +[0-9]' | head -n 4
-  perf report -i "$WORK/perf.data" --no-children --sort dso -g none 2>/dev/null |
-    grep -E '^ +[0-9]' | head -n 12
-  perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none \
-    2>/dev/null | grep -E '^ +[0-9]' | head -n 40
+  for sort in dso dso,sym; do
+    perf report -i "$WORK/perf.data" --no-children --sort "$sort" -g none \
+      2>/dev/null | grep -E '^ +[0-9]' | head -n 40 || true
+  done
   exit 0
 fi
 if [[ -n "$PERF_PID" ]]; then
