@@ -27,11 +27,6 @@ using mqtt::PacketWriter;
 // small PUBLISHes). It grows to hold one larger packet, up to the maximum
 // packet size, and shrinks back once that is handled.
 constexpr size_t kReadChunk = 64 * 1024;
-// Read coalescing (config read_linger_us): the loop sleeps before a read
-// instead of polling only while messages keep coming (the previous read
-// found bytes this recently) and the buffer holds less than this much.
-constexpr absl::Duration kSteadyWithin = absl::Milliseconds(20);
-constexpr size_t kLingerBelow = kReadChunk / 4;
 // The one SUBSCRIBE's packet id.
 constexpr uint16_t kSubscribeId = 1;
 // Longest broker-sent text (reason strings) quoted in a log line.
@@ -93,8 +88,8 @@ MqttSession::MqttSession(const MqttConfig& config, StopSignal& stop,
       filters_(SubscriptionFilters(config)),
       protocol_(config.protocol == 5 ? mqtt::kProtocol5 : mqtt::kProtocol311),
       reader_(protocol_, config.max_packet_bytes),
-      linger_(absl::Microseconds(config.read_linger_us)),
-      backoff_(config.reconnect_min_ms, config.reconnect_max_ms) {}
+      backoff_(config.reconnect_min_ms, config.reconnect_max_ms),
+      linger_(absl::Microseconds(config.read_linger_us)) {}
 
 MqttSession::~MqttSession() {
   Shutdown(absl::Now() + absl::Seconds(2));
@@ -373,20 +368,13 @@ absl::Status MqttSession::Handshake(BrokerConnection& conn,
 absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
                                         absl::Duration timeout, bool* idle) {
   const bool buffered = timeout == absl::ZeroDuration() && in_used_ > 0;
+  lingered_ = false;
   if (!buffered) {
-    // Under steady traffic, let a batch build up before reading: a broker
-    // that sends as fast as it relays would otherwise wake us for every
-    // one to three messages, and each wake-up's poll, recv and PUBACK send
-    // (the latter also carrying the broker's TCP receive work) cost more
-    // than the messages themselves. While messages keep coming the loop
-    // sleeps and then reads what arrived meanwhile, without a poll (and
-    // its wake-up) in between; a read that finds nothing goes back to
-    // poll, so a message after a quiet spell is read at once.
-    const bool steady = linger_ > absl::ZeroDuration() &&
-                        absl::Now() - last_read_ < kSteadyWithin &&
-                        in_used_ < kLingerBelow;
-    if (steady) {
-      if (stop_.SleepFor(linger_)) {
+    // Under steady traffic, sleep and then read what arrived meanwhile,
+    // without a poll (and its wake-up) in between: see ReadLinger.
+    lingered_ = linger_.ShouldSleep(absl::Now(), in_used_);
+    if (lingered_) {
+      if (stop_.SleepFor(linger_.linger())) {
         *idle = true;  // the loop says goodbye
         return absl::OkStatus();
       }
@@ -399,12 +387,11 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
     }
     ASSIGN_OR_RETURN(size_t n,
                      conn.Read(&in_[in_used_], in_.size() - in_used_));
+    linger_.OnRead(absl::Now(), n > 0);
     if (n == 0) {
-      last_read_ = absl::InfinitePast();  // quiet: poll next time
       *idle = true;
       return absl::OkStatus();
     }
-    last_read_ = absl::Now();
     socket_reads_.fetch_add(1, std::memory_order_relaxed);
     in_used_ += n;
   }
@@ -428,6 +415,7 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
     pos += *next;
     RETURN_IF_ERROR(HandlePacket(packet));
   }
+  if (lingered_) NoteLingeredBatch();
   if (!deliveries_.empty()) {
     RETURN_IF_ERROR(DispatchBatch(conn));
   } else if (!out_.empty()) {
@@ -445,6 +433,14 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
     in_.shrink_to_fit();
   }
   return absl::OkStatus();
+}
+
+void MqttSession::NoteLingeredBatch() {
+  size_t acked = 0;
+  for (const Delivery& d : deliveries_) acked += d.qos > 0 ? 1 : 0;
+  if (linger_.OnLingeredBatch(acked, absl::Now())) {
+    counters_.linger_pauses.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 absl::Status MqttSession::HandlePacket(const Packet& packet) {

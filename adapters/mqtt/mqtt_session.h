@@ -53,6 +53,7 @@
 #include "adapters/mqtt/mqtt_counters.h"
 #include "adapters/mqtt/protocol/packet.h"
 #include "adapters/mqtt/protocol/packet_reader.h"
+#include "adapters/mqtt/read_linger.h"
 #include "adapters/mqtt/reconnect_backoff.h"
 #include "adapters/mqtt/stop_signal.h"
 #include "adapters/mqtt/tls_context.h"
@@ -109,6 +110,8 @@ class MqttSession {
   absl::Status ReadAndHandle(BrokerConnection& conn, absl::Duration timeout,
                              bool* idle);
   absl::Status HandlePacket(const mqtt::Packet& packet);
+  // After a read that slept: tells linger_ its QoS >= 1 count.
+  void NoteLingeredBatch();
   absl::Status OnSuback(const mqtt::Packet& packet);
   // Hands batch_ over and acknowledges what it settled, in one write.
   absl::Status DispatchBatch(BrokerConnection& conn);
@@ -125,7 +128,6 @@ class MqttSession {
   std::vector<std::string> filters_;  // SubscriptionFilters(config)
   const int protocol_;                // mqtt::kProtocol311 or kProtocol5
   const mqtt::PacketReader reader_;
-  const absl::Duration linger_;  // config.read_linger_us
 
   std::unique_ptr<TlsContext> tls_;
   int wake_fd_ = -1;  // eventfd: StopAccepting wakes the loop's poll
@@ -146,7 +148,8 @@ class MqttSession {
   absl::flat_hash_set<uint16_t> awaiting_release_;
   bool subscribed_ = false;  // this connection's SUBACK came
   bool ping_outstanding_ = false;
-  absl::Time last_read_ = absl::InfinitePast();  // the last socket read
+  ReadLinger linger_;      // config.read_linger_us
+  bool lingered_ = false;  // this read slept first
   absl::Time last_send_;
   absl::Time ping_sent_;
   absl::Duration keepalive_;
