@@ -372,18 +372,17 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
   if (!buffered) {
     // Under steady traffic, sleep and then read what arrived meanwhile,
     // without a poll (and its wake-up) in between: see ReadLinger.
-    lingered_ = linger_.ShouldSleep(absl::Now(), in_used_);
-    if (lingered_) {
-      if (stop_.SleepFor(linger_.linger())) {
-        *idle = true;  // the loop says goodbye
-        return absl::OkStatus();
-      }
-    } else {
+    if (!linger_.SleepInsteadOfPoll(absl::Now(), in_used_)) {
       ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
       if (ready != BrokerConnection::Ready::kReadable) {
         *idle = true;
         return absl::OkStatus();
       }
+    }
+    lingered_ = linger_.Steady(absl::Now(), in_used_);
+    if (lingered_ && stop_.SleepFor(linger_.linger())) {
+      *idle = true;  // the loop says goodbye
+      return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(size_t n,
                      conn.Read(&in_[in_used_], in_.size() - in_used_));

@@ -2,21 +2,27 @@
 
 namespace streamgate {
 
-bool ReadLinger::ShouldSleep(absl::Time now, size_t buffered) const {
+bool ReadLinger::Steady(absl::Time now, size_t buffered) const {
   return linger_ > absl::ZeroDuration() && now - last_read_ < kSteadyWithin &&
          buffered < kMaxBuffered && now >= paused_until_;
 }
 
 void ReadLinger::OnRead(absl::Time now, bool got_bytes) {
-  last_read_ = got_bytes ? now : absl::InfinitePast();
+  dry_ = !got_bytes;
+  if (!got_bytes) return;
+  previous_read_ = last_read_;
+  last_read_ = now;
 }
 
 bool ReadLinger::OnLingeredBatch(size_t acked, absl::Time now) {
   // Even a window of one (strict ordering) counts: it would cap the rate at
   // one message per linger.
-  if (acked == 0 || acked != window_guess_) {
+  const bool on_time = last_read_ - previous_read_ < 2 * linger_;
+  const bool capping = static_cast<double>(acked) <
+                       kUncappedRate * absl::ToDoubleSeconds(linger_);
+  if (acked == 0 || !on_time || !capping || acked != window_guess_) {
     window_guess_ = acked;
-    window_bound_reads_ = acked == 0 ? 0 : 1;
+    window_bound_reads_ = acked == 0 || !on_time || !capping ? 0 : 1;
     return false;
   }
   if (++window_bound_reads_ < kWindowBoundReads) return false;
