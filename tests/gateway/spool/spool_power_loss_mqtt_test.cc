@@ -98,7 +98,10 @@ std::unique_ptr<Adapter> StartAdapter(int port, Ingest& ingest,
       YAML::Load(absl::StrCat("mqtt: {host: 127.0.0.1, port: ", port,
                               ", client_id: spool-power-loss, qos: 1, "
                               "default_home_id: 1, reconnect_min_ms: 20, "
-                              "reconnect_max_ms: 200}")),
+                              // Small commits, so the power goes mid-stream
+                              // after 200 of them (lingering reads take the
+                              // 1,200 messages in a few dozen).
+                              "reconnect_max_ms: 200, read_linger_us: 0}")),
       "");
   auto adapter = MakeMqttAdapterFactory()->Create(
       root, AdapterContext{ingest, NoDoorRejects::Instance(), status});
