@@ -147,7 +147,7 @@ absl::Status ParseSession(const ConfigReader& m, MqttConfig& c) {
 }
 
 // reconnect_min_ms/max_ms, connect_timeout_ms, start_timeout_ms,
-// receive_maximum, max_packet_bytes.
+// receive_maximum, read_linger_us, max_packet_bytes.
 absl::Status ParseLimits(const ConfigReader& m, MqttConfig& c) {
   ASSIGN_OR_RETURN(auto rmin, m.Int("reconnect_min_ms", 1, 3600000));
   ASSIGN_OR_RETURN(auto rmax, m.Int("reconnect_max_ms", 1, 3600000));
@@ -163,6 +163,8 @@ absl::Status ParseLimits(const ConfigReader& m, MqttConfig& c) {
                    m.Int("start_timeout_ms", 1, 24LL * 3600 * 1000));
   ASSIGN_OR_RETURN(auto receive_max, m.Int("receive_maximum", 1, 65535));
   if (receive_max) c.receive_maximum = static_cast<uint16_t>(*receive_max);
+  ASSIGN_OR_RETURN(auto linger, m.Int("read_linger_us", 0, 100000));
+  c.read_linger_us = linger.value_or(c.read_linger_us);
   // 268435460 is the largest packet MQTT can frame.
   ASSIGN_OR_RETURN(auto max_packet, m.Int("max_packet_bytes", 1024, 268435460));
   if (max_packet) c.max_packet_bytes = static_cast<uint32_t>(*max_packet);
@@ -180,7 +182,7 @@ absl::StatusOr<MqttConfig> ParseMqttConfig(const ConfigReader& m) {
          "shared_group", "default_home_id", "tls", "reconnect_min_ms",
          "reconnect_max_ms", "connect_timeout_ms", "max_packet_bytes",
          "mode_topics", "mappings", "start_timeout_ms",
-         "receive_maximum"}));
+         "receive_maximum", "read_linger_us"}));
     MqttConfig c;
     ASSIGN_OR_RETURN(auto host, m.String("host"));
     if (!host || host->empty()) return MapError(m, "host", "required");

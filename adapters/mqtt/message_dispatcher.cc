@@ -100,9 +100,12 @@ BatchResult MessageDispatcher::DispatchBatch(
   BatchResult::Stop stop = BatchResult::Stop::kNone;
   for (size_t i = 0; i < batch.size(); ++i) {
     const InboundMessage& m = batch[i];
-    const bool mode_topic = config_.mode_topics &&
-                            (TopicMatches(kEventTopicFilter, m.topic) ||
-                             TopicMatches(kBulkTopicFilter, m.topic));
+    // Without mappings every topic is read as MODE's (a bad one is refused
+    // by ParseDeviceTopic): no filter matching per message.
+    const bool mode_topic =
+        config_.mode_topics &&
+        (config_.mappings.empty() || TopicMatches(kEventTopicFilter, m.topic) ||
+         TopicMatches(kBulkTopicFilter, m.topic));
     if (!mode_topic) {
       if (const TopicMapping* mapping = FindMapping(config_.mappings, m.topic)) {
         // A mapped message keeps its place in the order, like bulk data.

@@ -49,6 +49,11 @@ void MqttCounters::WriteMetrics(uint64_t socket_reads, bool connected,
               "Socket reads that completed PUBLISHes, each handled as one "
               "ingest batch.",
               {}, load(batches));
+  out.Counter("streamgate_mqtt_read_linger_pauses_total",
+              "Times read coalescing (mqtt.read_linger_us) paused for a "
+              "second because the broker's in-flight window bounded the "
+              "batches.",
+              {}, load(linger_pauses));
   out.Counter("streamgate_mqtt_pings_total",
               "PINGREQs sent to keep an idle MQTT connection alive.", {},
               load(pings));

@@ -44,6 +44,9 @@ struct MqttCounters {
   Counter disconnects{0};
   Counter batches{0};  // socket reads that completed at least one PUBLISH
   Counter pings{0};    // PINGREQs sent (an idle connection's keepalive)
+  // Times read coalescing paused because the broker's in-flight window
+  // bounded the batches (mqtt_session.cc, kWindowBoundReads).
+  Counter linger_pauses{0};
 
   // Writes every counter as a streamgate_mqtt_* metric, with the socket's
   // read(2) count and the connection state (which live in the session).

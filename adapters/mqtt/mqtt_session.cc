@@ -88,7 +88,8 @@ MqttSession::MqttSession(const MqttConfig& config, StopSignal& stop,
       filters_(SubscriptionFilters(config)),
       protocol_(config.protocol == 5 ? mqtt::kProtocol5 : mqtt::kProtocol311),
       reader_(protocol_, config.max_packet_bytes),
-      backoff_(config.reconnect_min_ms, config.reconnect_max_ms) {}
+      backoff_(config.reconnect_min_ms, config.reconnect_max_ms),
+      linger_(absl::Microseconds(config.read_linger_us)) {}
 
 MqttSession::~MqttSession() {
   Shutdown(absl::Now() + absl::Seconds(2));
@@ -367,14 +368,25 @@ absl::Status MqttSession::Handshake(BrokerConnection& conn,
 absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
                                         absl::Duration timeout, bool* idle) {
   const bool buffered = timeout == absl::ZeroDuration() && in_used_ > 0;
+  lingered_ = false;
   if (!buffered) {
-    ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
-    if (ready != BrokerConnection::Ready::kReadable) {
-      *idle = true;
+    // Under steady traffic, sleep and then read what arrived meanwhile,
+    // without a poll (and its wake-up) in between: see ReadLinger.
+    if (!linger_.SleepInsteadOfPoll(absl::Now(), in_used_)) {
+      ASSIGN_OR_RETURN(auto ready, conn.WaitReadable(wake_fd_, timeout));
+      if (ready != BrokerConnection::Ready::kReadable) {
+        *idle = true;
+        return absl::OkStatus();
+      }
+    }
+    lingered_ = linger_.Steady(absl::Now(), in_used_);
+    if (lingered_ && stop_.SleepFor(linger_.linger())) {
+      *idle = true;  // the loop says goodbye
       return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(size_t n,
                      conn.Read(&in_[in_used_], in_.size() - in_used_));
+    linger_.OnRead(absl::Now(), n > 0);
     if (n == 0) {
       *idle = true;
       return absl::OkStatus();
@@ -402,6 +414,7 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
     pos += *next;
     RETURN_IF_ERROR(HandlePacket(packet));
   }
+  if (lingered_) NoteLingeredBatch();
   if (!deliveries_.empty()) {
     RETURN_IF_ERROR(DispatchBatch(conn));
   } else if (!out_.empty()) {
@@ -419,6 +432,14 @@ absl::Status MqttSession::ReadAndHandle(BrokerConnection& conn,
     in_.shrink_to_fit();
   }
   return absl::OkStatus();
+}
+
+void MqttSession::NoteLingeredBatch() {
+  size_t acked = 0;
+  for (const Delivery& d : deliveries_) acked += d.qos > 0 ? 1 : 0;
+  if (linger_.OnLingeredBatch(acked, absl::Now())) {
+    counters_.linger_pauses.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 absl::Status MqttSession::HandlePacket(const Packet& packet) {

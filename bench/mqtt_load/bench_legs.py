@@ -120,18 +120,21 @@ def run_relay(args, work, qos, rate, mode="sub"):
 
 
 # Legs that end in a file sink, and the spool each one puts in front of it.
-FILE_LEGS = {"gateway": None, "base": None,
+FILE_LEGS = {"gateway": None, "base": None, "nolinger": None,
              "spool10": "fsync: 10", "spoolsync": "fsync: always"}
+# Extra lines of the mqtt section, per leg.
+MQTT_EXTRA = {"nolinger": "  read_linger_us: 0\n"}
 
 
-def gateway_config(args, path, mqtt_port, qos, sink_yaml, spool_dir=None, spool=None):
+def gateway_config(args, path, mqtt_port, qos, sink_yaml, spool_dir=None, spool=None,
+                   mqtt_extra=""):
     with open(path, "w") as f:
         f.write('grpc: {listen: "127.0.0.1:%d"}\n' % free_port())
         f.write("devices:\n")
         for d in range(1, args.devices + 1):
             f.write("  - {id: %d, home_id: %d, class: sensor}\n" % (d, (d - 1) // 10 + 1))
         f.write("mqtt:\n  host: 127.0.0.1\n  port: %d\n  client_id: bench-gw\n"
-                "  qos: %d\n" % (mqtt_port, qos))
+                "  qos: %d\n%s" % (mqtt_port, qos, mqtt_extra))
         f.write("modules:\n  - id: bench\n    subscribe_events: [\"*\"]\n")
         f.write("    sink: %s\n" % sink_yaml)
         if spool:
@@ -206,7 +209,8 @@ def run_gateway(args, work, qos, rate, kind):
                        AWS_REGION="us-east-1")
         config = os.path.join(work, "gw.yaml")
         gateway_config(args, config, broker.port, qos, sink_yaml,
-                       os.path.join(work, "spool"), FILE_LEGS.get(kind))
+                       os.path.join(work, "spool"), FILE_LEGS.get(kind),
+                       MQTT_EXTRA.get(kind, ""))
         gw, log, log_path = start_gateway(
             args, work, config, env,
             binary=args.baseline_gateway if kind == "base" else None)

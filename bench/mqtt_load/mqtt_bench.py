@@ -15,6 +15,7 @@ load, each leg on a fresh mosquitto on a free 127.0.0.1 port:
            streamgate-kinesis-null (when that binary exists);
   base     as gateway, but with another streamgate binary
            (--baseline-gateway), for before/after comparisons in one run.
+  nolinger as gateway, with mqtt.read_linger_us: 0 (read coalescing off).
 Delivered messages are counted where they arrive (subscriber, sink file, null
 endpoint), never at the publisher. CPU per message comes from
 /proc/PID/stat utime+stime deltas over the leg. The legs: bench_legs.py.
@@ -151,6 +152,7 @@ def main():
                                    "raw": "broker relay → raw batching subscriber (ceiling)",
                                    "gateway": "gateway → file sink",
                                    "base": "baseline gateway → file sink",
+                                   "nolinger": "gateway, read_linger_us: 0 → file sink",
                                    "kinesis": "gateway → Kinesis null",
                                    "spool10": "gateway → spool (fsync: 10) → file sink",
                                    "spoolsync": "gateway → spool (fsync: always) → file sink"}[path],

@@ -11,7 +11,10 @@
 # With PROFILER=syscalls the gateway runs natively instead and `perf stat`
 # counts its system calls per message (read, pselect6, futex, write,
 # recvfrom, poll, sendto) over
-# the same load (RATE 0 = unpaced).
+# the same load (RATE 0 = unpaced). With PROFILER=perf it runs natively under
+# `perf record -g` (cpu-clock) and prints the gateway's samples by shared
+# object ([kernel.kallsyms] is system time) and by symbol (perf.data is
+# kept in the work dir for `perf report --children`).
 set -euo pipefail
 
 BUILD_DIR="$(realpath "$1")"
@@ -56,7 +59,7 @@ BROKER_PID=$!
 } >"$WORK/gw.yaml"
 
 PROFILER="${PROFILER:-callgrind}"
-if [[ "$PROFILER" == syscalls ]]; then
+if [[ "$PROFILER" == syscalls || "$PROFILER" == perf ]]; then
   "$GATEWAY" --config "$WORK/gw.yaml" >"$WORK/gateway.log" 2>&1 &
 else
   valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p" \
@@ -76,6 +79,11 @@ if [[ "$PROFILER" == syscalls ]]; then
     -e syscalls:sys_enter_poll -e syscalls:sys_enter_sendto &
   PERF_PID=$!
   sleep 0.5
+elif [[ "$PROFILER" == perf ]]; then
+  perf record -q -e cpu-clock -g -o "$WORK/perf.data" -p "$GW_PID" \
+    >/dev/null 2>&1 &
+  PERF_PID=$!
+  sleep 0.5
 else
   callgrind_control -z "$GW_PID" >/dev/null
 fi
@@ -87,6 +95,14 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.2
 done
 echo "sink lines: $lines of $N published (QoS $QOS)"
+if [[ "$PROFILER" == perf ]]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+  for sort in dso dso,sym; do
+    perf report -i "$WORK/perf.data" --no-children --sort "$sort" -g none \
+      2>/dev/null | grep -E '^ +[0-9]' | head -n 40 || true
+  done
+  exit 0
+fi
 if [[ -n "$PERF_PID" ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
   awk -F, -v n="$lines" '$3 ~ /syscalls:/ { sub("syscalls:sys_enter_", "", $3);

@@ -13,6 +13,10 @@
 namespace streamgate {
 namespace {
 
+// The render buffer each ingest thread keeps between events; one larger
+// event's buffer is let go at the next event.
+constexpr size_t kMaxScratchBytes = 64 * 1024;
+
 // An input with more records than limits.max_records_per_input.
 IngestResult TooMany(absl::string_view field, size_t count, size_t limit) {
   IngestResult r;
@@ -47,12 +51,13 @@ struct FanError {
 // Adds `data` to every module in `targets` under that module's key (its
 // partition_key template, a UUID, or `natural_key`), checking the
 // per-record limit with each module's own key (a UUID is longer than an
-// id). An empty `natural_key` means the input has none (a mapped MQTT
-// record without a device id): modules keyed by spec 3 refuse it.
+// id). `expected`: the records still to come in this input, at most. An empty
+// `natural_key` means the input has none (a mapped MQTT record without a device
+// id): modules keyed by spec 3 refuse it.
 FanError Fan(const Router& router, const std::vector<int>& targets,
              const RecordData& data, const std::string& natural_key,
              const KeyInput& key_input, size_t max_record_bytes,
-             std::vector<ModuleShare>& shares) {
+             size_t expected, std::vector<ModuleShare>& shares) {
   FanError error;
   for (int m : targets) {
     const RoutedModule& mod = router.module(m);
@@ -84,6 +89,8 @@ FanError Fan(const Router& router, const std::vector<int>& targets,
       return error;
     }
     shares[m].bytes += r.size();
+    // Room for the whole input at a module's first record: no regrowth.
+    if (shares[m].records.empty()) shares[m].records.reserve(expected);
     shares[m].records.push_back(std::move(r));
   }
   return error;
@@ -187,9 +194,15 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     const EventInput& in = events[i];
     const int64_t index = static_cast<int64_t>(i);
     // A batch names the bad event by index; a single event needs no index.
-    const std::string prefix = many ? absl::StrCat("events[", i, "].") : "";
+    // Made only for a refusal: accepted events pay no formatting.
+    auto prefix = [&] {
+      return many ? absl::StrCat("events[", i, "].") : std::string();
+    };
+    auto field = [&] {
+      return many ? absl::StrCat("events[", i, "]") : std::string("event");
+    };
     auto invalid = [&](absl::string_view message) {
-      return Refuse(IngestReason::kInvalid, index, prefix, message);
+      return Refuse(IngestReason::kInvalid, index, prefix(), message);
     };
     if (in.event_type.empty()) return invalid("event_type: must not be empty");
     ResolvedEvent e;
@@ -220,7 +233,7 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
       } else if (in.origin_device_id && fallback) {
         e.home_id = *fallback;
       } else if (in.origin_device_id) {
-        return Refuse(IngestReason::kUnknownDevice, index, prefix,
+        return Refuse(IngestReason::kUnknownDevice, index, prefix(),
                       "home_id: required (device is not in the device "
                       "registry)");
       } else {
@@ -240,15 +253,18 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     }
     // Rendered even when no module takes it, so bad input is refused the
     // same way whatever the routing.
-    std::string json;
-    json.reserve(256);
+    // Rendered into this thread's scratch buffer, then copied out at its
+    // exact size: no regrowth while rendering (a ~150-byte event renders to
+    // ~260 bytes), and a queued record holds no spare capacity.
+    thread_local std::string json;
+    json.clear();
+    if (json.capacity() > kMaxScratchBytes) std::string().swap(json);
     absl::Status st = RenderEvent(e, json);
     if (!st.ok()) return invalid(st.message());
     const int64_t key_id = in.origin_device_id ? *in.origin_device_id : e.home_id;
     std::string key = IdKey(key_id);
-    const std::string field = many ? absl::StrCat("events[", i, "]") : "event";
     if (json.size() + key.size() > max_record_bytes_) {
-      return Refuse(IngestReason::kTooLarge, index, field,
+      return Refuse(IngestReason::kTooLarge, index, field(),
                     TooLarge(json.size() + key.size(), max_record_bytes_));
     }
     const std::vector<int>& targets = router.MatchEvent(in.event_type);
@@ -257,16 +273,16 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
       continue;
     }
     routed = true;
-    auto data = std::make_shared<const std::string>(std::move(json));
+    auto data = std::make_shared<const std::string>(json);
     KeyInput key_input;
     key_input.device_id = in.origin_device_id;
     key_input.home_id = e.home_id;
     key_input.event_type = in.event_type;
     key_input.source = in.source;
-    FanError fan =
-        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
+    FanError fan = Fan(router, targets, data, key, key_input,
+                       max_record_bytes_, events.size() - i, shares);
     if (fan.reason != IngestReason::kAccepted) {
-      return Refuse(fan.reason, index, field, fan.message);
+      return Refuse(fan.reason, index, field(), fan.message);
     }
   }
   if (routed) {
@@ -326,10 +342,10 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   }
   for (size_t i = 0; i < count; ++i) {
     const std::string& record = from_msgpack ? decoded[i] : *bulk.records[i];
-    const std::string field = absl::StrCat("records[", i, "]");
+    auto field = [i] { return absl::StrCat("records[", i, "]"); };
     const int64_t index = static_cast<int64_t>(i);
     if (record.size() + key.size() > max_record_bytes_) {
-      return Refuse(IngestReason::kTooLarge, index, field,
+      return Refuse(IngestReason::kTooLarge, index, field(),
                     TooLarge(record.size() + key.size(), max_record_bytes_));
     }
     if (targets.empty()) continue;
@@ -337,10 +353,10 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     RecordData data =
         from_msgpack ? std::make_shared<const std::string>(std::move(decoded[i]))
                      : std::make_shared<const std::string>(record);
-    FanError fan =
-        Fan(router, targets, data, key, key_input, max_record_bytes_, shares);
+    FanError fan = Fan(router, targets, data, key, key_input,
+                       max_record_bytes_, count - i, shares);
     if (fan.reason != IngestReason::kAccepted) {
-      return Refuse(fan.reason, index, field, fan.message);
+      return Refuse(fan.reason, index, field(), fan.message);
     }
   }
   if (!targets.empty() && count > 0) {

@@ -18,14 +18,14 @@ using ::testing::HasSubstr;
 
 // The section under a leading "mqtt:" line, so YAML lines match the file;
 // opened as the factory opens it.
-absl::StatusOr<MqttConfig> Parse(const std::string& body) {
+absl::StatusOr<MqttConfig> Parse(const std::string &body) {
   const ConfigReader root(YAML::Load("mqtt:\n" + body), "");
   absl::StatusOr<ConfigReader> section = root.Section("mqtt", false);
   if (!section.ok()) return section.status();
   return ParseMqttConfig(*section);
 }
 
-std::string Error(const std::string& body) {
+std::string Error(const std::string &body) {
   auto c = Parse(body);
   if (c.ok()) return "OK";
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
@@ -34,7 +34,7 @@ std::string Error(const std::string& body) {
 
 class TempFile {
  public:
-  explicit TempFile(const std::string& content) {
+  explicit TempFile(const std::string &content) {
     char tmpl[] = "/tmp/sg-mqtt-config-XXXXXX";
     const int fd = mkstemp(tmpl);
     path_ = tmpl;
@@ -42,7 +42,7 @@ class TempFile {
     ::close(fd);
   }
   ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
+  const std::string &path() const { return path_; }
 
  private:
   std::string path_;
@@ -123,7 +123,7 @@ TEST(MqttConfigTest, UnknownFieldWithLine) {
             "keepalive_s, clean_session, session_expiry_s, shared_group, "
             "default_home_id, tls, reconnect_min_ms, reconnect_max_ms, "
             "connect_timeout_ms, max_packet_bytes, mode_topics, mappings, "
-            "start_timeout_ms, receive_maximum)");
+            "start_timeout_ms, receive_maximum, read_linger_us)");
 }
 
 TEST(MqttConfigTest, HostRequired) {
@@ -218,7 +218,7 @@ TEST(MqttConfigTest, BooleansTakeTheSharedYamlWords) {
 }
 
 TEST(MqttConfigTest, SharedGroup) {
-  for (const char* bad : {"\"\"", "a/b", "a+", "\"#\""}) {
+  for (const char *bad : {"\"\"", "a/b", "a+", "\"#\""}) {
     EXPECT_THAT(Error(std::string(kMinimal) + "  shared_group: " + bad + "\n"),
                 HasSubstr("mqtt.shared_group (line 4)"))
         << bad;
@@ -276,6 +276,19 @@ TEST(MqttConfigTest, StartTimeoutAndReceiveMaximum) {
             "got 0");
   EXPECT_THAT(Error(std::string(kMinimal) + "  start_timeout_ms: 0\n"),
               HasSubstr("mqtt.start_timeout_ms (line 4)"));
+}
+
+// read_linger_us: 1 ms by default, 0 turns it off, at most 100 ms.
+TEST(MqttConfigTest, ReadLinger) {
+  auto d = Parse(kMinimal);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->read_linger_us, 1000);
+  auto off = Parse(std::string(kMinimal) + "  read_linger_us: 0\n");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->read_linger_us, 0);
+  EXPECT_EQ(Error(std::string(kMinimal) + "  read_linger_us: 100001\n"),
+            "mqtt.read_linger_us (line 4): must be between 0 and 100000, "
+            "got 100001");
 }
 
 }  // namespace

@@ -337,5 +337,48 @@ TEST_F(MqttAdapterTest, ShutdownWhileFullNeverAcknowledgesALoneMessage) {
   ShutdownWhileFullThenRestart(*this, "gw-lone", {7});
 }
 
+// Read coalescing (mqtt.read_linger_us) only delays reads: off, and much
+// longer than the default, a steady stream still arrives once each, in
+// order, every message acknowledged.
+TEST_F(MqttAdapterTest, EveryMessageOnceInOrderWithReadLingerOffOrLong) {
+  for (const int linger_us : {0, 50000}) {
+    SCOPED_TRACE(linger_us);
+    FakeIngest ingest;
+    ingest.SetDevice(4, 1);
+    const std::string client_id = absl::StrCat("gw-linger-", linger_us);
+    auto adapter = MakeAdapter(broker_->port(), ingest, client_id,
+                               absl::StrCat("read_linger_us: ", linger_us));
+    ASSERT_TRUE(adapter->Start().ok());
+    auto pub = Publisher();
+    ASSERT_NE(pub, nullptr);
+    constexpr int kMessages = 500;
+    for (int i = 0; i < kMessages; ++i) {
+      ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(i), 1).ok());
+    }
+    ASSERT_TRUE(pub->WaitAcked().ok());
+    ASSERT_TRUE(ingest.WaitForAccepted(kMessages, kWait)) << ingest.accepted();
+    if (pub->disconnects() > 0) {
+      GTEST_SKIP() << "the test publisher lost its broker connection; exact "
+                      "counts say nothing about the gateway";
+    }
+    std::vector<int> seqs = Seqs(ingest);
+    ASSERT_EQ(seqs.size(), static_cast<size_t>(kMessages));
+    for (int i = 0; i < kMessages; ++i) EXPECT_EQ(seqs[i], i);
+    adapter->Shutdown(absl::Now() + absl::Seconds(5));
+    adapter.reset();
+    ASSERT_TRUE(WaitForBrokerToDrop());
+    // Every QoS 1 message was acknowledged: the broker has nothing to
+    // redeliver to a new session with the same client id.
+    FakeIngest again;
+    again.SetDevice(4, 1);
+    auto next = MakeAdapter(broker_->port(), again, client_id);
+    ASSERT_TRUE(next->Start().ok());
+    ASSERT_TRUE(pub->Publish("/devices/4/event", Seq(kMessages), 1).ok());
+    ASSERT_TRUE(again.WaitForAccepted(1, kWait));
+    next->Shutdown(absl::Now() + absl::Seconds(5));
+    EXPECT_EQ(Seqs(again), std::vector<int>{kMessages});
+  }
+}
+
 }  // namespace
 }  // namespace streamgate
