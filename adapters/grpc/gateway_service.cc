@@ -30,12 +30,11 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }
 
 // Finishes an accepted unary call with its PublishResponse.
-grpc::ServerUnaryReactor* FinishAccepted(grpc::CallbackServerContext* context,
-                                         size_t records,
-                                         grpc::ByteBuffer* response) {
+void FinishAccepted(grpc::ServerUnaryReactor* reactor, size_t records,
+                    grpc::ByteBuffer* response) {
   v1::PublishResponse answer;
   answer.set_records(static_cast<uint32_t>(records));
-  return FinishUnary(context, SerializeResponse(answer, *response));
+  reactor->Finish(ToGrpcStatus(SerializeResponse(answer, *response)));
 }
 
 }  // namespace
@@ -51,25 +50,34 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
     return FinishUnary(context, st);
   }
   EventInput in;
-  IngestResult result;
-  result.status = ToEventInput(event, "", in);
-  if (!result.ok()) {
-    result.reason = IngestReason::kInvalid;
-    ReportRefused(rejects_, result.status, "event", event,
+  if (absl::Status st = ToEventInput(event, "", in); !st.ok()) {
+    ReportRefused(rejects_, st, "event", event,
                   event.has_origin_device_id()
                       ? absl::make_optional(event.origin_device_id())
                       : absl::nullopt);
-  } else {
-    result = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1),
-                                   Caller{caller->key_id, caller->key_name});
+    if (st.code() == absl::StatusCode::kInvalidArgument) {
+      spdlog::error("grpc PublishEvent from {} rejected: {}",
+                    EscapeForLog(context->peer()), EscapeForLog(st.message()));
+    }
+    return FinishUnary(context, st);
   }
-  if (result.ok()) return FinishAccepted(context, result.accepted, response);
-  if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    spdlog::error("grpc PublishEvent from {} rejected: {}",
-                  EscapeForLog(context->peer()),
-                  EscapeForLog(result.message()));
-  }
-  return FinishUnary(context, result.status);
+  // Answered when the input is stored (a spool with fsync always: from its
+  // commit thread after the fdatasync), so this thread never waits for it.
+  auto* reactor = context->DefaultReactor();
+  ingest_.PublishEventsAsync(
+      absl::MakeConstSpan(&in, 1), Caller{caller->key_id, caller->key_name},
+      [context, reactor, response](IngestResult result) {
+        if (result.ok()) {
+          return FinishAccepted(reactor, result.accepted, response);
+        }
+        if (result.status.code() == absl::StatusCode::kInvalidArgument) {
+          spdlog::error("grpc PublishEvent from {} rejected: {}",
+                        EscapeForLog(context->peer()),
+                        EscapeForLog(result.message()));
+        }
+        reactor->Finish(ToGrpcStatus(result.status));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
@@ -83,17 +91,25 @@ grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
                     st.message());
     return FinishUnary(context, st);
   }
-  const IngestResult result = ingest_.PublishBulk(
-      ToBulkInput(bulk), Caller{caller->key_id, caller->key_name});
-  if (result.ok()) return FinishAccepted(context, result.accepted, response);
-  if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    spdlog::error(
-        "grpc PublishBulkData from {} (device {}, label '{}') "
-        "rejected: {}",
-        EscapeForLog(context->peer()), bulk.device_id(),
-        EscapeForLog(bulk.label()), EscapeForLog(result.message()));
-  }
-  return FinishUnary(context, result.status);
+  auto* reactor = context->DefaultReactor();
+  // INVALID_ARGUMENT comes back before the call returns, while `bulk` is
+  // still here to name in the log line (ingest.h).
+  ingest_.PublishBulkAsync(
+      ToBulkInput(bulk), Caller{caller->key_id, caller->key_name},
+      [context, reactor, response, &bulk](IngestResult result) {
+        if (result.ok()) {
+          return FinishAccepted(reactor, result.accepted, response);
+        }
+        if (result.status.code() == absl::StatusCode::kInvalidArgument) {
+          spdlog::error(
+              "grpc PublishBulkData from {} (device {}, label '{}') "
+              "rejected: {}",
+              EscapeForLog(context->peer()), bulk.device_id(),
+              EscapeForLog(bulk.label()), EscapeForLog(result.message()));
+        }
+        reactor->Finish(ToGrpcStatus(result.status));
+      });
+  return reactor;
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*

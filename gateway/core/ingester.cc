@@ -151,26 +151,82 @@ IngestResult Ingester::Draining() {
   return Count(std::move(r));
 }
 
+struct Ingester::Planned {
+  std::vector<ModuleShare> shares;
+  bool submit = false;  // some module takes a record
+  Tally tally;
+};
+
+IngestResult Ingester::Settle(const Tally& tally, absl::Status submitted) {
+  if (!submitted.ok()) return Count(Unqueued(std::move(submitted)));
+  if (tally.bulk) {
+    stats_.bulk_records_accepted.fetch_add(tally.accepted,
+                                           std::memory_order_relaxed);
+  } else {
+    stats_.events_accepted.fetch_add(tally.accepted,
+                                     std::memory_order_relaxed);
+    stats_.unrouted.fetch_add(tally.unrouted, std::memory_order_relaxed);
+  }
+  return Accepted(tally.accepted);
+}
+
+IngestResult Ingester::Submit(IngestResult planned, Planned& p) {
+  if (!planned.ok()) return Count(std::move(planned));
+  return Settle(p.tally, p.submit ? router_.Submit(p.shares)
+                                  : absl::OkStatus());
+}
+
+void Ingester::SubmitAsync(IngestResult planned, Planned& p,
+                           IngestDone done) {
+  if (!planned.ok()) return done(Count(std::move(planned)));
+  if (!p.submit) return done(Settle(p.tally, absl::OkStatus()));
+  router_.SubmitAsync(p.shares, [this, tally = p.tally, done = std::move(done)](
+                                    absl::Status st) mutable {
+    done(Settle(tally, std::move(st)));
+  });
+}
+
 IngestResult Ingester::PublishEvents(absl::Span<const EventInput> events,
                                      const Caller& caller) {
   if (draining_.load(std::memory_order_acquire)) return Draining();
-  return Count(PublishEventsImpl(events, caller));
+  Planned p;
+  IngestResult planned = PlanEvents(events, caller, p);
+  return Submit(std::move(planned), p);
 }
 
 IngestResult Ingester::PublishBulk(const BulkInput& bulk,
                                    const Caller& caller) {
   if (draining_.load(std::memory_order_acquire)) return Draining();
-  return Count(PublishBulkImpl(bulk));
+  Planned p;
+  IngestResult planned = PlanBulk(bulk, p);
+  return Submit(std::move(planned), p);
 }
 
-IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
-                                         const Caller& caller) {
+void Ingester::PublishEventsAsync(absl::Span<const EventInput> events,
+                                  const Caller& caller, IngestDone done) {
+  if (draining_.load(std::memory_order_acquire)) return done(Draining());
+  Planned p;
+  IngestResult planned = PlanEvents(events, caller, p);
+  SubmitAsync(std::move(planned), p, std::move(done));
+}
+
+void Ingester::PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                                IngestDone done) {
+  if (draining_.load(std::memory_order_acquire)) return done(Draining());
+  Planned p;
+  IngestResult planned = PlanBulk(bulk, p);
+  SubmitAsync(std::move(planned), p, std::move(done));
+}
+
+IngestResult Ingester::PlanEvents(absl::Span<const EventInput> events,
+                                  const Caller& caller, Planned& p) {
   if (events.size() > max_records_per_input_) {
     return TooMany("events", events.size(), max_records_per_input_);
   }
   const absl::Time now = absl::Now();
   const auto devices = registry_.Snapshot();
-  std::vector<ModuleShare> shares(router_.size());
+  std::vector<ModuleShare>& shares = p.shares;
+  shares.resize(router_.size());
   const bool many = events.size() != 1;
   bool routed = false;
   size_t unrouted = 0;
@@ -260,17 +316,12 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
       return Refuse(fan.reason, index, field, fan.message);
     }
   }
-  if (routed) {
-    if (absl::Status st = router_.Submit(shares); !st.ok()) {
-      return Unqueued(std::move(st));
-    }
-  }
-  stats_.events_accepted.fetch_add(events.size(), std::memory_order_relaxed);
-  stats_.unrouted.fetch_add(unrouted, std::memory_order_relaxed);
+  p.submit = routed;
+  p.tally = Tally{events.size(), unrouted, false};
   return Accepted(events.size());
 }
 
-IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
+IngestResult Ingester::PlanBulk(const BulkInput& bulk, Planned& p) {
   auto invalid = [](absl::string_view message) {
     return Refuse(IngestReason::kInvalid, -1, "", message);
   };
@@ -298,7 +349,8 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
   if (targets.empty()) {
     stats_.unrouted.fetch_add(count, std::memory_order_relaxed);
   }
-  std::vector<ModuleShare> shares(router_.size());
+  std::vector<ModuleShare>& shares = p.shares;
+  shares.resize(router_.size());
   const std::string key = bulk.device_id > 0 ? IdKey(bulk.device_id) : "";
   KeyInput key_input;
   if (bulk.device_id > 0) key_input.device_id = bulk.device_id;
@@ -332,12 +384,8 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
       return Refuse(fan.reason, index, field, fan.message);
     }
   }
-  if (!targets.empty() && count > 0) {
-    if (absl::Status st = router_.Submit(shares); !st.ok()) {
-      return Unqueued(std::move(st));
-    }
-  }
-  stats_.bulk_records_accepted.fetch_add(count, std::memory_order_relaxed);
+  p.submit = !targets.empty() && count > 0;
+  p.tally = Tally{count, 0, true};
   return Accepted(count);
 }
 

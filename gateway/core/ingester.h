@@ -4,7 +4,9 @@
 // MessagePack, assigns each module's partition keys, and submits through the
 // Router all-or-nothing.
 //
-// Threading: all methods are thread-safe and non-blocking.
+// Threading: all methods are thread-safe and non-blocking (the blocking ones
+// wait only for a spool's commit); the *Async completions run where
+// Router::SubmitAsync's do.
 #pragma once
 
 #include <atomic>
@@ -45,6 +47,10 @@ class Ingester : public Ingest {
                              const Caller& caller) override;
   IngestResult PublishBulk(const BulkInput& bulk,
                            const Caller& caller) override;
+  void PublishEventsAsync(absl::Span<const EventInput> events,
+                          const Caller& caller, IngestDone done) override;
+  void PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                        IngestDone done) override;
 
   // After this every publish returns UNAVAILABLE (shutdown).
   void StopAccepting() { draining_.store(true, std::memory_order_release); }
@@ -52,9 +58,22 @@ class Ingester : public Ingest {
   const IngestStats& stats() const { return stats_; }
 
  private:
-  IngestResult PublishEventsImpl(absl::Span<const EventInput> events,
-                                 const Caller& caller);
-  IngestResult PublishBulkImpl(const BulkInput& bulk);
+  // An input turned into module shares (ingester.cc).
+  struct Planned;
+  // What an accepted input adds to stats_ once it is queued.
+  struct Tally {
+    size_t accepted = 0;
+    size_t unrouted = 0;
+    bool bulk = false;
+  };
+  // Validate and fan an input out into `p`; a refusal, or OK.
+  IngestResult PlanEvents(absl::Span<const EventInput> events,
+                          const Caller& caller, Planned& p);
+  IngestResult PlanBulk(const BulkInput& bulk, Planned& p);
+  IngestResult Submit(IngestResult planned, Planned& p);
+  void SubmitAsync(IngestResult planned, Planned& p, IngestDone done);
+  // The answer once the router has queued the input (or not).
+  IngestResult Settle(const Tally& tally, absl::Status submitted);
   IngestResult Count(IngestResult result);
   IngestResult Draining();
 
