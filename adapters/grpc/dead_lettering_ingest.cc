@@ -6,7 +6,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-
 #include "streamgate/v1/gateway.pb.h"
 
 namespace streamgate {
@@ -27,7 +26,6 @@ void ToProto(const EventInput& in, v1::Event& out) {
   out.set_origin_device_class(std::string(in.origin_device_class));
   out.set_origin_device_ip(std::string(in.origin_device_ip));
 }
-
 
 // Whether an asynchronous call is still inside Ingest: only then may its
 // answer read the caller's input. The caller's return waits for a report

@@ -2,10 +2,11 @@
 // (requests and responses as grpc::ByteBuffer), so the adapter parses the
 // protobuf itself and answers a request that does not parse with
 // INVALID_ARGUMENT and the reason, a WARN line and a counter (RejectLog)
-// instead of gRPC's bare UNIMPLEMENTED. Each Publish stream gets a PublishReactor. Every call is authenticated
-// first (a stream once, at its start); the caller's key id and name are the
-// only source of the events' origin project key fields. It translates only;
-// validation and routing happen in Ingest.
+// instead of gRPC's bare UNIMPLEMENTED. Each Publish stream gets a
+// PublishReactor. Every call is authenticated first (a stream once, at its
+// start); the caller's key id and name are the only source of the events'
+// origin project key fields. It translates only; validation and routing happen
+// in Ingest.
 //
 // Unary calls go to Ingest's asynchronous methods and finish from their
 // completion, so a handler never waits for a spool's fdatasync and the calls

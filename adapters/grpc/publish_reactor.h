@@ -55,9 +55,9 @@ class PublishReactor
     bool ready = false;  // answered
   };
   // Parses read_ and hands the item to Ingest; `slot` gets its answer.
-  void Handle(Slot* slot);
+  void Handle(Slot *slot);
   // Fills `slot` with `resp` and writes what is ready.
-  void Answer(Slot* slot, const v1::PublishResponse& resp);
+  void Answer(Slot *slot, const v1::PublishResponse &resp);
   // Drops request_'s and scratch_'s allocations after a large item, so an
   // idle stream does not hold its largest batch.
   void ReleaseLargeBuffers(size_t item_bytes);

@@ -41,7 +41,6 @@ ItemOutcome RefusedHere(absl::Status status, absl::string_view kind) {
   return out;
 }
 
-
 // Ingest's answer as the item's outcome.
 IngestDone Outcome(absl::string_view prefix, absl::string_view kind,
                    ItemDone done) {

@@ -163,8 +163,7 @@ IngestResult Ingester::Settle(const Tally& tally, absl::Status submitted) {
     stats_.bulk_records_accepted.fetch_add(tally.accepted,
                                            std::memory_order_relaxed);
   } else {
-    stats_.events_accepted.fetch_add(tally.accepted,
-                                     std::memory_order_relaxed);
+    stats_.events_accepted.fetch_add(tally.accepted, std::memory_order_relaxed);
     stats_.unrouted.fetch_add(tally.unrouted, std::memory_order_relaxed);
   }
   return Accepted(tally.accepted);
@@ -172,12 +171,11 @@ IngestResult Ingester::Settle(const Tally& tally, absl::Status submitted) {
 
 IngestResult Ingester::Submit(IngestResult planned, Planned& p) {
   if (!planned.ok()) return Count(std::move(planned));
-  return Settle(p.tally, p.submit ? router_.Submit(p.shares)
-                                  : absl::OkStatus());
+  return Settle(p.tally,
+                p.submit ? router_.Submit(p.shares) : absl::OkStatus());
 }
 
-void Ingester::SubmitAsync(IngestResult planned, Planned& p,
-                           IngestDone done) {
+void Ingester::SubmitAsync(IngestResult planned, Planned& p, IngestDone done) {
   if (!planned.ok()) return done(Count(std::move(planned)));
   if (!p.submit) return done(Settle(p.tally, absl::OkStatus()));
   router_.SubmitAsync(p.shares, [this, tally = p.tally, done = std::move(done)](

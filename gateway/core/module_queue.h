@@ -69,7 +69,8 @@ class QueueReservation {
   // would return, either before this returns or later on the queue's
   // commit thread (no lock of the queue held). The reservation must stay
   // where it is, untouched, until then.
-  void PrepareAsync(OutBatch records, absl::AnyInvocable<void(absl::Status)> done);
+  void PrepareAsync(OutBatch records,
+                    absl::AnyInvocable<void(absl::Status)> done);
 
   // Phase two, once every module of the input prepared: the consumer may
   // now take the records. Destroying a prepared reservation instead aborts

@@ -214,8 +214,8 @@ class Router::PendingSubmit {
 };
 
 void Router::SubmitAsync(std::vector<ModuleShare>& shares, SubmitDone done) {
-  auto pending = std::make_unique<PendingSubmit>(*this, shares.size(),
-                                                 std::move(done));
+  auto pending =
+      std::make_unique<PendingSubmit>(*this, shares.size(), std::move(done));
   // Reserve everywhere first, as Submit does; a refusal drops what was held.
   if (absl::Status st = pending->Reserve(shares); !st.ok()) {
     SubmitDone refused = pending->TakeDone();

@@ -244,8 +244,7 @@ void SpoolQueue::CommitLoop() {
   }
 }
 
-void SpoolQueue::RunAnswers(
-    std::vector<std::unique_ptr<Committer>>& answered) {
+void SpoolQueue::RunAnswers(std::vector<std::unique_ptr<Committer>>& answered) {
   for (std::unique_ptr<Committer>& c : answered) {
     if (c->status.ok()) {
       c->answer(c->ticket);
