@@ -239,8 +239,14 @@ void SpoolQueue::CommitLoop() {
       // Stopping with nothing queued (producers are refused by then).
       if (committers_.empty()) return;
       CommitGroupLocked(answered);
+      answering_ = true;
     }
     RunAnswers(answered);
+    // One wake-up for everything the answers published, so the consumer
+    // takes the group in one Pop rather than one input per wake-up.
+    absl::MutexLock lock(&mu_);
+    answering_ = false;
+    if (consumer_waiting_) data_ready_.Signal();
   }
 }
 
@@ -336,7 +342,8 @@ void SpoolQueue::DoPublish(uint64_t ticket, OutBatch, size_t) {
   if (it == prepared_.end()) return;
   unread_records_ += it->second.records;
   prepared_.erase(it);
-  if (consumer_waiting_) data_ready_.Signal();
+  // The commit thread wakes the consumer once for its whole group.
+  if (consumer_waiting_ && !answering_) data_ready_.Signal();
 }
 
 void SpoolQueue::DoAbort(uint64_t ticket, size_t, size_t) {

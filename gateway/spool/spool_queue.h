@@ -182,6 +182,9 @@ class SpoolQueue : public ModuleQueue {
   std::deque<Committer*> committers_ ABSL_GUARDED_BY(mu_);
   // A group commit is running (its sync may have released mu_).
   bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  // The commit thread is running a group's answers: their publishes leave
+  // waking the consumer to it.
+  bool answering_ ABSL_GUARDED_BY(mu_) = false;
   // Prepared inputs not yet published, by ticket (= append order).
   std::map<uint64_t, Prepared> prepared_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;

@@ -5,6 +5,7 @@
 // refuses the input and the other module, which had synced it, never
 // delivers it; a full queue is refused before the call returns.
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -151,6 +152,27 @@ TEST(SpoolAsyncIngestTest, FailedSyncInOneModuleDeliversTheInputNowhere) {
   EXPECT_THAT(Homes(s.queue(0)), ElementsAre("1", "3"));
   EXPECT_THAT(Homes(s.queue(1)), ElementsAre("1", "3"));
   EXPECT_EQ(s.ingest().stats().events_accepted.load(), 2u);
+}
+
+// The commit thread publishes a group's inputs with the consumer's wake-up
+// held back to the end; a consumer already waiting must still get them.
+TEST(SpoolAsyncIngestTest, AWaitingConsumerIsWokenForTheGroup) {
+  FaultSpoolEnv first_disk, second_disk;
+  SpooledIngest s;
+  ASSERT_TRUE(s.Start(kTwoModules, {&first_disk, &second_disk}).ok());
+  QueueBatch got;
+  std::thread consumer([&] {
+    // Longer than the test's ctest timeout (120 s): a consumer nobody wakes
+    // fails the test there; a woken one returns at once.
+    s.queue(0).Pop(got, 100, absl::Minutes(10));
+  });
+  Answers answers;
+  answers.Publish(s, 5);
+  consumer.join();
+  ASSERT_EQ(got.records.size(), 1u);
+  EXPECT_THAT(*got.records[0].data, HasSubstr("\"homeId\":5"));
+  testing::Delivered(std::move(got.done), 1);
+  ASSERT_TRUE(Eventually([&] { return answers.answered() == 1; }));
 }
 
 TEST(SpoolAsyncIngestTest, RefusalsAreAnsweredBeforeTheCallReturns) {
