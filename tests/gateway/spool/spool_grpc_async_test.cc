@@ -168,5 +168,55 @@ TEST(SpoolGrpcAsyncTest, StreamReadsOnWhileAnItemSyncsAndAnswersInOrder) {
             static_cast<size_t>(kItems * kBatch));
 }
 
+// A client that gives up while its call waits for the sync: the answer
+// comes later to a cancelled call, which must end cleanly (the adapter's
+// Shutdown below waits for every call; a call never finished hangs it).
+TEST(SpoolGrpcAsyncTest, UnaryCallCancelledDuringTheSyncEndsCleanly) {
+  FaultSpoolEnv env;
+  SpooledGateway gateway(env);
+  env.HoldSyncs();
+  grpc::ClientContext ctx;
+  grpc::Status status;
+  std::thread call([&] {
+    v1::PublishResponse response;
+    status = gateway.stub().PublishEvent(&ctx, Event(100), &response);
+  });
+  ASSERT_TRUE(Eventually([&] { return env.held_syncs() == 1; }));
+  ctx.TryCancel();
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  env.ReleaseSyncs();
+  // The stored input is kept (at least once): the client was not told OK.
+  ASSERT_TRUE(Eventually([&] { return gateway.queue().depth() == 1; }));
+}
+
+TEST(SpoolGrpcAsyncTest, StreamCancelledWithItemsInFlightEndsCleanly) {
+  FaultSpoolEnv env;
+  SpooledGateway gateway(env);
+  grpc::ClientContext ctx;
+  auto stream = gateway.stub().Publish(&ctx);
+  env.HoldSyncs();
+  uint64_t one = 0;
+  constexpr int kItems = 5;
+  for (int i = 0; i < kItems; ++i) {
+    v1::PublishRequest request;
+    request.set_id(i + 1);
+    *request.mutable_event() = Event(100);
+    ASSERT_TRUE(stream->Write(request));
+    if (i == 0) {
+      ASSERT_TRUE(Eventually([&] { return env.held_syncs() == 1; }));
+      one = gateway.queue().used_bytes();
+    }
+  }
+  ASSERT_TRUE(
+      Eventually([&] { return gateway.queue().used_bytes() == kItems * one; }));
+  ctx.TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The reactor finishes only once these answers have come.
+  env.ReleaseSyncs();
+  ASSERT_TRUE(Eventually(
+      [&] { return gateway.queue().depth() == static_cast<size_t>(kItems); }));
+}
+
 }  // namespace
 }  // namespace streamgate
