@@ -1,7 +1,11 @@
 #include "adapters/grpc/dead_lettering_ingest.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "streamgate/v1/gateway.pb.h"
 
 namespace streamgate {
@@ -23,12 +27,69 @@ void ToProto(const EventInput& in, v1::Event& out) {
   out.set_origin_device_ip(std::string(in.origin_device_ip));
 }
 
+// Whether an asynchronous call is still inside Ingest: only then may its
+// answer read the caller's input. The caller's return waits for a report
+// in progress.
+class InsideCall {
+ public:
+  // Runs `report` when the call has not returned yet.
+  template <typename F>
+  void IfInside(F report) {
+    absl::MutexLock lock(&mu_);
+    if (inside_) report();
+  }
+  void Returned() {
+    absl::MutexLock lock(&mu_);
+    inside_ = false;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool inside_ ABSL_GUARDED_BY(mu_) = true;
+};
+
 }  // namespace
 
 IngestResult DeadLetteringIngest::PublishEvents(
     absl::Span<const EventInput> events, const Caller& caller) {
   IngestResult st = inner_.PublishEvents(events, caller);
-  if (st.code() != absl::StatusCode::kInvalidArgument) return st;
+  ReportEvents(events, st);
+  return st;
+}
+
+void DeadLetteringIngest::PublishEventsAsync(
+    absl::Span<const EventInput> events, const Caller& caller,
+    IngestDone done) {
+  auto inside = std::make_shared<InsideCall>();
+  inner_.PublishEventsAsync(
+      events, caller,
+      [this, events, inside, done = std::move(done)](IngestResult st) mutable {
+        if (st.code() == absl::StatusCode::kInvalidArgument) {
+          inside->IfInside([&] { ReportEvents(events, st); });
+        }
+        done(std::move(st));
+      });
+  inside->Returned();
+}
+
+void DeadLetteringIngest::PublishBulkAsync(const BulkInput& bulk,
+                                           const Caller& caller,
+                                           IngestDone done) {
+  auto inside = std::make_shared<InsideCall>();
+  inner_.PublishBulkAsync(
+      bulk, caller,
+      [this, &bulk, inside, done = std::move(done)](IngestResult st) mutable {
+        if (st.code() == absl::StatusCode::kInvalidArgument) {
+          inside->IfInside([&] { ReportBulk(bulk, st); });
+        }
+        done(std::move(st));
+      });
+  inside->Returned();
+}
+
+void DeadLetteringIngest::ReportEvents(absl::Span<const EventInput> events,
+                                       const IngestResult& st) {
+  if (st.code() != absl::StatusCode::kInvalidArgument) return;
   DoorReject r;
   r.source = "grpc";
   r.reason = st.message();
@@ -47,13 +108,18 @@ IngestResult DeadLetteringIngest::PublishEvents(
   }
   r.data = data;
   rejects_.Rejected(r);
-  return st;
 }
 
 IngestResult DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
                                               const Caller& caller) {
   IngestResult st = inner_.PublishBulk(bulk, caller);
-  if (st.code() != absl::StatusCode::kInvalidArgument) return st;
+  ReportBulk(bulk, st);
+  return st;
+}
+
+void DeadLetteringIngest::ReportBulk(const BulkInput& bulk,
+                                     const IngestResult& st) {
+  if (st.code() != absl::StatusCode::kInvalidArgument) return;
   DoorReject r;
   r.source = "grpc";
   r.reason = st.message();
@@ -74,7 +140,6 @@ IngestResult DeadLetteringIngest::PublishBulk(const BulkInput& bulk,
     r.data = data;
   }
   rejects_.Rejected(r);
-  return st;
 }
 
 }  // namespace streamgate

@@ -11,6 +11,10 @@
 // The kind, not the RPC name: unary calls and Publish stream items reach
 // Ingest the same way. Everything else is passed through untouched.
 //
+// The asynchronous methods report the same way: Ingest answers
+// INVALID_ARGUMENT before the call returns, while the input still exists
+// (a late one, against that contract, is passed on unreported).
+//
 // Threading: as thread-safe as the inner Ingest and DoorRejects.
 #pragma once
 
@@ -28,8 +32,16 @@ class DeadLetteringIngest : public Ingest {
                              const Caller& caller) override;
   IngestResult PublishBulk(const BulkInput& bulk,
                            const Caller& caller) override;
+  void PublishEventsAsync(absl::Span<const EventInput> events,
+                          const Caller& caller, IngestDone done) override;
+  void PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                        IngestDone done) override;
 
  private:
+  void ReportEvents(absl::Span<const EventInput> events,
+                    const IngestResult& st);
+  void ReportBulk(const BulkInput& bulk, const IngestResult& st);
+
   Ingest& inner_;
   DoorRejects& rejects_;
 };

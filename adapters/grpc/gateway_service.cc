@@ -7,7 +7,6 @@
 #include "adapters/grpc/convert.h"
 #include "adapters/grpc/publish_reactor.h"
 #include "adapters/grpc/request_parser.h"
-#include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 
 namespace streamgate {
@@ -31,12 +30,11 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }
 
 // Finishes an accepted unary call with its PublishResponse.
-grpc::ServerUnaryReactor* FinishAccepted(grpc::CallbackServerContext* context,
-                                         size_t records,
-                                         grpc::ByteBuffer* response) {
+void FinishAccepted(grpc::ServerUnaryReactor* reactor, size_t records,
+                    grpc::ByteBuffer* response) {
   v1::PublishResponse answer;
   answer.set_records(static_cast<uint32_t>(records));
-  return FinishUnary(context, SerializeResponse(answer, *response));
+  reactor->Finish(ToGrpcStatus(SerializeResponse(answer, *response)));
 }
 
 }  // namespace
@@ -52,24 +50,33 @@ grpc::ServerUnaryReactor* GatewayService::PublishEvent(
     return FinishUnary(context, st);
   }
   EventInput in;
-  IngestResult result;
-  result.status = ToEventInput(event, "", in);
-  if (!result.ok()) {
-    result.reason = IngestReason::kInvalid;
-    ReportRefused(rejects_, result.status, "event", event,
+  if (absl::Status st = ToEventInput(event, "", in); !st.ok()) {
+    ReportRefused(rejects_, st, "event", event,
                   event.has_origin_device_id()
                       ? absl::make_optional(event.origin_device_id())
                       : absl::nullopt);
-  } else {
-    result = ingest_.PublishEvents(absl::MakeConstSpan(&in, 1),
-                                   Caller{caller->key_id, caller->key_name});
+    if (st.code() == absl::StatusCode::kInvalidArgument) {
+      log_.UnaryRejected(GatewayRpc::kPublishEvent, context->peer(), "",
+                         IngestReason::kInvalid, st.message());
+    }
+    return FinishUnary(context, st);
   }
-  if (result.ok()) return FinishAccepted(context, result.accepted, response);
-  if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    log_.UnaryRejected(GatewayRpc::kPublishEvent, context->peer(), "",
-                       result.reason, result.message());
-  }
-  return FinishUnary(context, result.status);
+  // Answered when the input is stored (a spool with fsync always: from its
+  // commit thread after the fdatasync), so this thread never waits for it.
+  auto* reactor = context->DefaultReactor();
+  ingest_.PublishEventsAsync(
+      absl::MakeConstSpan(&in, 1), Caller{caller->key_id, caller->key_name},
+      [this, context, reactor, response](IngestResult result) {
+        if (result.ok()) {
+          return FinishAccepted(reactor, result.accepted, response);
+        }
+        if (result.status.code() == absl::StatusCode::kInvalidArgument) {
+          log_.UnaryRejected(GatewayRpc::kPublishEvent, context->peer(), "",
+                             result.reason, result.message());
+        }
+        reactor->Finish(ToGrpcStatus(result.status));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
@@ -83,17 +90,25 @@ grpc::ServerUnaryReactor* GatewayService::PublishBulkData(
                     st.message());
     return FinishUnary(context, st);
   }
-  const IngestResult result = ingest_.PublishBulk(
-      ToBulkInput(bulk), Caller{caller->key_id, caller->key_name});
-  if (result.ok()) return FinishAccepted(context, result.accepted, response);
-  if (result.status.code() == absl::StatusCode::kInvalidArgument) {
-    log_.UnaryRejected(
-        GatewayRpc::kPublishBulkData, context->peer(),
-        absl::StrCat("device ", bulk.device_id(), ", label '",
-                     absl::string_view(bulk.label()).substr(0, 256), "'"),
-        result.reason, result.message());
-  }
-  return FinishUnary(context, result.status);
+  auto* reactor = context->DefaultReactor();
+  // INVALID_ARGUMENT comes back before the call returns, while `bulk` is
+  // still here to name in the log line (ingest.h).
+  ingest_.PublishBulkAsync(
+      ToBulkInput(bulk), Caller{caller->key_id, caller->key_name},
+      [this, context, reactor, response, &bulk](IngestResult result) {
+        if (result.ok()) {
+          return FinishAccepted(reactor, result.accepted, response);
+        }
+        if (result.status.code() == absl::StatusCode::kInvalidArgument) {
+          log_.UnaryRejected(
+              GatewayRpc::kPublishBulkData, context->peer(),
+              absl::StrCat("device ", bulk.device_id(), ", label '",
+                           absl::string_view(bulk.label()).substr(0, 256), "'"),
+              result.reason, result.message());
+        }
+        reactor->Finish(ToGrpcStatus(result.status));
+      });
+  return reactor;
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*

@@ -2,14 +2,19 @@
 // (requests and responses as grpc::ByteBuffer), so the adapter parses the
 // protobuf itself and answers a request that does not parse with
 // INVALID_ARGUMENT and the reason, a WARN line and a counter (RejectLog)
-// instead of gRPC's bare UNIMPLEMENTED. Unary calls are answered inline;
-// each Publish stream gets a PublishReactor. Every call is authenticated
-// first (a stream once, at its start); the caller's key id and name are the
-// only source of the events' origin project key fields. It translates only;
-// validation and routing happen in Ingest.
+// instead of gRPC's bare UNIMPLEMENTED. Each Publish stream gets a
+// PublishReactor. Every call is authenticated first (a stream once, at its
+// start); the caller's key id and name are the only source of the events'
+// origin project key fields. It translates only; validation and routing happen
+// in Ingest.
 //
-// Threading: handlers run on gRPC's callback threads and never block; the
-// service itself is immutable after construction.
+// Unary calls go to Ingest's asynchronous methods and finish from their
+// completion, so a handler never waits for a spool's fdatasync and the calls
+// in flight share group commits.
+//
+// Threading: handlers run on gRPC's callback threads and never block; a
+// call may be finished from a spool's commit thread. The service itself is
+// immutable after construction.
 #pragma once
 
 #include <cstddef>

@@ -47,7 +47,7 @@ void PublishReactor::ReleaseLargeBuffers(size_t item_bytes) {
   }
 }
 
-v1::PublishResponse PublishReactor::Handle() {
+void PublishReactor::Handle(Slot* slot) {
   v1::PublishResponse resp;
   const size_t item_bytes = read_.Valid() ? read_.Length() : 0;
   absl::Status parsed = ParseRequest(read_, request_);
@@ -61,48 +61,73 @@ v1::PublishResponse PublishReactor::Handle() {
     resp.set_code(static_cast<int32_t>(parsed.code()));
     resp.set_message(std::string(parsed.message()));
     ReleaseLargeBuffers(item_bytes);
-    return resp;
-  }
-  read_.Clear();
-  resp.set_id(request_.id());
-  const ItemOutcome out =
-      HandlePublishItem(request_, ingest_, rejects_,
-                        Caller{caller_.key_id, caller_.key_name}, scratch_);
-  resp.set_code(static_cast<int32_t>(out.status.code()));
-  if (out.status.ok()) {
-    resp.set_records(out.records);
-  } else {
-    resp.set_message(std::string(out.status.message()));
-    // Logged as a unary call's rejection is: input the client must fix.
-    if (out.status.code() == absl::StatusCode::kInvalidArgument) {
-      log_.StreamItemRejected(peer_, request_.id(), out.kind, out.reason,
-                              out.status.message());
-    }
-  }
-  // scratch_ points into request_: both go only once the item is done.
-  ReleaseLargeBuffers(item_bytes);
-  return resp;
-}
-
-void PublishReactor::OnReadDone(bool ok) {
-  if (!ok) {
-    absl::MutexLock lock(&mu_);
-    reads_done_ = true;
-    MaybeFinishLocked();
+    Answer(slot, resp);
     return;
   }
+  read_.Clear();
+  const uint64_t id = request_.id();
+  HandlePublishItem(
+      request_, ingest_, rejects_, Caller{caller_.key_id, caller_.key_name},
+      scratch_, [this, slot, id](ItemOutcome out) {
+        v1::PublishResponse resp;
+        resp.set_id(id);
+        resp.set_code(static_cast<int32_t>(out.status.code()));
+        if (out.status.ok()) {
+          resp.set_records(out.records);
+        } else {
+          resp.set_message(std::string(out.status.message()));
+          // Logged as a unary call's rejection is: input the client must
+          // fix.
+          if (out.status.code() == absl::StatusCode::kInvalidArgument) {
+            log_.StreamItemRejected(peer_, id, out.kind, out.reason,
+                                    out.status.message());
+          }
+        }
+        Answer(slot, resp);
+      });
+  // scratch_ points into request_: both go only once Ingest has taken the
+  // item (it keeps no view of them).
+  ReleaseLargeBuffers(item_bytes);
+}
+
+void PublishReactor::Answer(Slot* slot, const v1::PublishResponse& resp) {
   grpc::ByteBuffer bytes;
-  const bool serialized = SerializeResponse(Handle(), bytes).ok();
+  const bool serialized = SerializeResponse(resp, bytes).ok();
   absl::MutexLock lock(&mu_);
+  --unanswered_;
   if (!serialized) {
     // Only a message over 2 GiB fails; end the stream rather than answer
     // out of order.
     broken_ = true;
-    MaybeFinishLocked();
-    return;
+  } else {
+    slot->bytes = std::move(bytes);
+    slot->ready = true;
+    MaybeWriteLocked();
   }
-  pending_.push_back(std::move(bytes));
-  MaybeWriteLocked();
+  MaybeFinishLocked();
+}
+
+void PublishReactor::OnReadDone(bool ok) {
+  Slot* slot;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    // A read that completed as the stream broke: never acknowledged, so
+    // not taken either (Finish may not wait for it).
+    if (broken_ || finished_) {
+      read_.Clear();
+      return;
+    }
+    pending_.emplace_back();
+    slot = &pending_.back();
+    ++unanswered_;
+  }
+  Handle(slot);
+  absl::MutexLock lock(&mu_);
   if (broken_) return;
   if (pending_.size() >= window_) {
     read_paused_ = true;  // resumed by OnWriteDone at half the window
@@ -112,11 +137,13 @@ void PublishReactor::OnReadDone(bool ok) {
 }
 
 void PublishReactor::MaybeWriteLocked() {
-  if (writing_ || pending_.empty() || broken_) return;
+  if (writing_ || pending_.empty() || !pending_.front().ready || broken_) {
+    return;
+  }
   writing_ = true;
   grpc::WriteOptions options;
-  if (pending_.size() > 1) options.set_buffer_hint();
-  StartWrite(&pending_.front(), options);
+  if (pending_.size() > 1 && pending_[1].ready) options.set_buffer_hint();
+  StartWrite(&pending_.front().bytes, options);
 }
 
 void PublishReactor::OnWriteDone(bool ok) {
@@ -138,7 +165,8 @@ void PublishReactor::OnWriteDone(bool ok) {
 }
 
 void PublishReactor::MaybeFinishLocked() {
-  if (finished_ || writing_) return;
+  // An answer still to come refers to this reactor, which OnDone deletes.
+  if (finished_ || writing_ || unanswered_ > 0) return;
   if (broken_ || (reads_done_ && pending_.empty())) {
     finished_ = true;
     Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken")

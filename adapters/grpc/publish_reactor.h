@@ -2,16 +2,22 @@
 // requests and responses are grpc::ByteBuffer). Each request is parsed here
 // (ParseRequest: a request that does not parse is answered INVALID_ARGUMENT
 // with the reason, under the id it carries when that can be read) and
-// handled inside OnReadDone (ingest never blocks), then answered with one
-// response carrying its id. Rejected items are logged through RejectLog.
-// Responses queue in a bounded window: when it is full the reactor stops
-// reading until writes drain to half, so a client that does not read its
-// acks cannot grow server memory. Writes with more responses queued behind
-// them carry buffer_hint, so a burst costs one flush. The parsed request is
-// reused between small items and released after a large one.
+// handed to Ingest's asynchronous methods inside OnReadDone; the next read
+// starts without waiting for the answer, so while a spool syncs one item
+// the stream goes on reading, and the items in flight share a group
+// commit. Each item takes a slot in arrival order; responses (one per item,
+// carrying its id) are written from the front as their slots are answered,
+// so they stay in request order. Rejected items are logged through
+// RejectLog. Slots are bounded by the window: when it is full the reactor
+// stops reading until it drains to half, so a client that does not read its
+// acks cannot grow server memory. Writes with more answered responses
+// behind them carry buffer_hint, so a burst costs one flush. The parsed
+// request is reused between small items and released after a large one.
 //
 // Threading: gRPC may run OnReadDone and OnWriteDone concurrently on its
-// callback threads; the shared state is under mu_. Deletes itself in OnDone.
+// callback threads, and Ingest answers on a spool's commit thread; the
+// shared state is under mu_. Deletes itself in OnDone, which comes only
+// after Finish, which waits for every answer.
 #pragma once
 
 #include <deque>
@@ -43,7 +49,15 @@ class PublishReactor
   void OnCancel() override {}
 
  private:
-  v1::PublishResponse Handle();
+  // A response waiting to be written, in request order.
+  struct Slot {
+    grpc::ByteBuffer bytes;
+    bool ready = false;  // answered
+  };
+  // Parses read_ and hands the item to Ingest; `slot` gets its answer.
+  void Handle(Slot *slot);
+  // Fills `slot` with `resp` and writes what is ready.
+  void Answer(Slot *slot, const v1::PublishResponse &resp);
   // Drops request_'s and scratch_'s allocations after a large item, so an
   // idle stream does not hold its largest batch.
   void ReleaseLargeBuffers(size_t item_bytes);
@@ -63,7 +77,9 @@ class PublishReactor
   std::vector<EventInput> scratch_;
 
   absl::Mutex mu_;
-  std::deque<grpc::ByteBuffer> pending_ ABSL_GUARDED_BY(mu_);
+  // References stay valid: only push_back and pop_front.
+  std::deque<Slot> pending_ ABSL_GUARDED_BY(mu_);
+  size_t unanswered_ ABSL_GUARDED_BY(mu_) = 0;  // slots not ready
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;

@@ -41,21 +41,29 @@ ItemOutcome RefusedHere(absl::Status status, absl::string_view kind) {
   return out;
 }
 
+// Ingest's answer as the item's outcome.
+IngestDone Outcome(absl::string_view prefix, absl::string_view kind,
+                   ItemDone done) {
+  return [prefix, kind, done = std::move(done)](IngestResult r) mutable {
+    done(FromResult(r, prefix, kind));
+  };
+}
+
 }  // namespace
 
-ItemOutcome HandlePublishItem(const v1::PublishRequest& req, Ingest& ingest,
-                              DoorRejects& rejects, const Caller& caller,
-                              std::vector<EventInput>& scratch) {
+void HandlePublishItem(const v1::PublishRequest& req, Ingest& ingest,
+                       DoorRejects& rejects, const Caller& caller,
+                       std::vector<EventInput>& scratch, ItemDone done) {
   switch (req.item_case()) {
     case v1::PublishRequest::kEvent: {
       scratch.resize(1);
       absl::Status st = ToEventInput(req.event(), "event.", scratch[0]);
       if (!st.ok()) {
         ReportRefused(rejects, st, "event", req.event(), DeviceOf(req.event()));
-        return RefusedHere(std::move(st), "event");
+        return done(RefusedHere(std::move(st), "event"));
       }
-      return FromResult(ingest.PublishEvents(scratch, caller), "event.",
-                        "event");
+      return ingest.PublishEventsAsync(
+          scratch, caller, Outcome("event.", "event", std::move(done)));
     }
     case v1::PublishRequest::kBatch: {
       const auto& events = req.batch().events();
@@ -65,23 +73,23 @@ ItemOutcome HandlePublishItem(const v1::PublishRequest& req, Ingest& ingest,
             events[i], absl::StrCat("batch.events[", i, "]."), scratch[i]);
         if (!st.ok()) {
           ReportRefused(rejects, st, "batch", events[i], DeviceOf(events[i]));
-          return RefusedHere(std::move(st), "batch");
+          return done(RefusedHere(std::move(st), "batch"));
         }
       }
-      return FromResult(ingest.PublishEvents(scratch, caller), "batch.",
-                        "batch");
+      return ingest.PublishEventsAsync(
+          scratch, caller, Outcome("batch.", "batch", std::move(done)));
     }
     case v1::PublishRequest::kBulkData:
-      return FromResult(
-          ingest.PublishBulk(ToBulkInput(req.bulk_data()), caller),
-          "bulk_data.", "bulk_data");
+      return ingest.PublishBulkAsync(
+          ToBulkInput(req.bulk_data()), caller,
+          Outcome("bulk_data.", "bulk_data", std::move(done)));
     case v1::PublishRequest::ITEM_NOT_SET:
       break;
   }
   absl::Status st = absl::InvalidArgumentError(
       "item: one of event, bulk_data or batch is required");
   ReportRefused(rejects, st, "publish", req, absl::nullopt);
-  return RefusedHere(std::move(st), "publish");
+  done(RefusedHere(std::move(st), "publish"));
 }
 
 }  // namespace streamgate

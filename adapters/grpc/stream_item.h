@@ -5,13 +5,18 @@
 // "batch.events[1].home_id: ...", "bulk_data.records[0]: ..."), so a client
 // can find the fault in what it sent.
 //
+// The item goes to Ingest's asynchronous methods, so a stream need not wait
+// for a spool's fdatasync before reading its next item.
+//
 // Threading: a pure function of its arguments; `scratch` belongs to the
-// calling stream (one item at a time).
+// calling stream (one item at a time). `done` runs where Ingest's
+// completions run (ingest.h).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/api/ingest.h"
@@ -27,9 +32,13 @@ struct ItemOutcome {
   absl::string_view kind;  // "event", "batch", "bulk_data" or "publish"
 };
 
-// `scratch` is reused between items so a stream does not allocate per item.
-ItemOutcome HandlePublishItem(const v1::PublishRequest& request, Ingest& ingest,
-                              DoorRejects& rejects, const Caller& caller,
-                              std::vector<EventInput>& scratch);
+using ItemDone = absl::AnyInvocable<void(ItemOutcome)>;
+
+// Answers through `done`, exactly once; `request` and `scratch` are needed
+// only until the call returns. `scratch` is reused between items so a
+// stream does not allocate per item.
+void HandlePublishItem(const v1::PublishRequest& request, Ingest& ingest,
+                       DoorRejects& rejects, const Caller& caller,
+                       std::vector<EventInput>& scratch, ItemDone done);
 
 }  // namespace streamgate

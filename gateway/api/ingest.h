@@ -5,6 +5,10 @@
 //
 // Threading: every method is safe to call from many threads at once and never
 // blocks on I/O beyond a spool's commit: it validates, renders and enqueues.
+// The *Async methods do not even wait for that: their completion runs on
+// the calling thread before they return, or on a spool's commit thread once
+// the fdatasync covering the input is done (callers that must not block,
+// such as gRPC callback threads, use these, and their inputs share syncs).
 //
 // Result contract (the gRPC adapter maps status codes 1:1 to grpc::Status):
 //   OK                  accepted by every matching module (or none matched)
@@ -19,6 +23,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -112,6 +117,9 @@ struct IngestResult {
   absl::string_view message() const { return status.message(); }
 };
 
+// The answer to an asynchronous publish; it must not block.
+using IngestDone = absl::AnyInvocable<void(IngestResult)>;
+
 class Ingest {
  public:
   virtual ~Ingest() = default;
@@ -122,6 +130,21 @@ class Ingest {
                                      const Caller& caller) = 0;
   virtual IngestResult PublishBulk(const BulkInput& bulk,
                                    const Caller& caller) = 0;
+
+  // The same, answered through `done` exactly once: before the call returns
+  // for every refusal other than a failed store (so INVALID_ARGUMENT is
+  // always answered inline) and for queues that store nothing before the
+  // ack, otherwise when every module has stored the input (a spool with
+  // fsync always: synced). The inputs need to live only until the call
+  // returns. The defaults answer inline through the blocking methods.
+  virtual void PublishEventsAsync(absl::Span<const EventInput> events,
+                                  const Caller& caller, IngestDone done) {
+    done(PublishEvents(events, caller));
+  }
+  virtual void PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                                IngestDone done) {
+    done(PublishBulk(bulk, caller));
+  }
 };
 
 }  // namespace streamgate

@@ -142,7 +142,8 @@ absl::optional<int64_t> Ingester::DefaultHomeId() const {
 
 IngestResult Ingester::Count(IngestResult result) {
   switch (result.status.code()) {
-    case absl::StatusCode::kOk: break;
+    case absl::StatusCode::kOk:
+      break;
     case absl::StatusCode::kInvalidArgument:
       stats_.invalid.fetch_add(1, std::memory_order_relaxed);
       break;
@@ -152,7 +153,8 @@ IngestResult Ingester::Count(IngestResult result) {
     case absl::StatusCode::kUnavailable:
       stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
       break;
-    default: break;
+    default:
+      break;
   }
   return result;
 }
@@ -164,29 +166,89 @@ IngestResult Ingester::Draining() {
   return Count(std::move(r));
 }
 
+struct Ingester::Planned {
+  std::shared_ptr<Router> router;  // the RouteTable snapshot it was fanned by
+  std::vector<ModuleShare> shares;
+  bool submit = false;  // some module takes a record
+  Tally tally;
+};
+
+IngestResult Ingester::Settle(const Tally& tally, absl::Status submitted) {
+  if (!submitted.ok()) return Count(Unqueued(std::move(submitted)));
+  if (tally.bulk) {
+    stats_.bulk_records_accepted.fetch_add(tally.accepted,
+                                           std::memory_order_relaxed);
+  } else {
+    stats_.events_accepted.fetch_add(tally.accepted, std::memory_order_relaxed);
+    stats_.unrouted.fetch_add(tally.unrouted, std::memory_order_relaxed);
+  }
+  return Accepted(tally.accepted);
+}
+
+IngestResult Ingester::Submit(IngestResult planned, Planned& p) {
+  if (!planned.ok()) return Count(std::move(planned));
+  return Settle(p.tally,
+                p.submit ? p.router->Submit(p.shares) : absl::OkStatus());
+}
+
+void Ingester::SubmitAsync(IngestResult planned, Planned& p, IngestDone done) {
+  if (!planned.ok()) return done(Count(std::move(planned)));
+  if (!p.submit) return done(Settle(p.tally, absl::OkStatus()));
+  // The completion holds the table snapshot: the pending submit refers to
+  // that Router until it answers, even if a reload swapped the table.
+  Router& router = *p.router;
+  router.SubmitAsync(p.shares,
+                     [this, keep = std::move(p.router), tally = p.tally,
+                      done = std::move(done)](absl::Status st) mutable {
+                       done(Settle(tally, std::move(st)));
+                     });
+}
+
 IngestResult Ingester::PublishEvents(absl::Span<const EventInput> events,
                                      const Caller& caller) {
   if (draining_.load(std::memory_order_acquire)) return Draining();
-  return Count(PublishEventsImpl(events, caller));
+  Planned p;
+  IngestResult planned = PlanEvents(events, caller, p);
+  return Submit(std::move(planned), p);
 }
 
 IngestResult Ingester::PublishBulk(const BulkInput& bulk,
                                    const Caller& caller) {
   if (draining_.load(std::memory_order_acquire)) return Draining();
-  return Count(PublishBulkImpl(bulk));
+  Planned p;
+  IngestResult planned = PlanBulk(bulk, p);
+  return Submit(std::move(planned), p);
 }
 
-IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
-                                         const Caller& caller) {
+void Ingester::PublishEventsAsync(absl::Span<const EventInput> events,
+                                  const Caller& caller, IngestDone done) {
+  if (draining_.load(std::memory_order_acquire)) return done(Draining());
+  Planned p;
+  IngestResult planned = PlanEvents(events, caller, p);
+  SubmitAsync(std::move(planned), p, std::move(done));
+}
+
+void Ingester::PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                                IngestDone done) {
+  if (draining_.load(std::memory_order_acquire)) return done(Draining());
+  Planned p;
+  IngestResult planned = PlanBulk(bulk, p);
+  SubmitAsync(std::move(planned), p, std::move(done));
+}
+
+IngestResult Ingester::PlanEvents(absl::Span<const EventInput> events,
+                                  const Caller& caller, Planned& p) {
   if (events.size() > max_records_per_input_) {
     return TooMany("events", events.size(), max_records_per_input_);
   }
   const absl::Time now = absl::Now();
   const auto devices = registry_.Snapshot();
-  const std::shared_ptr<Router> router_ptr = routes_.Snapshot();
-  Router& router = *router_ptr;
+  // One table for the whole input, and for its submit (Planned::router).
+  p.router = routes_.Snapshot();
+  Router& router = *p.router;
   const absl::optional<int64_t> default_home_id = DefaultHomeId();
-  std::vector<ModuleShare> shares(router.size());
+  std::vector<ModuleShare>& shares = p.shares;
+  shares.resize(router.size());
   const bool many = events.size() != 1;
   bool routed = false;
   size_t unrouted = 0;
@@ -261,7 +323,8 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     if (json.capacity() > kMaxScratchBytes) std::string().swap(json);
     absl::Status st = RenderEvent(e, json);
     if (!st.ok()) return invalid(st.message());
-    const int64_t key_id = in.origin_device_id ? *in.origin_device_id : e.home_id;
+    const int64_t key_id =
+        in.origin_device_id ? *in.origin_device_id : e.home_id;
     std::string key = IdKey(key_id);
     if (json.size() + key.size() > max_record_bytes_) {
       return Refuse(IngestReason::kTooLarge, index, field(),
@@ -279,23 +342,18 @@ IngestResult Ingester::PublishEventsImpl(absl::Span<const EventInput> events,
     key_input.home_id = e.home_id;
     key_input.event_type = in.event_type;
     key_input.source = in.source;
-    FanError fan = Fan(router, targets, data, key, key_input,
-                       max_record_bytes_, events.size() - i, shares);
+    FanError fan = Fan(router, targets, data, key, key_input, max_record_bytes_,
+                       events.size() - i, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field(), fan.message);
     }
   }
-  if (routed) {
-    if (absl::Status st = router.Submit(shares); !st.ok()) {
-      return Unqueued(std::move(st));
-    }
-  }
-  stats_.events_accepted.fetch_add(events.size(), std::memory_order_relaxed);
-  stats_.unrouted.fetch_add(unrouted, std::memory_order_relaxed);
+  p.submit = routed;
+  p.tally = Tally{events.size(), unrouted, false};
   return Accepted(events.size());
 }
 
-IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
+IngestResult Ingester::PlanBulk(const BulkInput& bulk, Planned& p) {
   auto invalid = [](absl::string_view message) {
     return Refuse(IngestReason::kInvalid, -1, "", message);
   };
@@ -319,13 +377,14 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     decoded = *std::move(payload);
   }
   const size_t count = from_msgpack ? decoded.size() : bulk.records.size();
-  const std::shared_ptr<Router> router_ptr = routes_.Snapshot();
-  Router& router = *router_ptr;
+  p.router = routes_.Snapshot();
+  Router& router = *p.router;
   const std::vector<int>& targets = router.MatchLabel(bulk.label);
   if (targets.empty()) {
     stats_.unrouted.fetch_add(count, std::memory_order_relaxed);
   }
-  std::vector<ModuleShare> shares(router.size());
+  std::vector<ModuleShare>& shares = p.shares;
+  shares.resize(router.size());
   const std::string key = bulk.device_id > 0 ? IdKey(bulk.device_id) : "";
   KeyInput key_input;
   if (bulk.device_id > 0) key_input.device_id = bulk.device_id;
@@ -351,20 +410,17 @@ IngestResult Ingester::PublishBulkImpl(const BulkInput& bulk) {
     if (targets.empty()) continue;
     // Decoded strings are ours to move; explicit records are copied once.
     RecordData data =
-        from_msgpack ? std::make_shared<const std::string>(std::move(decoded[i]))
-                     : std::make_shared<const std::string>(record);
-    FanError fan = Fan(router, targets, data, key, key_input,
-                       max_record_bytes_, count - i, shares);
+        from_msgpack
+            ? std::make_shared<const std::string>(std::move(decoded[i]))
+            : std::make_shared<const std::string>(record);
+    FanError fan = Fan(router, targets, data, key, key_input, max_record_bytes_,
+                       count - i, shares);
     if (fan.reason != IngestReason::kAccepted) {
       return Refuse(fan.reason, index, field(), fan.message);
     }
   }
-  if (!targets.empty() && count > 0) {
-    if (absl::Status st = router.Submit(shares); !st.ok()) {
-      return Unqueued(std::move(st));
-    }
-  }
-  stats_.bulk_records_accepted.fetch_add(count, std::memory_order_relaxed);
+  p.submit = !targets.empty() && count > 0;
+  p.tally = Tally{count, 0, true};
   return Accepted(count);
 }
 

@@ -5,16 +5,17 @@
 // Router all-or-nothing. Each input routes through one RouteTable snapshot,
 // so a reload's module swap never splits an input between two tables.
 //
-// Threading: all methods are thread-safe and non-blocking.
+// Threading: all methods are thread-safe and non-blocking (the blocking ones
+// wait only for a spool's commit); the *Async completions run where
+// Router::SubmitAsync's do.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include "absl/types/optional.h"
-
-#include "gateway/core/device_registry.h"
 #include "gateway/api/ingest.h"
+#include "gateway/core/device_registry.h"
 #include "gateway/core/router.h"
 #include "gateway/core/router_table.h"
 
@@ -24,10 +25,10 @@ namespace streamgate {
 struct IngestStats {
   std::atomic<uint64_t> events_accepted{0};
   std::atomic<uint64_t> bulk_records_accepted{0};
-  std::atomic<uint64_t> unrouted{0};         // accepted, no module matched
-  std::atomic<uint64_t> invalid{0};          // INVALID_ARGUMENT
-  std::atomic<uint64_t> exhausted{0};        // RESOURCE_EXHAUSTED
-  std::atomic<uint64_t> unavailable{0};      // while draining
+  std::atomic<uint64_t> unrouted{0};     // accepted, no module matched
+  std::atomic<uint64_t> invalid{0};      // INVALID_ARGUMENT
+  std::atomic<uint64_t> exhausted{0};    // RESOURCE_EXHAUSTED
+  std::atomic<uint64_t> unavailable{0};  // while draining
 };
 
 class Ingester : public Ingest {
@@ -47,6 +48,10 @@ class Ingester : public Ingest {
                              const Caller& caller) override;
   IngestResult PublishBulk(const BulkInput& bulk,
                            const Caller& caller) override;
+  void PublishEventsAsync(absl::Span<const EventInput> events,
+                          const Caller& caller, IngestDone done) override;
+  void PublishBulkAsync(const BulkInput& bulk, const Caller& caller,
+                        IngestDone done) override;
 
   // After this every publish returns UNAVAILABLE (shutdown).
   void StopAccepting() { draining_.store(true, std::memory_order_release); }
@@ -59,10 +64,23 @@ class Ingester : public Ingest {
   const IngestStats& stats() const { return stats_; }
 
  private:
-  IngestResult PublishEventsImpl(absl::Span<const EventInput> events,
-                                 const Caller& caller);
-  IngestResult PublishBulkImpl(const BulkInput& bulk);
   absl::optional<int64_t> DefaultHomeId() const;
+  // An input turned into module shares (ingester.cc).
+  struct Planned;
+  // What an accepted input adds to stats_ once it is queued.
+  struct Tally {
+    size_t accepted = 0;
+    size_t unrouted = 0;
+    bool bulk = false;
+  };
+  // Validate and fan an input out into `p`; a refusal, or OK.
+  IngestResult PlanEvents(absl::Span<const EventInput> events,
+                          const Caller& caller, Planned& p);
+  IngestResult PlanBulk(const BulkInput& bulk, Planned& p);
+  IngestResult Submit(IngestResult planned, Planned& p);
+  void SubmitAsync(IngestResult planned, Planned& p, IngestDone done);
+  // The answer once the router has queued the input (or not).
+  IngestResult Settle(const Tally& tally, absl::Status submitted);
   IngestResult Count(IngestResult result);
   IngestResult Draining();
 

@@ -12,15 +12,23 @@
 // MemoryQueue (gateway/core/) and SpoolQueue (gateway/spool/, durable on
 // disk; its Prepare can fail).
 //
+// PrepareAsync is phase one without blocking the caller: a spool with
+// fsync always answers from its commit thread once the group commit that
+// covers the records has synced, so callers that must not block (gRPC
+// callback threads) still share one fdatasync; other queues answer inline.
+//
 // Threading: any number of producers (ingest threads), one consumer (the
 // module's worker thread). A batch's done callback may run on any thread,
-// always before the queue is destroyed.
+// always before the queue is destroyed. A PrepareAsync completion runs on
+// the calling thread before PrepareAsync returns, or on the queue's commit
+// thread, always before the queue is destroyed.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -56,6 +64,13 @@ class QueueReservation {
   // fsync policy says so). On error the room is given back, the
   // reservation is empty, and the caller must not acknowledge the input.
   absl::Status Prepare(OutBatch records);
+
+  // Phase one without blocking: `done` runs exactly once with what Prepare
+  // would return, either before this returns or later on the queue's
+  // commit thread (no lock of the queue held). The reservation must stay
+  // where it is, untouched, until then.
+  void PrepareAsync(OutBatch records,
+                    absl::AnyInvocable<void(absl::Status)> done);
 
   // Phase two, once every module of the input prepared: the consumer may
   // now take the records. Destroying a prepared reservation instead aborts
@@ -134,6 +149,14 @@ class ModuleQueue {
   virtual absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) {
     return 0;
   }
+  using PrepareDone = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
+  // DoPrepare without blocking: takes or leaves `records` as DoPrepare does
+  // before it returns, and runs `done` with DoPrepare's result, inline or
+  // later from a thread of the queue's own, with none of its locks held.
+  virtual void DoPrepareAsync(OutBatch& records, size_t bytes,
+                              PrepareDone done) {
+    done(DoPrepare(records, bytes));
+  }
   // Phase two: exposes the prepared input; `records` are what DoPrepare
   // left in the reservation.
   virtual void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) = 0;
@@ -184,6 +207,30 @@ inline absl::Status QueueReservation::Prepare(OutBatch records) {
   ticket_ = *ticket;
   held_ = std::move(records);
   return absl::OkStatus();
+}
+
+inline void QueueReservation::PrepareAsync(
+    OutBatch records, absl::AnyInvocable<void(absl::Status)> done) {
+  if (queue_ == nullptr || prepared_) {
+    done(absl::FailedPreconditionError("prepare of an empty reservation"));
+    return;
+  }
+  // held_ is what a queue without phase one keeps; a storing queue empties
+  // it before DoPrepareAsync returns.
+  held_ = std::move(records);
+  queue_->DoPrepareAsync(
+      held_, bytes_,
+      [this, done = std::move(done)](absl::StatusOr<uint64_t> ticket) mutable {
+        if (!ticket.ok()) {
+          queue_ = nullptr;  // DoPrepareAsync gave the room back
+          held_.clear();
+          done(ticket.status());
+          return;
+        }
+        prepared_ = true;
+        ticket_ = *ticket;
+        done(absl::OkStatus());
+      });
 }
 
 inline void QueueReservation::Publish() && {

@@ -6,8 +6,16 @@
 // delivered); only then are they published. So a refused input is delivered
 // nowhere and a client's retry duplicates nothing.
 //
+// SubmitAsync does the same without blocking its caller: the reservations
+// are taken at once, every queue prepares asynchronously (a spool with
+// fsync always answers from its commit thread after the group's
+// fdatasync), and the last answer publishes or aborts all of them and runs
+// the completion.
+//
 // Threading: immutable after construction except the queues and counters,
-// which are thread-safe; Match* and Submit may be called from any thread.
+// which are thread-safe; Match* and Submit* may be called from any thread.
+// SubmitAsync's completion runs on the calling thread before SubmitAsync
+// returns, or on a queue's commit thread.
 #pragma once
 
 #include <atomic>
@@ -16,11 +24,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "gateway/api/record.h"
-#include "gateway/common/template.h"
 #include "gateway/common/log_limiter.h"
+#include "gateway/common/template.h"
 #include "gateway/core/config.h"
 #include "gateway/core/module_counters.h"
 #include "gateway/core/module_queue.h"
@@ -63,8 +73,24 @@ class Router {
   // that could not store it (named too). `shares` is consumed.
   absl::Status Submit(std::vector<ModuleShare>& shares);
 
+  // Submit without blocking: `done` runs exactly once with what Submit
+  // would return, once every module has stored its share (a refused
+  // reservation: before this returns). `shares` is consumed.
+  using SubmitDone = absl::AnyInvocable<void(absl::Status)>;
+  void SubmitAsync(std::vector<ModuleShare>& shares, SubmitDone done);
+
  private:
+  class PendingSubmit;
   void LogFull(const RoutedModule& m);
+  // Reserves every non-empty share into `held`; RESOURCE_EXHAUSTED naming
+  // the first full module (what was held is given back by the caller).
+  absl::Status ReserveAll(const std::vector<ModuleShare>& shares,
+                          absl::Span<QueueReservation> held);
+  // A queue's Prepare error, with the module named once.
+  absl::Status NamedError(const RoutedModule& m, absl::Status st) const;
+  // Phase two for module i: publishes and counts.
+  void PublishShare(int i, QueueReservation& held, size_t records,
+                    size_t bytes);
 
   std::vector<RoutedModule> modules_;
   // A full queue refuses every input until it drains: one line per module

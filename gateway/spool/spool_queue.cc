@@ -45,6 +45,8 @@ SpoolQueue::~SpoolQueue() {
     data_ready_.SignalAll();
   }
   if (maintainer_.joinable()) maintainer_.join();
+  // Answers what is still queued, then ends.
+  if (commit_thread_.joinable()) commit_thread_.join();
   bool started;
   {
     absl::MutexLock lock(&mu_);
@@ -116,6 +118,9 @@ absl::Status SpoolQueue::Start() {
     started_ = true;
   }
   maintainer_ = std::thread([this] { Maintain(); });
+  if (options_.fsync_always) {
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+  }
   return absl::OkStatus();
 }
 
@@ -138,8 +143,9 @@ void SpoolQueue::DoCancel(size_t records, size_t bytes) {
   used_bytes_ -= ReservationBytes(records, bytes);
 }
 
-absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch& records,
-                                               size_t bytes) {
+namespace {
+
+std::string EncodeFrames(const OutBatch& records) {
   std::string frames;
   size_t total = 0;
   for (const OutRecord& r : records) {
@@ -149,31 +155,115 @@ absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch& records,
   for (const OutRecord& r : records) {
     spool::AppendFrame(frames, r.partition_key, *r.data);
   }
+  return frames;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> SpoolQueue::DoPrepare(OutBatch& records,
+                                               size_t bytes) {
+  const std::string frames = EncodeFrames(records);
   Committer c;
   c.frames = frames;
   c.records = records.size();
   c.reserved = ReservationBytes(records.size(), bytes);
   records.clear();
-  absl::MutexLock lock(&mu_);
-  if (!started_) {
-    used_bytes_ -= c.reserved;
-    context_.stats.write_errors.fetch_add(1, std::memory_order_relaxed);
-    return absl::FailedPreconditionError(
-        absl::StrCat(context_.where, ": not started"));
+  std::vector<std::unique_ptr<Committer>> answered;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_) {
+      used_bytes_ -= c.reserved;
+      context_.stats.write_errors.fetch_add(1, std::memory_order_relaxed);
+      return absl::FailedPreconditionError(
+          absl::StrCat(context_.where, ": not started"));
+    }
+    committers_.push_back(&c);
+    // The front leads, unless the commit thread is already leading a group
+    // (with this one in it, or ahead of it).
+    if (committers_.front() != &c || leading_) {
+      context_.stats.commits_waiting.fetch_add(1, std::memory_order_relaxed);
+      while (!c.done && (committers_.front() != &c || leading_)) {
+        c.cv.Wait(&mu_);
+      }
+      context_.stats.commits_waiting.fetch_sub(1, std::memory_order_relaxed);
+    }
+    // Not answered by a leader: lead the group now at the front.
+    if (!c.done) CommitGroupLocked(answered);
   }
-  committers_.push_back(&c);
-  if (committers_.front() != &c) {
-    context_.stats.commits_waiting.fetch_add(1, std::memory_order_relaxed);
-    while (!c.done && committers_.front() != &c) c.cv.Wait(&mu_);
-    context_.stats.commits_waiting.fetch_sub(1, std::memory_order_relaxed);
-  }
-  // Not answered by a leader: lead the group now at the front.
-  if (!c.done) CommitGroupLocked();
+  RunAnswers(answered);
   if (!c.status.ok()) return c.status;
   return c.ticket;
 }
 
-void SpoolQueue::CommitGroupLocked() {
+void SpoolQueue::DoPrepareAsync(OutBatch& records, size_t bytes,
+                                PrepareDone done) {
+  // Without fsync always a commit is a write: quick enough to do here.
+  if (!options_.fsync_always) {
+    done(DoPrepare(records, bytes));
+    return;
+  }
+  auto c = std::make_unique<Committer>();
+  c->owned_frames = EncodeFrames(records);
+  c->frames = c->owned_frames;
+  c->records = records.size();
+  c->reserved = ReservationBytes(records.size(), bytes);
+  records.clear();
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    started = started_;
+    if (started_ && !stopping_) {
+      c->answer = std::move(done);
+      // The commit thread leads it (mu_'s Await sees the new front).
+      committers_.push_back(c.release());
+      return;
+    }
+    used_bytes_ -= c->reserved;
+    context_.stats.write_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  done(absl::FailedPreconditionError(
+      absl::StrCat(context_.where, started ? ": stopping" : ": not started")));
+}
+
+bool SpoolQueue::CommitThreadHasWorkLocked() const {
+  if (committers_.empty()) return stopping_;
+  return !leading_ && static_cast<bool>(committers_.front()->answer);
+}
+
+void SpoolQueue::CommitLoop() {
+  std::vector<std::unique_ptr<Committer>> answered;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &SpoolQueue::CommitThreadHasWorkLocked));
+      // Stopping with nothing queued (producers are refused by then).
+      if (committers_.empty()) return;
+      CommitGroupLocked(answered);
+      answering_ = true;
+    }
+    RunAnswers(answered);
+    // One wake-up for everything the answers published, so the consumer
+    // takes the group in one Pop rather than one input per wake-up.
+    absl::MutexLock lock(&mu_);
+    answering_ = false;
+    if (consumer_waiting_) data_ready_.Signal();
+  }
+}
+
+void SpoolQueue::RunAnswers(std::vector<std::unique_ptr<Committer>>& answered) {
+  for (std::unique_ptr<Committer>& c : answered) {
+    if (c->status.ok()) {
+      c->answer(c->ticket);
+    } else {
+      c->answer(c->status);
+    }
+  }
+  answered.clear();
+}
+
+void SpoolQueue::CommitGroupLocked(
+    std::vector<std::unique_ptr<Committer>>& answered) {
+  leading_ = true;
   // The group: the leader and those queued behind it, up to a bound so a
   // leader's own latency stays reasonable.
   std::vector<Committer*> group;
@@ -232,9 +322,18 @@ void SpoolQueue::CommitGroupLocked() {
     committers_.pop_front();
     c->status = status;
     c->done = true;
-    if (c != group.front()) c->cv.Signal();
+    if (c->answer) {
+      answered.emplace_back(c);  // the queue owned it
+    } else if (c != group.front()) {
+      c->cv.Signal();
+    }
   }
-  if (!committers_.empty()) committers_.front()->cv.Signal();
+  leading_ = false;
+  // The next front leads: its own thread, or the commit thread (which
+  // mu_'s Await wakes by itself).
+  if (!committers_.empty() && !committers_.front()->answer) {
+    committers_.front()->cv.Signal();
+  }
 }
 
 void SpoolQueue::DoPublish(uint64_t ticket, OutBatch, size_t) {
@@ -243,7 +342,8 @@ void SpoolQueue::DoPublish(uint64_t ticket, OutBatch, size_t) {
   if (it == prepared_.end()) return;
   unread_records_ += it->second.records;
   prepared_.erase(it);
-  if (consumer_waiting_) data_ready_.Signal();
+  // The commit thread wakes the consumer once for its whole group.
+  if (consumer_waiting_ && !answering_) data_ready_.Signal();
 }
 
 void SpoolQueue::DoAbort(uint64_t ticket, size_t, size_t) {

@@ -40,6 +40,12 @@
 // delivered records linger until their segment is deleted, so the directory
 // can exceed max_bytes by up to one segment.
 //
+// PrepareAsync (fsync always): the committer is queued with its completion
+// and the call returns; the spool's commit thread leads every group whose
+// front is such a committer and runs the completions once the group has
+// synced (or failed), outside the lock. Blocking and asynchronous
+// committers share one queue, and so one fdatasync.
+//
 // Threading: as ModuleQueue. Prepare blocks the calling thread until its
 // group is written and, with fsync always, synced.
 // Done callbacks must run before the queue is destroyed.
@@ -97,13 +103,19 @@ class SpoolQueue : public ModuleQueue {
  protected:
   bool DoReserve(size_t records, size_t bytes) override;
   absl::StatusOr<uint64_t> DoPrepare(OutBatch& records, size_t bytes) override;
+  void DoPrepareAsync(OutBatch& records, size_t bytes,
+                      PrepareDone done) override;
   void DoPublish(uint64_t ticket, OutBatch records, size_t bytes) override;
   void DoAbort(uint64_t ticket, size_t records, size_t bytes) override;
   void DoCancel(size_t records, size_t bytes) override;
 
  private:
-  // A thread in DoPrepare, queued for the group commit (on its stack).
+  // A thread in DoPrepare, queued for the group commit (on its stack), or
+  // an asynchronous committer (on the heap, owned by the queue; `answer`
+  // set).
   struct Committer {
+    std::string owned_frames;  // asynchronous: `frames` views this
+    PrepareDone answer;
     absl::string_view frames;
     size_t records = 0;
     uint64_t reserved = 0;  // bytes of its reservation
@@ -120,8 +132,16 @@ class SpoolQueue : public ModuleQueue {
   };
 
   // The leader's work: writes the group at the front of committers_, syncs
-  // it when fsync always, answers it, and wakes the next leader.
-  void CommitGroupLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // it when fsync always, answers it, and wakes the next leader. The
+  // group's asynchronous committers go to `answered`, for the caller to
+  // run once it has released mu_ (RunAnswers).
+  void CommitGroupLocked(std::vector<std::unique_ptr<Committer>>& answered)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void RunAnswers(std::vector<std::unique_ptr<Committer>>& answered);
+  // The commit thread (fsync always): leads groups that start with an
+  // asynchronous committer.
+  void CommitLoop();
+  bool CommitThreadHasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Steps the reader over a prepared input's frames from now on.
   void AbortPreparedLocked(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where the reader must stop in segment `s`: its end, or the start of the
@@ -160,6 +180,11 @@ class SpoolQueue : public ModuleQueue {
   spool::DeliveryTracker tracker_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> to_delete_ ABSL_GUARDED_BY(mu_);
   std::deque<Committer*> committers_ ABSL_GUARDED_BY(mu_);
+  // A group commit is running (its sync may have released mu_).
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;
+  // The commit thread is running a group's answers: their publishes leave
+  // waking the consumer to it.
+  bool answering_ ABSL_GUARDED_BY(mu_) = false;
   // Prepared inputs not yet published, by ticket (= append order).
   std::map<uint64_t, Prepared> prepared_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
@@ -168,6 +193,7 @@ class SpoolQueue : public ModuleQueue {
   spool::LogReader reader_;            // see log_reader.h
   spool::SegmentCollector collector_;  // maintenance thread
   std::thread maintainer_;
+  std::thread commit_thread_;  // fsync always only
 };
 
 }  // namespace streamgate

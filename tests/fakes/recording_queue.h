@@ -4,10 +4,14 @@
 // reservation behind and committed nothing anywhere. Only the router's side
 // (Reserve / Prepare / Publish / a dropped reservation) is meaningful; Pop just
 // hands back what was published. It can also fail Prepare on demand (a spool
-// that cannot write). Thread-safe (one mutex).
+// that cannot write), and hold back the answers of PrepareAsync until the
+// test releases them (a spool waiting for its sync). Thread-safe (one
+// mutex).
 #pragma once
 
 #include <cstddef>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "gateway/core/module_queue.h"
@@ -27,6 +31,22 @@ class RecordingQueue : public ModuleQueue {
   void set_commit_error(absl::Status error) {
     absl::MutexLock l(&mu_);
     commit_error_ = std::move(error);
+  }
+
+  // When true, PrepareAsync's answers wait for AnswerDeferred.
+  void set_defer_async(bool defer) {
+    absl::MutexLock l(&mu_);
+    defer_async_ = defer;
+  }
+  // Runs the held-back PrepareAsync answers, oldest first; how many.
+  size_t AnswerDeferred() {
+    std::vector<std::pair<absl::StatusOr<uint64_t>, PrepareDone>> answers;
+    {
+      absl::MutexLock l(&mu_);
+      answers.swap(deferred_);
+    }
+    for (auto& [result, done] : answers) done(std::move(result));
+    return answers.size();
   }
 
   bool Pop(QueueBatch& out, size_t max_records, absl::Duration) override {
@@ -57,6 +77,18 @@ class RecordingQueue : public ModuleQueue {
     reserved_records_ -= records.size();
     reserved_bytes_ -= bytes;
     return commit_error_;
+  }
+  void DoPrepareAsync(OutBatch& records, size_t bytes,
+                      PrepareDone done) override {
+    absl::StatusOr<uint64_t> result = DoPrepare(records, bytes);
+    {
+      absl::MutexLock l(&mu_);
+      if (defer_async_) {
+        deferred_.emplace_back(std::move(result), std::move(done));
+        return;
+      }
+    }
+    done(std::move(result));
   }
   void DoPublish(uint64_t, OutBatch records, size_t bytes) override {
     absl::MutexLock l(&mu_);
@@ -121,6 +153,9 @@ class RecordingQueue : public ModuleQueue {
   int cancel_calls_ ABSL_GUARDED_BY(mu_) = 0;
   int abort_calls_ ABSL_GUARDED_BY(mu_) = 0;
   OutBatch committed_ ABSL_GUARDED_BY(mu_);
+  bool defer_async_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<absl::StatusOr<uint64_t>, PrepareDone>> deferred_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace testing

@@ -70,8 +70,8 @@ TEST_F(DeadLetteringIngestTest, AcceptedInputWritesNothing) {
 
 TEST_F(DeadLetteringIngestTest, TheOffendingEventOfABatchWithItsBytes) {
   google::protobuf::Struct data;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"t":21.5})", &data)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(R"({"t":21.5})", &data).ok());
   std::vector<EventInput> events(3);
   for (auto& e : events) {
     e.event_type = "reading";
@@ -143,6 +143,48 @@ TEST_F(DeadLetteringIngestTest, OtherBulkErrorsGiveTheWholeMessage) {
   EXPECT_EQ(back.device_id(), 42);
   ASSERT_EQ(back.records_size(), 2);
   EXPECT_EQ(back.records(1), "b");
+}
+
+// The asynchronous methods (what the gRPC adapter calls) report the same
+// way: the refusal is answered while the input still exists.
+TEST_F(DeadLetteringIngestTest, AsyncRefusalsAreReportedWithTheirBytes) {
+  std::vector<EventInput> events(2);
+  for (auto& e : events) {
+    e.event_type = "reading";
+    e.origin_device_id = 42;
+  }
+  events[1].event_type = "";
+  int answers = 0;
+  ingest_.PublishEventsAsync(events, Caller{}, [&](IngestResult st) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    ++answers;
+  });
+  const std::string payload("\x93\x01\x02", 3);
+  BulkInput b;
+  b.device_id = 42;
+  b.label = "telemetry";
+  b.msgpack_payload = payload;
+  ingest_.PublishBulkAsync(b, Caller{}, [&](IngestResult st) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    ++answers;
+  });
+  EXPECT_EQ(answers, 2);
+  const auto l = lines();
+  ASSERT_THAT(l, SizeIs(2));
+  EXPECT_THAT(l[0], HasSubstr("\"reason\":\"events[1].event_type"));
+  v1::Event back;
+  ASSERT_TRUE(back.ParseFromString(Data(l[0])));
+  EXPECT_EQ(back.origin_device_id(), 42);
+  EXPECT_EQ(Data(l[1]), payload);
+  // An accepted input is answered OK and reports nothing.
+  events[1].event_type = "reading";
+  ingest_.PublishEventsAsync(events, Caller{}, [&](IngestResult st) {
+    EXPECT_TRUE(st.ok()) << st.status;
+    ++answers;
+  });
+  EXPECT_EQ(answers, 3);
+  EXPECT_THAT(lines(), SizeIs(2));
+  EXPECT_EQ(door_.counters().grpc.load(), 2u);
 }
 
 }  // namespace

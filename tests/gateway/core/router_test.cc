@@ -202,5 +202,87 @@ TEST_F(RouterTest, FailedPrepareAbortsTheModulesPreparedBeforeIt) {
   EXPECT_EQ(stats_[0]->accepted_records.load(), 0u);
 }
 
+// SubmitAsync: the queues answer their prepares later and out of order
+// (RecordingQueue::set_defer_async); nothing is published, and the
+// completion does not run, until the last answer.
+TEST_F(RouterTest, SubmitAsyncPublishesOnlyOnceEveryModuleAnswered) {
+  Build(kModules);
+  queues_[0]->set_defer_async(true);
+  queues_[4]->set_defer_async(true);
+  std::vector<ModuleShare> shares(5);
+  shares[0] = Share({"a"});
+  shares[1] = Share({"b"});  // answers inline
+  shares[4] = Share({"c"});
+  int answers = 0;
+  absl::Status got = absl::UnknownError("unanswered");
+  router_->SubmitAsync(shares, [&](absl::Status st) {
+    ++answers;
+    got = std::move(st);
+  });
+  EXPECT_EQ(answers, 0);
+  EXPECT_EQ(queues_[4]->AnswerDeferred(), 1u);
+  EXPECT_EQ(answers, 0);
+  for (const auto& q : queues_) EXPECT_THAT(q->committed(), IsEmpty());
+  EXPECT_EQ(queues_[0]->AnswerDeferred(), 1u);
+  EXPECT_EQ(answers, 1);
+  EXPECT_TRUE(got.ok()) << got;
+  EXPECT_EQ(queues_[0]->committed().size(), 1u);
+  EXPECT_EQ(queues_[1]->committed().size(), 1u);
+  EXPECT_EQ(queues_[4]->committed().size(), 1u);
+  for (const auto& q : queues_) EXPECT_EQ(q->outstanding_records(), 0);
+  EXPECT_EQ(stats_[4]->accepted_records.load(), 1u);
+}
+
+TEST_F(RouterTest, SubmitAsyncFailureNamesTheFirstFailedModuleAndAbortsAll) {
+  Build(kModules);
+  queues_[0]->set_defer_async(true);
+  queues_[4]->set_defer_async(true);
+  queues_[1]->set_commit_error(absl::UnavailableError("fdatasync failed"));
+  queues_[4]->set_commit_error(absl::UnavailableError("write failed"));
+  std::vector<ModuleShare> shares(5);
+  shares[0] = Share({"a"});
+  shares[1] = Share({"b"});
+  shares[4] = Share({"c"});
+  int answers = 0;
+  absl::Status got;
+  router_->SubmitAsync(shares, [&](absl::Status st) {
+    ++answers;
+    got = std::move(st);
+  });
+  // The later module answers first; the message still names the first
+  // failed one in table order.
+  queues_[4]->AnswerDeferred();
+  EXPECT_EQ(answers, 0);
+  queues_[0]->AnswerDeferred();
+  ASSERT_EQ(answers, 1);
+  EXPECT_EQ(got.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got.message(), "module 'alarms': fdatasync failed");
+  EXPECT_EQ(queues_[0]->abort_calls(), 1);  // it had prepared
+  for (const auto& q : queues_) {
+    EXPECT_THAT(q->committed(), IsEmpty());
+    EXPECT_EQ(q->outstanding_records(), 0);
+  }
+  EXPECT_EQ(stats_[0]->accepted_records.load(), 0u);
+}
+
+TEST_F(RouterTest, SubmitAsyncFullQueueAnswersBeforeReturning) {
+  Build(kModules);
+  queues_[0]->set_defer_async(true);
+  queues_[4]->set_accepting(false);
+  std::vector<ModuleShare> shares(5);
+  shares[0] = Share({"a"});
+  shares[4] = Share({"c"});
+  int answers = 0;
+  absl::Status got;
+  router_->SubmitAsync(shares, [&](absl::Status st) {
+    ++answers;
+    got = std::move(st);
+  });
+  ASSERT_EQ(answers, 1);
+  EXPECT_EQ(got.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(queues_[0]->AnswerDeferred(), 0u);  // never prepared
+  for (const auto& q : queues_) EXPECT_EQ(q->outstanding_records(), 0);
+}
+
 }  // namespace
 }  // namespace streamgate
