@@ -31,6 +31,8 @@
 // Threading: Start/StopAccepting/Shutdown from one (main) thread; connected
 // and socket_reads from any thread; everything else, including the handler,
 // on the loop thread.
+//
+// (Re)connect and handshake: mqtt_session_connect.cc; the rest mqtt_session.cc.
 #pragma once
 
 #include <atomic>
@@ -98,6 +100,11 @@ class MqttSession {
     uint16_t packet_id;
     bool handed_over;  // false: a QoS 2 duplicate, acknowledged only
   };
+  // Longest broker-sent text (reason strings) quoted in a log line.
+  static constexpr size_t kMaxLoggedText = 200;
+
+  // The text of a CONNACK, SUBACK or DISCONNECT code of `protocol`.
+  static std::string ConnackText(int protocol, uint8_t code);
 
   void LoopThread();
   // One connection, from CONNECT until it ends; the reason it ended (OK
