@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gateway/api/config_reader.h"
+#include "gateway/common/dead_letter_file.h"
+#include "gateway/common/json_text.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/memory_queue.h"
 #include "gateway/spool/spool_queue.h"
@@ -44,15 +46,15 @@ absl::StatusOr<std::unique_ptr<Module>> Module::Create(
   const SinkFactory* factory = sinks.Find(config.sink_type);
   if (factory == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "module '", config.id, "': sink.type: unknown type '",
-        config.sink_type, "' (known: ", absl::StrJoin(sinks.Types(), ", "),
-        ")"));
+        "module '", config.id, "': sink.type: unknown type '", config.sink_type,
+        "' (known: ", absl::StrJoin(sinks.Types(), ", "), ")"));
   }
   std::unique_ptr<Module> m(new Module(config));
   SinkContext context;
   context.module_id = config.id;
   context.durable_queue = config.spool.has_value();
   context.dead_letters = shared_dead_letters;
+  m->dead_letters_ = shared_dead_letters;
   context.logger = m->log_.logger();
   auto sink = factory->Create(ConfigReader(config.sink, "sink"), context);
   if (!sink.ok()) {
@@ -61,8 +63,8 @@ absl::StatusOr<std::unique_ptr<Module>> Module::Create(
   }
   m->sink_ = std::move(*sink);
   if (config.spool) {
-    m->queue_ = std::make_unique<SpoolQueue>(config.id, *config.spool,
-                                             nullptr, m->log_.logger());
+    m->queue_ = std::make_unique<SpoolQueue>(config.id, *config.spool, nullptr,
+                                             m->log_.logger());
   } else {
     m->queue_ = std::make_unique<MemoryQueue>(
         static_cast<size_t>(config.queue.max_records),
@@ -78,8 +80,8 @@ Module::~Module() {
 }
 
 absl::Status Module::Start() {
-  if (auto st = queue_->Start(); !st.ok()) return st;
-  if (auto st = sink_->Start(); !st.ok()) return st;
+  if (auto st = queue_->Start(); !st.ok()) return start_error_ = st;
+  if (auto st = sink_->Start(); !st.ok()) return start_error_ = st;
   worker_ = std::thread([this] { Run(); });
   started_ = true;
   return absl::OkStatus();
@@ -127,14 +129,28 @@ void Module::Run() {
 bool Module::Stop(absl::Time deadline) {
   if (!worker_.joinable()) {
     if (started_) return true;  // stopped before
-    // Never started (a reload's start failed): what its queue took cannot
-    // be delivered.
+    // Never started (a reload's start failed): its sink cannot deliver
+    // what the queue took, which was acknowledged.
     queue_->Close();
     const size_t queued = queue_->depth();
     if (queued == 0) return true;
-    logger().error("never started: {} queued record(s) are not delivered{}",
-                   queued,
-                   queue_->durable() ? " (they stay in the spool)" : "");
+    if (queue_->durable()) {
+      logger().error("never started: {} queued record(s) stay in the spool",
+                     queued);
+      return false;
+    }
+    const size_t written = DeadLetterUnstarted();
+    if (written == queued) {
+      logger().error(
+          "never started: {} queued record(s) written to the "
+          "delivery dead-letter file",
+          written);
+      return true;
+    }
+    logger().error(
+        "never started: {} of {} queued record(s) are lost (no "
+        "delivery dead-letter file, or it could not take them)",
+        queued - written, queued);
     return false;
   }
   flush_deadline_ = deadline;  // read by Run only after Pop sees the close
@@ -147,17 +163,55 @@ bool Module::Stop(absl::Time deadline) {
                      ModuleCounters::Get(counters_.dead_lettered) +
                      ModuleCounters::Get(counters_.undelivered));
     if (queue_->durable()) {
-      logger().warn("not flushed by the shutdown deadline; undelivered "
-                    "records stay in the spool for the next start");
+      logger().warn(
+          "not flushed by the shutdown deadline; undelivered "
+          "records stay in the spool for the next start");
     } else {
-      logger().error("not drained by the shutdown deadline: {} record(s) "
-                     "still queued and {} in the sink are lost",
-                     queue_->depth(), pending);
+      logger().error(
+          "not drained by the shutdown deadline: {} record(s) "
+          "still queued and {} in the sink are lost",
+          queue_->depth(), pending);
     }
     return false;
   }
   worker_.join();
   return true;
+}
+
+size_t Module::DeadLetterUnstarted() {
+  const absl::Time now = absl::Now();
+  const std::string reason = absl::StrCat(
+      "the module did not start after a reload: ", start_error_.message());
+  size_t written = 0;
+  QueueBatch batch;
+  // A closed memory queue hands out what it holds, then nothing.
+  while (true) {
+    queue_->Pop(batch, kMaxBatch, absl::ZeroDuration());
+    if (batch.records.empty()) break;
+    for (const OutRecord& r : batch.records) {
+      std::string line;
+      line.append("{\"time\":");
+      AppendRfc3339(line, now);
+      line.append(",\"source\":\"gateway\",\"module\":");
+      AppendJsonString(line, config_.id);
+      line.append(",\"reason\":");
+      AppendJsonString(line, reason);
+      line.append(",\"partitionKey\":");
+      AppendJsonString(line, r.partition_key);
+      line.append(",\"bytes\":");
+      AppendInt(line, static_cast<int64_t>(r.data->size()));
+      line.append(",\"data\":\"");
+      AppendBase64(line, *r.data);
+      line.append("\"}");
+      if (dead_letters_ != nullptr && dead_letters_->Append(line)) ++written;
+    }
+    DeliveryReport report;
+    report.dead_lettered = batch.records.size();
+    Settle(report);
+    if (batch.done) std::move(batch.done)(report);
+    batch = QueueBatch();
+  }
+  return written;
 }
 
 ModuleStatus Module::Status(bool stopping) const {

@@ -50,7 +50,10 @@ class Module {
   // Closes the queue (stop ingest first), lets the worker drain it and
   // flush and close the sink by `deadline`. False when it had not finished
   // by then (the worker is left running; the caller should exit), or when
-  // it never started and its queue holds records.
+  // it never started and records of its queue could not be kept. A module
+  // that never started (a reload's start failed) writes what its memory
+  // queue holds, all acknowledged, to the delivery dead-letter file; a
+  // spool keeps it on disk.
   bool Stop(absl::Time deadline);
 
   const ModuleConfig& config() const { return config_; }
@@ -72,6 +75,9 @@ class Module {
   explicit Module(const ModuleConfig& config);
   void Run();
   void Settle(const DeliveryReport& report);
+  // Never started: every record of the memory queue to dead_letters_.
+  // Returns how many were written.
+  size_t DeadLetterUnstarted();
 
   const ModuleConfig config_;
   ModuleLog log_;
@@ -80,7 +86,9 @@ class Module {
   std::unique_ptr<Sink> sink_;  // after queue_: destroyed first
   absl::Time flush_deadline_ = absl::InfiniteFuture();
   absl::Notification finished_;
-  bool started_ = false;  // Start succeeded (main or reload thread only)
+  bool started_ = false;      // Start succeeded (main or reload thread only)
+  absl::Status start_error_;  // why Start failed (same threads)
+  DeadLetterFile* dead_letters_ = nullptr;  // delivery give-ups; may be null
   std::thread worker_;
 };
 
