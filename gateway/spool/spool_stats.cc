@@ -25,10 +25,11 @@ void WriteSpoolMetrics(const SpoolStats& stats, const SpoolGauges& gauges,
               "Wall time spent in fdatasync on the module's spool.", {},
               load(stats.fsync_nanos) / 1e9);
   out.Counter("streamgate_module_spool_commits_total",
-              "Inputs written to the module's spool.", {}, load(stats.commits));
+              "Inputs the module's spool committed (failed writes included).",
+              {}, load(stats.commits));
   out.Counter("streamgate_module_spool_commit_writes_total",
-              "Group-commit writes to the module's spool (each carries one "
-              "or more inputs).",
+              "Group-commit writes to the module's spool, failed ones "
+              "included (each carries one or more inputs).",
               {}, load(stats.commit_writes));
   out.Counter("streamgate_module_spool_write_errors_total",
               "Spool writes or syncs that failed (the input was refused).", {},
