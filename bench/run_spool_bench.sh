@@ -11,7 +11,8 @@
 # For each: acked events/s, p50/p99 ack latency, gateway CPU us per event
 # (utime+stime over the run, read once the sink has written everything
 # acked), peak RSS (VmHWM), and events lost (acked minus sink lines after
-# SIGTERM). The summary prints medians and
+# SIGTERM); for the spools also inputs per group-commit write and the mean
+# fdatasync time (from /metrics). The summary prints medians and
 # each spool variant's events/s as a percentage of memory's (target for
 # spool10: >= 70%).
 #
@@ -45,9 +46,10 @@ bench_pins
 bench_make_work streamgate-spool-bench
 SPOOL_ROOT="${SPOOL_ROOT:-$WORK}"
 
-write_config() {  # write_config FILE PORT SINK_PATH VARIANT SPOOL_DIR
+write_config() {  # write_config FILE PORT SINK_PATH VARIANT SPOOL_DIR METRICS_PORT
   {
     echo "grpc: {listen: \"127.0.0.1:$2\"}"
+    echo "metrics: {listen: \"127.0.0.1:$6\"}"
     echo "shutdown_timeout_ms: 60000"
     bench_devices "$DEVICES"
     bench_module_head bench
@@ -82,8 +84,10 @@ run_once() {
   local v="$1" mode="$2" run="$3" dir="$WORK/$1-$2-$3"
   mkdir -p "$dir"
   local port sink="$dir/out.jsonl" spool="$SPOOL_ROOT/spool-$1-$2-$3"
+  local mport
   port="$(free_port)"
-  write_config "$dir/config.yaml" "$port" "$sink" "$v" "$spool"
+  mport="$(free_port)"
+  write_config "$dir/config.yaml" "$port" "$sink" "$v" "$spool" "$mport"
   bench_start_gateway "$dir/config.yaml" "$port" "$dir/gateway.log"
   local cpu0 cpu1 rc=0
   cpu0="$(cpu_ticks "$GW_PID")"
@@ -98,6 +102,8 @@ run_once() {
   cpu1="$(cpu_ticks "$GW_PID")"
   local hwm
   hwm="$(vm_hwm_kb "$GW_PID")"
+  local syncs=""
+  if [[ "$v" != memory ]]; then syncs="$(spool_sync_line "$mport")"; fi
   bench_stop_gateway
   local gw_rc="$GW_RC"
   lines="$(line_count "$sink")"
@@ -106,6 +112,7 @@ run_once() {
   echo "  $(title "$v"), $mode, run $run: $(sed -n '1p' "$dir/load.out")"
   echo "    gateway $cpu_us us/event, peak RSS $((hwm / 1024)) MB, exit $gw_rc;" \
     "sink $lines lines for $acked acked"
+  if [[ -n "$syncs" ]]; then echo "$syncs"; fi
   # The sink may hold more than was acked (a message in flight at the end of
   # the load is written but its ack never read), never less.
   local lost=$((acked > lines ? acked - lines : 0))
@@ -114,6 +121,21 @@ run_once() {
   fi
   echo "$v:$mode ${EPS:-0} ${P50:-0} ${P99:-0} $cpu_us $((hwm / 1024)) $lost" >>"$RESULTS"
   if [[ $KEEP -eq 0 ]]; then rm -rf "$sink" "$spool"; fi
+}
+
+# spool_sync_line METRICS_PORT: prints the spool's group commits and
+# fdatasyncs so far (from /metrics): inputs per write, mean fdatasync time.
+spool_sync_line() {
+  curl -sf "http://127.0.0.1:$1/metrics" | awk '
+    /^streamgate_module_spool_commits_total/ { c = $NF }
+    /^streamgate_module_spool_commit_writes_total/ { w = $NF }
+    /^streamgate_module_spool_fsyncs_total/ { f = $NF }
+    /^streamgate_module_spool_fsync_seconds_total/ { s = $NF }
+    END {
+      if (w > 0 && f > 0) {
+        printf "    spool: %d inputs in %d writes (%.1f per write), %d fdatasyncs, %.2f ms each\n", c, w, c / w, f, 1000 * s / f
+      }
+    }' || true
 }
 
 echo "gateway $GATEWAY; ${DURATION}s per run, $RUNS round(s) of: $VARIANTS;" \

@@ -1,6 +1,7 @@
 #include "gateway/spool/log_writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -32,6 +33,16 @@ absl::Status LogWriter::IoError(const absl::Status& cause,
 absl::Status LogWriter::SealedUnsyncedError() const {
   return absl::DataLossError(absl::StrCat(
       context_.where, ": segment sealed before it could be synced"));
+}
+
+absl::Status LogWriter::TimedSync(WritableFile& file) const {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status st = file.Sync();
+  const auto took = std::chrono::steady_clock::now() - start;
+  context_.stats.fsync_nanos.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
+      std::memory_order_relaxed);
+  return st;
 }
 
 absl::Status LogWriter::StartLocked(std::unique_ptr<Directory> dir,
@@ -141,7 +152,7 @@ void LogWriter::AbandonLocked() {
 }
 
 absl::Status LogWriter::SyncHeldLocked() {
-  absl::Status st = file_->Sync();
+  absl::Status st = TimedSync(*file_);
   if (!st.ok()) return IoError(st, "fdatasync", segments_.back().seq);
   context_.stats.fsyncs.fetch_add(1, std::memory_order_relaxed);
   synced_total_ = std::max(synced_total_, appended_total_);
@@ -162,7 +173,7 @@ void LogWriter::SyncOnceLocked() {
   std::shared_ptr<WritableFile> file = file_;
   const uint64_t seq = segments_.back().seq;
   mu_.Unlock();
-  const absl::Status st = file->Sync();
+  const absl::Status st = TimedSync(*file);
   mu_.Lock();
   sync_in_progress_ = false;
   context_.stats.fsyncs.fetch_add(1, std::memory_order_relaxed);

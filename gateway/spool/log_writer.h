@@ -83,6 +83,8 @@ class LogWriter {
   void AbandonLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An fdatasync of the segment being written with the lock held.
   absl::Status SyncHeldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // file.Sync(), its wall time added to the stats' fsync_nanos.
+  absl::Status TimedSync(WritableFile& file) const;
   // One fdatasync with the lock released (the group commit's leader).
   void SyncOnceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Everything appended up to `upto` is durable (`status` OK) or never

@@ -46,6 +46,10 @@
 // synced (or failed), outside the lock. Blocking and asynchronous
 // committers share one queue, and so one fdatasync.
 //
+// Sources: spool_queue.cc holds start/stop, reservations, publish/abort,
+// the consumer (Pop, Settle) and maintenance; spool_commit.cc the group
+// commit (DoPrepare, DoPrepareAsync, CommitGroupLocked, the commit thread).
+//
 // Threading: as ModuleQueue. Prepare blocks the calling thread until its
 // group is written and, with fsync always, synced.
 // Done callbacks must run before the queue is destroyed.

@@ -21,6 +21,16 @@ void WriteSpoolMetrics(const SpoolStats& stats, const SpoolGauges& gauges,
             static_cast<double>(gauges.max_bytes));
   out.Counter("streamgate_module_spool_fsyncs_total",
               "fdatasync calls on the module's spool.", {}, load(stats.fsyncs));
+  out.Counter("streamgate_module_spool_fsync_seconds_total",
+              "Wall time spent in fdatasync on the module's spool.", {},
+              load(stats.fsync_nanos) / 1e9);
+  out.Counter("streamgate_module_spool_commits_total",
+              "Inputs the module's spool committed (failed writes included).",
+              {}, load(stats.commits));
+  out.Counter("streamgate_module_spool_commit_writes_total",
+              "Group-commit writes to the module's spool, failed ones "
+              "included (each carries one or more inputs).",
+              {}, load(stats.commit_writes));
   out.Counter("streamgate_module_spool_write_errors_total",
               "Spool writes or syncs that failed (the input was refused).", {},
               load(stats.write_errors));

@@ -1,7 +1,7 @@
-// SpoolStats: the counters of one spool (fsyncs, write errors, replays,
-// recoveries, deletions), and the streamgate_module_spool_* families they
-// are reported as on /metrics. Names and help texts are part of the
-// exposition: keep them stable.
+// SpoolStats: the counters of one spool (fsyncs and their time, group
+// commits, write errors, replays, recoveries, deletions), and the
+// streamgate_module_spool_* families they are reported as on /metrics. Names
+// and help texts are part of the exposition: keep them stable.
 //
 // Threading: the counters are atomics, bumped from any thread; the metric
 // writer runs on the scrape thread.
@@ -23,10 +23,12 @@ struct SpoolStats {
   std::atomic<uint64_t> damaged_regions{0};
   std::atomic<uint64_t> damaged_bytes{0};
   std::atomic<uint64_t> fsyncs{0};
+  // Wall time spent in fdatasync (how much of a group commit is the disk).
+  std::atomic<uint64_t> fsync_nanos{0};
   std::atomic<uint64_t> write_errors{0};
   std::atomic<uint64_t> segments_deleted{0};
   // Group commit: inputs prepared, and the writes that carried them (one
-  // per group). Not exported yet.
+  // per group).
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> commit_writes{0};
   // Committers queued behind a running group commit, now.

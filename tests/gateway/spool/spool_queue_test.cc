@@ -73,6 +73,12 @@ TEST(SpoolQueueTest, MetricsReportSizeSegmentsAndRecoveries) {
     EXPECT_EQ(w.values["streamgate_module_spool_max_bytes"],
               static_cast<double>(o.max_bytes));
     EXPECT_EQ(w.values["streamgate_module_spool_replayed_records_total"], 0);
+    // One thread's commits go one per group.
+    EXPECT_EQ(w.values["streamgate_module_spool_commits_total"], 10);
+    EXPECT_EQ(w.values["streamgate_module_spool_commit_writes_total"], 10);
+    EXPECT_GE(w.values["streamgate_module_spool_fsync_seconds_total"], 0);
+    EXPECT_EQ(w.values.count("streamgate_module_spool_fsync_seconds_total"),
+              1u);
     // Popped but not settled: still held.
     EXPECT_EQ(PopAll(q, 4, &pending).size(), 10u);
     RecordingWriter held;
