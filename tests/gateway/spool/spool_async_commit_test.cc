@@ -29,21 +29,9 @@ using testing::FaultSpoolEnv;
 using ::testing::HasSubstr;
 using testing::PopAll;
 using testing::Put;
+using testing::QuietLogger;
 using testing::Rec;
-
-SpoolOptions Options() {
-  SpoolOptions o;
-  o.dir = "/disk/spool";
-  o.max_bytes = 64 << 20;
-  o.segment_bytes = 1 << 20;
-  o.fsync_always = true;
-  return o;
-}
-
-std::shared_ptr<spdlog::logger> Quiet() {
-  return std::make_shared<spdlog::logger>(
-      "spool", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
+using testing::SyncedFakeDiskOptions;
 
 // Asynchronous commits of one record each, and their answers.
 class AsyncCommits {
@@ -96,7 +84,7 @@ class AsyncCommits {
 
 TEST(SpoolAsyncCommitTest, AnswersWaitForTheSyncAndQueuedCommitsShareOne) {
   FaultSpoolEnv env;
-  SpoolQueue q("m", Options(), &env, Quiet());
+  SpoolQueue q("m", SyncedFakeDiskOptions(), &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   const int writes0 = env.writes();
   const int syncs0 = env.syncs();
@@ -128,7 +116,7 @@ TEST(SpoolAsyncCommitTest, AnswersWaitForTheSyncAndQueuedCommitsShareOne) {
 
 TEST(SpoolAsyncCommitTest, BlockingAndAsyncCommittersShareAGroup) {
   FaultSpoolEnv env;
-  SpoolQueue q("m", Options(), &env, Quiet());
+  SpoolQueue q("m", SyncedFakeDiskOptions(), &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   const int syncs0 = env.syncs();
   AsyncCommits commits(q);
@@ -154,7 +142,7 @@ TEST(SpoolAsyncCommitTest, BlockingAndAsyncCommittersShareAGroup) {
 
 TEST(SpoolAsyncCommitTest, FailedSyncFailsTheGroupAndNoneIsDelivered) {
   FaultSpoolEnv env;
-  SpoolQueue q("m", Options(), &env, Quiet());
+  SpoolQueue q("m", SyncedFakeDiskOptions(), &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   ASSERT_TRUE(Put(q, {"before"}).ok());
   AsyncCommits commits(q);
@@ -178,10 +166,10 @@ TEST(SpoolAsyncCommitTest, FailedSyncFailsTheGroupAndNoneIsDelivered) {
 
 TEST(SpoolAsyncCommitTest, WithoutFsyncAlwaysTheAnswerComesInline) {
   FaultSpoolEnv env;
-  SpoolOptions o = Options();
+  SpoolOptions o = SyncedFakeDiskOptions();
   o.fsync_always = false;
   o.fsync_interval_ms = 5;
-  SpoolQueue q("m", o, &env, Quiet());
+  SpoolQueue q("m", o, &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   AsyncCommits commits(q);
   ASSERT_TRUE(commits.Start("one"));

@@ -28,20 +28,8 @@ using testing::FaultSpoolEnv;
 using ::testing::HasSubstr;
 using testing::PopAll;
 using testing::Put;
-
-SpoolOptions Options() {
-  SpoolOptions o;
-  o.dir = "/disk/spool";
-  o.max_bytes = 64 << 20;
-  o.segment_bytes = 1 << 20;
-  o.fsync_always = true;
-  return o;
-}
-
-std::shared_ptr<spdlog::logger> Quiet() {
-  return std::make_shared<spdlog::logger>(
-      "spool", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
+using testing::QuietLogger;
+using testing::SyncedFakeDiskOptions;
 
 // One committer leads and is parked in its fdatasync; seven queue behind
 // it. `statuses` gets each one's answer once the syncs are released.
@@ -63,7 +51,7 @@ void LineUpBehindASync(FaultSpoolEnv& env, SpoolQueue& q,
 
 TEST(SpoolGroupCommitTest, QueuedCommittersShareOneWriteAndOneSync) {
   FaultSpoolEnv env;
-  SpoolQueue q("m", Options(), &env, Quiet());
+  SpoolQueue q("m", SyncedFakeDiskOptions(), &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   const int writes0 = env.writes();
   const int syncs0 = env.syncs();
@@ -86,7 +74,7 @@ TEST(SpoolGroupCommitTest, QueuedCommittersShareOneWriteAndOneSync) {
 
 TEST(SpoolGroupCommitTest, FailedSyncFailsTheWholeGroupAndNoneIsDelivered) {
   FaultSpoolEnv env;
-  SpoolQueue q("m", Options(), &env, Quiet());
+  SpoolQueue q("m", SyncedFakeDiskOptions(), &env, QuietLogger());
   ASSERT_TRUE(q.Start().ok());
   ASSERT_TRUE(Put(q, {"before"}).ok());
   std::vector<absl::Status> statuses;
@@ -119,7 +107,7 @@ TEST(SpoolGroupCommitTest,
   for (int round = 0; round < 8; ++round) {
     SCOPED_TRACE(absl::StrCat("round ", round));
     FaultSpoolEnv env;
-    SpoolOptions o = Options();
+    SpoolOptions o = SyncedFakeDiskOptions();
     o.segment_bytes = 8 << 10;  // rotations during the run
     const size_t crash_after = 1 + rng() % 600;
     const bool torn = rng() % 2 == 0;
@@ -127,7 +115,7 @@ TEST(SpoolGroupCommitTest,
     std::vector<size_t> acked(kProducers, 0);  // records acknowledged
     size_t total = 0;
     {
-      SpoolQueue q("m", o, &env, Quiet());
+      SpoolQueue q("m", o, &env, QuietLogger());
       ASSERT_TRUE(q.Start().ok());
       std::vector<std::thread> threads;
       for (int t = 0; t < kProducers; ++t) {
@@ -156,7 +144,7 @@ TEST(SpoolGroupCommitTest,
       for (auto& th : threads) th.join();
     }
     env.Restart();
-    SpoolQueue q("m", o, &env, Quiet());
+    SpoolQueue q("m", o, &env, QuietLogger());
     ASSERT_TRUE(q.Start().ok());
     std::vector<std::vector<std::string>> replayed(kProducers);
     for (const std::string& r : PopAll(q)) {

@@ -18,9 +18,28 @@
 #include "absl/time/clock.h"
 #include "gateway/spool/spool_queue.h"
 #include "gtest/gtest.h"
+#include "spdlog/sinks/null_sink.h"
+#include "spdlog/spdlog.h"
 
 namespace streamgate {
 namespace testing {
+
+// A spool in FaultSpoolEnv's "/disk/spool" (64 MiB, 1 MiB segments) that
+// syncs before every commit answers: the group-commit tests' set-up.
+inline SpoolOptions SyncedFakeDiskOptions() {
+  SpoolOptions o;
+  o.dir = "/disk/spool";
+  o.max_bytes = 64 << 20;
+  o.segment_bytes = 1 << 20;
+  o.fsync_always = true;
+  return o;
+}
+
+// A logger that drops everything.
+inline std::shared_ptr<spdlog::logger> QuietLogger() {
+  return std::make_shared<spdlog::logger>(
+      "spool", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
 
 class TempDir {
  public:
