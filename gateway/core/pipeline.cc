@@ -13,8 +13,8 @@ std::shared_ptr<Router> Pipeline::BuildRouter(
   for (size_t i = 0; i < configs.size(); ++i) {
     Module& m = *modules[i];
     routed.push_back(RoutedModule{configs[i].id, configs[i].use_uuid,
-                                  &m.queue(), &m.counters(), &m.logger()});
-    routed.back().partition_key = configs[i].partition_key;
+                                  &m.queue(), &m.counters(), &m.logger(),
+                                  configs[i].partition_key});
   }
   return std::make_shared<Router>(configs, std::move(routed));
 }

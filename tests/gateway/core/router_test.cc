@@ -16,7 +16,8 @@ namespace streamgate {
 namespace {
 
 // The top-level sections the built-in adapters own.
-const std::vector<std::string> kTestAdapterSections = {"grpc", "api_keys", "mqtt"};
+const std::vector<std::string> kTestAdapterSections = {"grpc", "api_keys",
+                                                       "mqtt"};
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -33,8 +34,9 @@ class RouterTest : public ::testing::Test {
     for (const ModuleConfig& m : config_.modules) {
       queues_.push_back(std::make_unique<RecordingQueue>());
       stats_.push_back(std::make_unique<ModuleCounters>());
-      routed.push_back(
-          RoutedModule{m.id, m.use_uuid, queues_.back().get(), stats_.back().get()});
+      routed.push_back(RoutedModule{m.id, m.use_uuid, queues_.back().get(),
+                                    stats_.back().get(), nullptr,
+                                    absl::nullopt});
     }
     router_ = std::make_unique<Router>(config_.modules, std::move(routed));
   }
@@ -166,7 +168,8 @@ TEST_F(RouterTest, FirstQueueFullReservesNothingElse) {
   std::vector<ModuleShare> shares(5);
   shares[0] = Share({"a"});
   shares[1] = Share({"b"});
-  EXPECT_EQ(router_->Submit(shares).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(router_->Submit(shares).code(),
+            absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(queues_[1]->outstanding_records(), 0);
   EXPECT_EQ(queues_[1]->depth(), 0u);
 }
