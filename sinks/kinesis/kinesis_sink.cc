@@ -31,22 +31,26 @@ KinesisSink::KinesisSink(KinesisConfig config, SinkContext context,
       credentials_factory_(std::move(credentials)),
       // Enough to keep every request slot busy with a full batch waiting
       // behind it, and no more.
-      max_pending_records_(config_.max_records * (config_.max_in_flight + 2) * 2),
-      max_pending_bytes_(config_.max_request_bytes * (config_.max_in_flight + 2)),
+      max_pending_records_(config_.max_records * (config_.max_in_flight + 2) *
+                           2),
+      max_pending_bytes_(config_.max_request_bytes *
+                         (config_.max_in_flight + 2)),
       outcome_log_(logger_, config_.stream_name),
       // With aggregation a key's held records go out in groups of up to
       // half an aggregate, which the packer keeps in one Kinesis record
       // (the other half leaves room for the framing of small records).
-      key_order_(config_.ordering_per_key,
-                 config_.aggregation_enabled ? config_.aggregation_max_bytes / 2 : 0),
-      assembler_(ShardAssembler::Limits{config_.max_records, config_.max_request_bytes,
-                                        config_.linger},
-                 RateLimit{config_.rate_records_per_s, config_.rate_bytes_per_s,
-                           config_.rate_adaptive},
-                 config_.aggregation_enabled
-                     ? std::make_unique<KplPacker>(config_.aggregation_max_bytes)
-                     : nullptr,
-                 absl::Now()) {}
+      key_order_(
+          config_.ordering_per_key,
+          config_.aggregation_enabled ? config_.aggregation_max_bytes / 2 : 0),
+      assembler_(
+          ShardAssembler::Limits{config_.max_records, config_.max_request_bytes,
+                                 config_.linger},
+          RateLimit{config_.rate_records_per_s, config_.rate_bytes_per_s,
+                    config_.rate_adaptive},
+          config_.aggregation_enabled
+              ? std::make_unique<KplPacker>(config_.aggregation_max_bytes)
+              : nullptr,
+          absl::Now()) {}
 
 KinesisSink::~KinesisSink() { Close(); }
 
@@ -54,8 +58,9 @@ absl::Status KinesisSink::Start() {
   if (started_) return absl::FailedPreconditionError("sink already started");
   absl::StatusOr<aws::Url> endpoint = aws::ParseEndpoint(config_.endpoint);
   if (!endpoint.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "module ", module_id_, ": sink.endpoint: ", endpoint.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("module ", module_id_,
+                     ": sink.endpoint: ", endpoint.status().message()));
   }
   if (!credentials_factory_) {
     return absl::FailedPreconditionError(
@@ -64,17 +69,19 @@ absl::Status KinesisSink::Start() {
   absl::StatusOr<std::unique_ptr<aws::CredentialsProvider>> creds =
       credentials_factory_();
   if (!creds.ok()) {
-    return absl::Status(creds.status().code(),
-                        absl::StrCat("module ", module_id_, ": AWS credentials: ",
-                                     creds.status().message()));
+    return absl::Status(
+        creds.status().code(),
+        absl::StrCat("module ", module_id_,
+                     ": AWS credentials: ", creds.status().message()));
   }
   credentials_ = *std::move(creds);
   DeadLetterOptions own;
   own.path = config_.dead_letter_path;
-  dead_letters_ = std::make_unique<DeadLetterWriter>(module_id_, own,
-                                                     shared_dead_letters_, logger_);
+  dead_letters_ = std::make_unique<DeadLetterWriter>(
+      module_id_, own, shared_dead_letters_, logger_);
   if (absl::Status s = dead_letters_->Open(); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("module ", module_id_, ": ", s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat("module ", module_id_, ": ", s.message()));
   }
   aws::HttpOptions http;
   http.max_in_flight = config_.max_in_flight;
@@ -84,17 +91,20 @@ absl::Status KinesisSink::Start() {
   http.ca_file = config_.ca_file;
   http.max_response_bytes = kMaxPutRecordsAnswerBytes;
   http_ = std::make_unique<aws::HttpClient>(http);
-  signer_ = std::make_unique<RequestSigner>(*endpoint, config_.region, *credentials_);
+  signer_ =
+      std::make_unique<RequestSigner>(*endpoint, config_.region, *credentials_);
   sender_ = std::make_unique<RequestSender>(
       config_.stream_name, *signer_, *http_,
-      RetryPolicy{config_.initial_backoff, config_.max_backoff, config_.record_ttl},
+      RetryPolicy{config_.initial_backoff, config_.max_backoff,
+                  config_.record_ttl},
       metrics_);
   aws::HttpOptions control = http;
   control.max_in_flight = 1;
-  control.request_timeout = std::min(config_.request_timeout, absl::Seconds(10));
+  control.request_timeout =
+      std::min(config_.request_timeout, absl::Seconds(10));
   control_http_ = std::make_unique<aws::HttpClient>(control);
-  metadata_ =
-      std::make_unique<StreamMetadata>(config_.stream_name, *signer_, *control_http_);
+  metadata_ = std::make_unique<StreamMetadata>(config_.stream_name, *signer_,
+                                               *control_http_);
   RETURN_IF_ERROR(LoadStreamMetadata());
   refresher_ = std::make_unique<ShardMapRefresher>(
       config_.stream_name, config_.shard_refresh,
@@ -179,7 +189,8 @@ void KinesisSink::Deliver(OutBatch batch, DeliveryDone done) {
     // record (it needs the linger deadline) or a full batch. Otherwise it is
     // already waiting for that deadline or for a free request slot, and a
     // wake-up per module batch would cost two context switches for nothing.
-    if (!had_ready || assembler_.ready_count() >= config_.max_records || flushers_ > 0) {
+    if (!had_ready || assembler_.ready_count() >= config_.max_records ||
+        flushers_ > 0) {
       cv_.SignalAll();
     }
   }
@@ -202,9 +213,9 @@ absl::Status KinesisSink::Flush(absl::Time deadline) {
   }
   --flushers_;
   if (pending_records_ > 0) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(pending_records_, " record(s) not yet delivered to Kinesis stream ",
-                     config_.stream_name));
+    return absl::DeadlineExceededError(absl::StrCat(
+        pending_records_, " record(s) not yet delivered to Kinesis stream ",
+        config_.stream_name));
   }
   return absl::OkStatus();
 }
@@ -240,22 +251,25 @@ void KinesisSink::SettleLeftovers(PendingBatch left) {
   if (!left.empty() && durable_queue_) {
     // Reported undelivered below: the spool replays them on the next start
     // rather than dead-lettering records that may still go through.
-    logger_->warn("{} record(s) not yet delivered to stream {} stay in the "
-                  "spool for the next start",
-                  left.size(), config_.stream_name);
+    logger_->warn(
+        "{} record(s) not yet delivered to stream {} stay in the "
+        "spool for the next start",
+        left.size(), config_.stream_name);
   } else if (!left.empty()) {
     // A memory queue loses them with the process: dead-letter every one,
     // and say so once with the same count the flush gave.
-    logger_->error("{} record(s) not delivered to stream {} by shutdown: "
-                   "dead-lettered",
-                   left.size(), config_.stream_name);
+    logger_->error(
+        "{} record(s) not delivered to stream {} by shutdown: "
+        "dead-lettered",
+        left.size(), config_.stream_name);
     Tallies tallies;
     for (PendingRecord& r : left) {
       ++TallyOf(tallies, r.ticket).dead_lettered;
-      r.last_error = r.last_error.empty()
-                         ? std::string("sink closed before delivery")
-                         : absl::StrCat("sink closed before delivery; last error: ",
-                                        r.last_error);
+      r.last_error =
+          r.last_error.empty()
+              ? std::string("sink closed before delivery")
+              : absl::StrCat("sink closed before delivery; last error: ",
+                             r.last_error);
     }
     DeadLetter(left);
     tracker_.Settle(tallies);
@@ -269,7 +283,8 @@ void KinesisSink::SenderLoop() {
   while (!stopping_) {
     if (in_flight_ < config_.max_in_flight) {
       const absl::Time now = absl::Now();
-      std::optional<PendingBatch> batch = assembler_.TakeReady(now, flushers_ > 0);
+      std::optional<PendingBatch> batch =
+          assembler_.TakeReady(now, flushers_ > 0);
       if (batch) {
         ++in_flight_;
         mu_.Unlock();
@@ -311,19 +326,23 @@ void KinesisSink::Apply(RequestSender::Result result) {
     if (r.members.empty()) {
       ReleaseKey(r.record.partition_key, now);
     } else {
-      for (const PendingRecord& m : r.members) ReleaseKey(m.record.partition_key, now);
+      for (const PendingRecord& m : r.members)
+        ReleaseKey(m.record.partition_key, now);
     }
   }
-  for (const PendingRecord& r : outcome.dead) ReleaseKey(r.record.partition_key, now);
+  for (const PendingRecord& r : outcome.dead)
+    ReleaseKey(r.record.partition_key, now);
   const bool request_throttled = IsThrottlingError(outcome.request_error);
   for (auto& r : outcome.retry) {
     if (request_throttled || IsThrottlingError(r.last_error)) {
       ++shards[{r.shard, r.generation}].second;
     }
-    assembler_.Add(std::move(r), now);  // its key stays blocked until it settles
+    // Its key stays blocked until it settles.
+    assembler_.Retry(std::move(r), now);
   }
   for (const auto& [shard, counts] : shards) {
-    assembler_.Report(shard.first, shard.second, counts.first, counts.second, now);
+    assembler_.Report(shard.first, shard.second, counts.first, counts.second,
+                      now);
   }
   // A reshard: Kinesis stored records on a shard the map does not have, or
   // a record's hash fell outside every range. Reload the map soon.

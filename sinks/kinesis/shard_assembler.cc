@@ -45,7 +45,8 @@ class ShardAssembler::Budget : public PackBudget {
 };
 
 ShardAssembler::ShardAssembler(Limits limits, RateLimit rate,
-                               std::unique_ptr<RecordPacker> packer, absl::Time now)
+                               std::unique_ptr<RecordPacker> packer,
+                               absl::Time now)
     : limits_(limits), rate_(rate), packer_(std::move(packer)) {
   if (!packer_) packer_ = std::make_unique<PassThroughPacker>();
   shards_.push_back(std::make_unique<Shard>("", rate_, /*limited=*/false, now));
@@ -55,37 +56,54 @@ size_t ShardAssembler::ShardOf(const PendingRecord& r) {
   if (map_.empty()) return 0;
   std::optional<size_t> i = map_.Lookup(r.hash_key);
   if (!i) {
-    saw_unmapped_ = true;  // a gap: the map is stale, any shard will do meanwhile
+    // A gap: the map is stale, any shard will do meanwhile.
+    saw_unmapped_ = true;
     return 0;
   }
   return *i;
 }
 
-void ShardAssembler::Queue(PendingRecord r, absl::Time now) {
+void ShardAssembler::QueueReady(PendingRecord r, absl::Time now) {
   Shard& s = *shards_[ShardOf(r)];
+  // Linger counts from when it was accepted, never from a later clock read
+  // of another thread.
+  r.not_before = std::min(r.not_before, now);
   ++queued_;
-  if (r.not_before > now) {
-    s.delayed.push_back(std::move(r));
-    std::push_heap(s.delayed.begin(), s.delayed.end(), Later());
-    return;
-  }
   ++ready_count_;
   s.ready.push_back(std::move(r));
 }
 
+void ShardAssembler::QueueRetry(PendingRecord r, absl::Time now) {
+  if (r.not_before <= now) {
+    QueueReady(std::move(r), now);  // no backoff left
+    return;
+  }
+  Shard& s = *shards_[ShardOf(r)];
+  ++queued_;
+  s.delayed.push_back(std::move(r));
+  std::push_heap(s.delayed.begin(), s.delayed.end(), Later());
+}
+
 void ShardAssembler::Add(PendingRecord record, absl::Time now) {
-  Queue(std::move(record), now);
+  QueueReady(std::move(record), now);
+}
+
+void ShardAssembler::Retry(PendingRecord record, absl::Time now) {
+  QueueRetry(std::move(record), now);
 }
 
 void ShardAssembler::PromoteDue(Shard& s, absl::Time now) {
-  // Due retries are older than anything queued: they go first, and do not
-  // wait for linger again.
+  // Due retries are older than anything queued: they go first, oldest
+  // first, and do not wait for linger again.
+  std::vector<PendingRecord> due;
   while (!s.delayed.empty() && s.delayed.front().not_before <= now) {
     std::pop_heap(s.delayed.begin(), s.delayed.end(), Later());
-    PendingRecord r = std::move(s.delayed.back());
+    due.push_back(std::move(s.delayed.back()));
     s.delayed.pop_back();
-    r.not_before = now - limits_.linger;
-    s.ready.push_front(std::move(r));
+  }
+  for (auto it = due.rbegin(); it != due.rend(); ++it) {
+    it->not_before = now - limits_.linger;
+    s.ready.push_front(std::move(*it));
     ++ready_count_;
   }
 }
@@ -108,7 +126,8 @@ size_t ShardAssembler::Sendable(Shard& s, absl::Time now) {
   return std::min(s.ready.size(), static_cast<size_t>(tokens));
 }
 
-std::optional<PendingBatch> ShardAssembler::TakeReady(absl::Time now, bool force) {
+std::optional<PendingBatch> ShardAssembler::TakeReady(absl::Time now,
+                                                      bool force) {
   size_t sendable = 0;
   size_t sendable_bytes = 0;
   absl::Time oldest = absl::InfiniteFuture();
@@ -137,7 +156,8 @@ std::optional<PendingBatch> ShardAssembler::TakeReady(absl::Time now, bool force
     const size_t before = out.size();
     Budget budget(limits_, s, out, bytes, now);
     // The seam: this shard's user records become Kinesis records here.
-    packer_->Pack(s.ready, s.limited ? &map_.shards()[index] : nullptr, budget, out);
+    packer_->Pack(s.ready, s.limited ? &map_.shards()[index] : nullptr, budget,
+                  out);
     for (size_t i = before; i < out.size(); ++i) {
       out[i].shard = static_cast<int>(index);
       out[i].generation = generation_;
@@ -163,7 +183,8 @@ absl::Time ShardAssembler::NextWakeup(absl::Time now) {
       sendable += n;
       t = std::min(t, s->ready.front().not_before + limits_.linger);
     } else if (!s->ready.empty()) {
-      t = std::min(t, s->limiter.ReadyAt(Chunk(*s), s->ready.front().size(), now));
+      t = std::min(t,
+                   s->limiter.ReadyAt(Chunk(*s), s->ready.front().size(), now));
     }
   }
   if (sendable >= limits_.max_records) return now;
@@ -185,7 +206,18 @@ void ShardAssembler::Report(int shard, uint64_t generation, size_t stored,
 bool ShardAssembler::SetMap(ShardMap map, absl::Time now) {
   const bool had_map = !map_.empty();
   if (had_map && map.SameShards(map_)) return false;
-  PendingBatch waiting = TakeAll();
+  // What waits keeps its kind: ready records stay ready (in their order),
+  // retries keep their backoff.
+  PendingBatch ready;
+  PendingBatch delayed;
+  for (auto& s : shards_) {
+    for (auto& r : s->ready) ready.push_back(std::move(r));
+    for (auto& r : s->delayed) delayed.push_back(std::move(r));
+    s->ready.clear();
+    s->delayed.clear();
+  }
+  queued_ = 0;
+  ready_count_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<Shard>> old;
   for (auto& s : shards_) {
     if (s->limited) old[s->stats.shard_id] = std::move(s);
@@ -199,14 +231,17 @@ bool ShardAssembler::SetMap(ShardMap map, absl::Time now) {
     if (it != old.end()) {
       shards_.push_back(std::move(it->second));  // keeps its rate and counts
     } else {
-      shards_.push_back(std::make_unique<Shard>(range.shard_id, rate_, true, now));
+      shards_.push_back(
+          std::make_unique<Shard>(range.shard_id, rate_, true, now));
     }
   }
   if (shards_.empty()) {
-    shards_.push_back(std::make_unique<Shard>("", rate_, /*limited=*/false, now));
+    shards_.push_back(
+        std::make_unique<Shard>("", rate_, /*limited=*/false, now));
   }
   next_shard_ = 0;
-  for (PendingRecord& r : waiting) Queue(std::move(r), now);
+  for (PendingRecord& r : ready) QueueReady(std::move(r), now);
+  for (PendingRecord& r : delayed) QueueRetry(std::move(r), now);
   return true;
 }
 

@@ -55,12 +55,21 @@ class ShardAssembler {
   };
 
   // `packer` null: PassThroughPacker.
-  ShardAssembler(Limits limits, RateLimit rate, std::unique_ptr<RecordPacker> packer,
-                 absl::Time now);
+  ShardAssembler(Limits limits, RateLimit rate,
+                 std::unique_ptr<RecordPacker> packer, absl::Time now);
 
-  // A record that may go out (past the ordering gate): new (not_before <=
-  // now) or a retry (not_before in the future). Its hash_key must be set.
+  // A new record that may go out (past the ordering gate): queued behind
+  // what its shard holds. Its hash_key must be set. Its not_before (the
+  // time it was accepted) may lie after `now`: the sink's threads read the
+  // clock apart (Apply releases a key's held records with a time read
+  // before Deliver's), and such a record is still new, never a retry
+  // waiting for a backoff, which would send it ahead of older ones.
   void Add(PendingRecord record, absl::Time now);
+
+  // A record (or aggregate) that failed and waits until its not_before
+  // (the backoff); once due it goes ahead of the records queued meanwhile,
+  // due retries oldest first.
+  void Retry(PendingRecord record, absl::Time now);
 
   // The next request, if one is ready at `now`; `force` (flush) sends what
   // the limiters allow without waiting for linger.
@@ -107,7 +116,8 @@ class ShardAssembler {
   class Budget;
 
   size_t ShardOf(const PendingRecord& r);
-  void Queue(PendingRecord r, absl::Time now);
+  void QueueReady(PendingRecord r, absl::Time now);
+  void QueueRetry(PendingRecord r, absl::Time now);
   void PromoteDue(Shard& s, absl::Time now);
   // Records the shard would add now (0 while its bucket fills to a chunk).
   size_t Sendable(Shard& s, absl::Time now);

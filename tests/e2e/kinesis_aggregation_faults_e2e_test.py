@@ -122,6 +122,7 @@ def run(gateway_bin, src, work, chk):
         got = defaultdict(list)
         for u in users:
             got[u["partitionKey"]].append(u["data"])
+        first_bad = None
         for device, datas in expected.items():
             have = got.get(str(device), [])
             if Counter(have) != Counter(datas):
@@ -130,11 +131,50 @@ def run(gateway_bin, src, work, chk):
             else:
                 chk.check(have == datas, "device %d: events out of order"
                           % device)
+                if have != datas and first_bad is None:
+                    first_bad = device
+        if first_bad is not None:
+            explain_disorder(first_bad, expected, raw, users, work)
     finally:
         if gw is not None:
             gw.kill()
             gw.close_files()
         kin.close()
+
+
+def explain_disorder(device, expected, raw, users, work):
+    """Prints, for `device`, its events as stored (send index, shard,
+    Kinesis record position, aggregated or plain, the record's user count)
+    and writes every stored Kinesis record's contents to
+    WORK/stored_records.txt."""
+    index = {data: i for i, data in enumerate(expected[device])}
+    per_record = Counter((u["shardId"], u["sequenceNumber"]) for u in users)
+    print("device %d: stored order (send index @ shard/record#, agg: user "
+          "records in that Kinesis record, plain):" % device, flush=True)
+    for u in users:
+        if u["partitionKey"] != str(device):
+            continue
+        key = (u["shardId"], u["sequenceNumber"])
+        print("  #%-3d @ %s/%s %s" % (
+            index[u["data"]], u["shardId"][-1], u["sequenceNumber"],
+            "agg:%d sub %s" % (per_record[key], u["subSequenceNumber"])
+            if u["aggregated"] else "plain"), flush=True)
+    send_index = {}
+    for d, datas in expected.items():
+        for i, data in enumerate(datas):
+            send_index[data] = "%d#%d" % (d, i)
+    path = os.path.join(work, "stored_records.txt")
+    with open(path, "w") as f:
+        for r in raw:
+            members = [send_index.get(u["data"], "?") for u in users
+                       if (u["shardId"], u["sequenceNumber"]) ==
+                       (r["shardId"], r["sequenceNumber"])]
+            f.write("%s/%s %s key=%s: %s\n" % (
+                r["shardId"][-1], r["sequenceNumber"],
+                "agg" if kpl_check.is_aggregated(r) else "plain",
+                r["partitionKey"], " ".join(members)))
+    print("every stored Kinesis record (device#send index): %s" % path,
+          flush=True)
 
 
 def main():

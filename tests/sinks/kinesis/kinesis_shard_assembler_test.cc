@@ -71,7 +71,8 @@ TEST(ShardAssemblerTest, EachShardSendsOnlyItsTokens) {
   EXPECT_EQ(per_shard["hi"], 5);   // all it had
   // The low shard's next chunk (half its burst, 10) needs 0.1 s of refill.
   EXPECT_FALSE(a.TakeReady(kT0 + absl::Milliseconds(50), true));
-  EXPECT_EQ(a.NextWakeup(kT0 + absl::Milliseconds(50)), kT0 + absl::Microseconds(100001));
+  EXPECT_EQ(a.NextWakeup(kT0 + absl::Milliseconds(50)),
+            kT0 + absl::Microseconds(100001));
   batch = a.TakeReady(kT0 + absl::Milliseconds(101), true);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->size(), 10u);
@@ -79,7 +80,8 @@ TEST(ShardAssemblerTest, EachShardSendsOnlyItsTokens) {
   // then 100 a second.
   size_t sent = 30;
   for (int ms = 110; ms <= 300; ms += 10) {
-    if (auto b = a.TakeReady(kT0 + absl::Milliseconds(ms), true)) sent += b->size();
+    if (auto b = a.TakeReady(kT0 + absl::Milliseconds(ms), true))
+      sent += b->size();
   }
   EXPECT_LE(sent, 20u + 5u + 100u * 3 / 10 + 1);
   std::vector<ShardStats> stats = a.Stats();
@@ -103,7 +105,7 @@ TEST(ShardAssemblerTest, ThrottlingReportsLowerOnlyThatShard) {
 
 TEST(ShardAssemblerTest, RetriesWaitForBackoffThenGoFirst) {
   ShardAssembler a = Make(2, 1000);
-  a.Add(Rec(1, "retry", kT0 + absl::Seconds(1)), kT0);
+  a.Retry(Rec(1, "retry", kT0 + absl::Seconds(1)), kT0);
   a.Add(Rec(2, "new"), kT0);
   EXPECT_EQ(a.ready_count(), 1u);
   EXPECT_EQ(a.NextWakeup(kT0), kT0 + absl::Milliseconds(100));
@@ -117,15 +119,49 @@ TEST(ShardAssemblerTest, RetriesWaitForBackoffThenGoFirst) {
   EXPECT_EQ(a.size(), 1u);
 }
 
+// The sink reads the clock on several threads: a record Deliver admitted
+// (not_before: Deliver's clock read) may be released by the ordering gate
+// in an Apply whose clock read came earlier. It is new, not a retry: it
+// goes behind the records queued before it, never waits for a "backoff"
+// and then jumps ahead of them (which broke a key's order).
+TEST(ShardAssemblerTest, ANewRecordWithALaterClockReadKeepsItsPlaceInTheQueue) {
+  ShardAssembler a = Make(500, 1000);
+  a.Add(Rec(1, "first"), kT0);
+  a.Add(Rec(1, "second", kT0 + absl::Milliseconds(5)), kT0);
+  a.Add(Rec(1, "third", kT0 + absl::Milliseconds(3)), kT0);
+  EXPECT_EQ(a.ready_count(), 3u);
+  auto batch = a.TakeReady(kT0 + absl::Seconds(1), false);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(*(*batch)[0].record.data, "first");
+  EXPECT_EQ(*(*batch)[1].record.data, "second");
+  EXPECT_EQ(*(*batch)[2].record.data, "third");
+}
+
+// Retries due at once go ahead of newer records, oldest first.
+TEST(ShardAssemblerTest, DueRetriesGoFirstOldestFirst) {
+  ShardAssembler a = Make(500, 1000);
+  a.Add(Rec(3, "new"), kT0);
+  a.Retry(Rec(1, "older retry", kT0 + absl::Milliseconds(10)), kT0);
+  a.Retry(Rec(2, "newer retry", kT0 + absl::Milliseconds(20)), kT0);
+  EXPECT_EQ(a.ready_count(), 1u);
+  auto batch = a.TakeReady(kT0 + absl::Seconds(1), false);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 3u);
+  EXPECT_EQ(*(*batch)[0].record.data, "older retry");
+  EXPECT_EQ(*(*batch)[1].record.data, "newer retry");
+  EXPECT_EQ(*(*batch)[2].record.data, "new");
+}
+
 TEST(ShardAssemblerTest, NewMapRequeuesByTheNewRanges) {
   ShardAssembler a = Make(500, 1000);
-  ASSERT_TRUE(
-      a.SetMap(*ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
+  ASSERT_TRUE(a.SetMap(
+      *ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
   a.Add(Rec(5, "lo"), kT0);
-  a.Add(Rec(kHalf + 5, "hi", kT0 + absl::Seconds(1)), kT0);  // a retry
+  a.Retry(Rec(kHalf + 5, "hi", kT0 + absl::Seconds(1)), kT0);
   a.Report(0, a.generation(), 0, 1, kT0);
-  EXPECT_FALSE(
-      a.SetMap(*ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
+  EXPECT_FALSE(a.SetMap(
+      *ShardMap::Build({ShardRange{"parent", 0, absl::Uint128Max()}}), kT0));
   // The parent splits.
   const uint64_t before = a.generation();
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
@@ -155,15 +191,15 @@ TEST(ShardAssemblerTest, UnmappedHashIsNoticed) {
 // Packs two user records into one Kinesis record, to show the seam.
 class PairPacker : public RecordPacker {
  public:
-  void Pack(std::deque<PendingRecord>& ready, const ShardRange* shard, PackBudget& budget,
-            PendingBatch& out) override {
+  void Pack(std::deque<PendingRecord>& ready, const ShardRange* shard,
+            PackBudget& budget, PendingBatch& out) override {
     shards_seen.push_back(shard ? shard->shard_id : "(none)");
     while (!ready.empty()) {
       PendingRecord r = std::move(ready.front());
       ready.pop_front();
       if (!ready.empty()) {
-        r.record.data = std::make_shared<const std::string>(*r.record.data + "+" +
-                                                            *ready.front().record.data);
+        r.record.data = std::make_shared<const std::string>(
+            *r.record.data + "+" + *ready.front().record.data);
         ready.pop_front();
       }
       if (!budget.Fits(r.size())) {
@@ -180,8 +216,8 @@ class PairPacker : public RecordPacker {
 TEST(ShardAssemblerTest, PackerSeamTurnsUserRecordsIntoKinesisRecords) {
   auto packer = std::make_unique<PairPacker>();
   PairPacker* seen = packer.get();
-  ShardAssembler a({500, 1 << 20, absl::ZeroDuration()}, RateLimit{}, std::move(packer),
-                   kT0);
+  ShardAssembler a({500, 1 << 20, absl::ZeroDuration()}, RateLimit{},
+                   std::move(packer), kT0);
   for (int i = 0; i < 4; ++i) a.Add(Rec(1, std::to_string(i)), kT0);
   auto batch = a.TakeReady(kT0, false);
   ASSERT_TRUE(batch);
@@ -192,14 +228,15 @@ TEST(ShardAssemblerTest, PackerSeamTurnsUserRecordsIntoKinesisRecords) {
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
   a.Add(Rec(kHalf + 1, "x"), kT0);
   ASSERT_TRUE(a.TakeReady(kT0, false));
-  EXPECT_EQ(seen->shards_seen, (std::vector<std::string>{"(none)", "shard-hi"}));
+  EXPECT_EQ(seen->shards_seen,
+            (std::vector<std::string>{"(none)", "shard-hi"}));
 }
 
 TEST(ShardAssemblerTest, TakeAllEmptiesEveryShard) {
   ShardAssembler a = Make(500, 1000);
   ASSERT_TRUE(a.SetMap(TwoShards(), kT0));
   a.Add(Rec(1, "a"), kT0);
-  a.Add(Rec(kHalf, "b", kT0 + absl::Seconds(5)), kT0);
+  a.Retry(Rec(kHalf, "b", kT0 + absl::Seconds(5)), kT0);
   EXPECT_EQ(a.TakeAll().size(), 2u);
   EXPECT_TRUE(a.empty());
   EXPECT_EQ(a.NextWakeup(kT0), absl::InfiniteFuture());
