@@ -30,6 +30,9 @@ value, is kept verbatim):
   - process_* values                                   -> <varies>
   - histogram _bucket and _sum values (latencies)       -> <varies>
   - streamgate_module_spool_fsync_seconds_total (time)  -> <positive> when > 0
+  - streamgate_module_spool_fsyncs_total and
+    streamgate_module_spool_commit_writes_total: how many inputs share one
+    group-commit write and sync depends on timing      -> <positive> when > 0
   - counters that count Kinesis retry attempts, which grow with time
     (streamgate_kinesis_requests_sent_total, streamgate_kinesis_requests_total,
     streamgate_kinesis_errors_total, streamgate_module_records_retried_total)
@@ -101,8 +104,11 @@ modules:
       max_backoff_ms: 200
 """
 
-# Counters of time spent (their values vary from run to run).
-TIMED = {"streamgate_module_spool_fsync_seconds_total"}
+# Counters of time spent, and of group-commit writes and syncs (how many
+# inputs share one depends on timing): their values vary from run to run.
+TIMED = {"streamgate_module_spool_fsync_seconds_total",
+         "streamgate_module_spool_fsyncs_total",
+         "streamgate_module_spool_commit_writes_total"}
 KINESIS_GROWING = {
     "streamgate_kinesis_requests_sent_total",
     "streamgate_kinesis_requests_total",
