@@ -91,12 +91,15 @@ def main():
         closed = rss_mb(gw.proc.pid)
         print("RSS MB: before %.0f, %d idle streams %.0f, closed %.0f" % (
             before, STREAMS, idle, closed), flush=True)
-        chk.check(idle - before < BOUND_MB,
-                  "idle streams after a big batch grew RSS by %.0f MB "
-                  "(bound %d)" % (idle - before, BOUND_MB))
-        chk.check(closed - before < BOUND_MB,
-                  "after the streams closed RSS is %.0f MB over the start "
-                  "(bound %d)" % (closed - before, BOUND_MB))
+        if harness.rss_bounds_apply():
+            chk.check(idle - before < BOUND_MB,
+                      "idle streams after a big batch grew RSS by %.0f MB "
+                      "(bound %d)" % (idle - before, BOUND_MB))
+            chk.check(closed - before < BOUND_MB,
+                      "after the streams closed RSS is %.0f MB over the start "
+                      "(bound %d)" % (closed - before, BOUND_MB))
+        else:
+            print("RSS bounds not checked: sanitizer build", flush=True)
         ch.close()
         chk.eq(gw.stop(), 0, "exit code after SIGTERM")
 

@@ -60,6 +60,13 @@ def generate_stubs(src_dir, out_dir, admin=False):
     sys.path.insert(0, out_dir)
 
 
+def rss_bounds_apply():
+    """False in a sanitizer build (ctest sets STREAMGATE_SANITIZED=1 there):
+    ASan's quarantine and redzones keep freed memory resident, so an RSS
+    bound would measure the sanitizer, not the gateway."""
+    return os.environ.get("STREAMGATE_SANITIZED") != "1"
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
