@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "gateway/api/config_reader.h"
 #include "gateway/common/dead_letter_file.h"
-#include "gateway/common/json_text.h"
+#include "gateway/common/give_up_line.h"
 #include "gateway/common/logging.h"
 #include "gateway/core/memory_queue.h"
 #include "gateway/spool/spool_queue.h"
@@ -189,21 +189,16 @@ size_t Module::DeadLetterUnstarted() {
     queue_->Pop(batch, kMaxBatch, absl::ZeroDuration());
     if (batch.records.empty()) break;
     for (const OutRecord& r : batch.records) {
-      std::string line;
-      line.append("{\"time\":");
-      AppendRfc3339(line, now);
-      line.append(",\"source\":\"gateway\",\"module\":");
-      AppendJsonString(line, config_.id);
-      line.append(",\"reason\":");
-      AppendJsonString(line, reason);
-      line.append(",\"partitionKey\":");
-      AppendJsonString(line, r.partition_key);
-      line.append(",\"bytes\":");
-      AppendInt(line, static_cast<int64_t>(r.data->size()));
-      line.append(",\"data\":\"");
-      AppendBase64(line, *r.data);
-      line.append("\"}");
-      if (dead_letters_ != nullptr && dead_letters_->Append(line)) ++written;
+      GiveUp g;
+      g.source = "gateway";
+      g.module = config_.id;
+      g.reason = reason;
+      g.partition_key = r.partition_key;
+      g.data = *r.data;
+      if (dead_letters_ != nullptr &&
+          dead_letters_->Append(GiveUpLine(g, now))) {
+        ++written;
+      }
     }
     DeliveryReport report;
     report.dead_lettered = batch.records.size();

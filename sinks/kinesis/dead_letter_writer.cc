@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "gateway/common/json_text.h"
+#include "gateway/common/give_up_line.h"
 #include "gateway/common/log_text.h"
 #include "gateway/common/logging.h"
 
@@ -36,26 +36,14 @@ absl::Status DeadLetterWriter::Open() {
 
 std::string DeadLetterLine(absl::string_view module_id,
                            const PendingRecord& record, absl::Time now) {
-  const std::string& data = *record.record.data;
-  std::string line;
-  line.reserve(160 + record.last_error.size() +
-               record.record.partition_key.size() + 4 * (data.size() + 2) / 3);
-  line.append("{\"time\":");
-  AppendRfc3339(line, now);
-  line.append(",\"source\":\"kinesis\",\"module\":");
-  AppendJsonString(line, module_id);
-  line.append(",\"reason\":");
-  AppendJsonString(line, record.last_error);
-  line.append(",\"attempts\":");
-  AppendInt(line, record.attempts);
-  line.append(",\"partitionKey\":");
-  AppendJsonString(line, record.record.partition_key);
-  line.append(",\"bytes\":");
-  AppendInt(line, static_cast<int64_t>(data.size()));
-  line.append(",\"data\":\"");
-  AppendBase64(line, data);
-  line.append("\"}");
-  return line;
+  GiveUp g;
+  g.source = "kinesis";
+  g.module = module_id;
+  g.reason = record.last_error;
+  g.attempts = static_cast<int64_t>(record.attempts);
+  g.partition_key = record.record.partition_key;
+  g.data = *record.record.data;
+  return GiveUpLine(g, now);
 }
 
 size_t DeadLetterWriter::Write(const PendingBatch& records, absl::Time now) {
